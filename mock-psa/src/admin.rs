@@ -1,0 +1,344 @@
+//! The admin API under `/__admin/`, on the same port as the PSA: health, seed, reset, snapshot,
+//! journal, clock, fault rules, settings, and neutral record changes made "directly in the PSA".
+
+use crate::clock::parse_rfc3339;
+use crate::dialect::{api_for, check_neutral_fields, NeutralKind};
+use crate::faults::FaultRule;
+use crate::journal::Journal;
+use crate::seed::SeedDocument;
+use crate::state::{AppState, MockState, Settings, World};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Admin errors: always `{"error": "..."}` with a 4xx status.
+pub struct AdminError(StatusCode, String);
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(msg: impl Into<String>) -> AdminError {
+    AdminError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/__admin/health", get(health))
+        .route("/__admin/seed", post(seed))
+        .route("/__admin/reset", post(reset))
+        .route("/__admin/snapshot", get(snapshot))
+        .route("/__admin/journal", get(journal).delete(clear_journal))
+        .route("/__admin/clock", get(clock).post(set_clock))
+        .route(
+            "/__admin/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/__admin/faults/{id}", delete(remove_fault))
+        .route("/__admin/settings", get(get_settings).put(put_settings))
+        .route("/__admin/records/{kind}", post(create_record))
+        .route(
+            "/__admin/records/{kind}/{id}",
+            patch(update_record).delete(delete_record),
+        )
+        .fallback(|| async { AdminError(StatusCode::NOT_FOUND, "no such admin route".into()) })
+}
+
+/// Empties the world and lays down the personality's default lookups.
+pub fn reset_world(state: &MockState) {
+    let settings = state.settings();
+    let mut world = state.world();
+    *world = World {
+        journal: Journal::new(settings.journal),
+        ..Default::default()
+    };
+    api_for(state.personality.dialect()).seed_defaults(&mut world, state.personality);
+}
+
+/// Applies a seed document; returns the native ids created, per kind.
+pub fn apply_seed(state: &MockState, seed: &SeedDocument) -> Result<Value, String> {
+    let api = api_for(state.personality.dialect());
+    let mut world = state.world();
+    if let Some(clock) = &seed.clock {
+        world.clock.set(parse_time(clock)?);
+    }
+    for (table, rows) in &seed.native {
+        for row in rows {
+            world.store.insert(table, row.clone());
+        }
+    }
+    let mut created = Map::new();
+    let groups = [
+        (NeutralKind::Company, &seed.companies),
+        (NeutralKind::Location, &seed.locations),
+        (NeutralKind::Contact, &seed.contacts),
+        (NeutralKind::Configuration, &seed.configurations),
+    ];
+    for (kind, rows) in groups {
+        let mut ids = Vec::new();
+        for (i, fields) in rows.iter().enumerate() {
+            check_neutral_fields(kind, fields)
+                .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
+            let id = api
+                .neutral_create(&mut world, kind, fields)
+                .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
+            ids.push(Value::from(id));
+        }
+        if !ids.is_empty() {
+            created.insert(kind.plural().into(), Value::Array(ids));
+        }
+    }
+    Ok(json!({ "created": created }))
+}
+
+fn parse_time(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| "clock must be whole seconds".to_string()),
+        Value::String(s) => {
+            parse_rfc3339(s).ok_or_else(|| format!("`{s}` is not a YYYY-MM-DDTHH:MM:SSZ time"))
+        }
+        _ => Err("clock must be a time string or Unix seconds".into()),
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let p = state.personality;
+    let world = state.world();
+    Json(json!({
+        "status": "ok",
+        "psa": p.key(),
+        "name": p.display_name(),
+        "dialect": p.dialect(),
+        "api_root": p.api_root(),
+        "clock": world.clock.rfc3339(),
+        "records": world.store.total_rows(),
+        "requests": world.journal.counters().total,
+    }))
+}
+
+async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let text = std::str::from_utf8(&body).map_err(|_| bad("seed body must be UTF-8"))?;
+    let doc = SeedDocument::parse(text).map_err(bad)?;
+    apply_seed(&state, &doc).map(Json).map_err(bad)
+}
+
+async fn reset(State(state): State<AppState>) -> Json<Value> {
+    reset_world(&state);
+    Json(json!({ "status": "reset" }))
+}
+
+#[derive(Deserialize)]
+struct SnapshotQuery {
+    view: Option<String>,
+    tables: Option<String>,
+}
+
+async fn snapshot(
+    State(state): State<AppState>,
+    Query(q): Query<SnapshotQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let api = api_for(state.personality.dialect());
+    let world = state.world();
+    let mut out = Map::new();
+    out.insert("psa".into(), json!(state.personality.key()));
+    out.insert("clock".into(), json!(world.clock.rfc3339()));
+    match q.view.as_deref().unwrap_or("native") {
+        "native" => {
+            let only_entities = matches!(q.tables.as_deref(), Some("entities"));
+            let mut tables = Map::new();
+            for name in world.store.table_names() {
+                if only_entities && !api.entity_tables().contains(&name) {
+                    continue;
+                }
+                let rows: Vec<Value> = world
+                    .store
+                    .rows(name)
+                    .map(|r| Value::Object(r.clone()))
+                    .collect();
+                tables.insert(name.to_string(), Value::Array(rows));
+            }
+            out.insert("tables".into(), Value::Object(tables));
+        }
+        "neutral" => {
+            let view = api.neutral_view(&world.store);
+            let mut kinds = Map::new();
+            for kind in NeutralKind::ALL {
+                let rows = view.get(&kind).cloned().unwrap_or_default();
+                kinds.insert(
+                    kind.plural().into(),
+                    Value::Array(rows.into_iter().map(Value::Object).collect()),
+                );
+            }
+            out.insert("records".into(), Value::Object(kinds));
+        }
+        other => {
+            return Err(bad(format!(
+                "unknown view `{other}`: expected native or neutral"
+            )))
+        }
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+#[derive(Deserialize)]
+struct JournalQuery {
+    since: Option<u64>,
+}
+
+async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -> Json<Value> {
+    Json(state.world().journal.to_json(q.since.unwrap_or(0)))
+}
+
+async fn clear_journal(State(state): State<AppState>) -> StatusCode {
+    state.world().journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn clock(State(state): State<AppState>) -> Json<Value> {
+    let c = state.world().clock;
+    Json(json!({ "now": c.rfc3339(), "unix": c.now() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    set: Option<Value>,
+    advance: Option<i64>,
+}
+
+async fn set_clock(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let change: ClockChange =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("clock body: {e}")))?;
+    let mut world = state.world();
+    if let Some(set) = &change.set {
+        world.clock.set(parse_time(set).map_err(bad)?);
+    }
+    if let Some(adv) = change.advance {
+        if adv < 0 {
+            return Err(bad(
+                "the virtual clock never goes backwards: advance must be >= 0",
+            ));
+        }
+        world.clock.advance(adv);
+    }
+    Ok(Json(
+        json!({ "now": world.clock.rfc3339(), "unix": world.clock.now() }),
+    ))
+}
+
+async fn list_faults(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "faults": state.world().faults.rules() }))
+}
+
+async fn add_fault(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
+    let rule: FaultRule =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("fault rule: {e}")))?;
+    let id = state.world().faults.add(rule).map_err(bad)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+async fn clear_faults(State(state): State<AppState>) -> StatusCode {
+    state.world().faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn remove_fault(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    let id: u64 = id.parse().map_err(|_| bad("fault id must be a number"))?;
+    if state.world().faults.remove(id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AdminError(
+            StatusCode::NOT_FOUND,
+            format!("no fault rule {id}"),
+        ))
+    }
+}
+
+async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
+    Json(state.settings())
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Settings>, AdminError> {
+    let s: Settings = serde_json::from_slice(&body).map_err(|e| bad(format!("settings: {e}")))?;
+    state.set_settings(s.clone());
+    Ok(Json(s))
+}
+
+fn kind_of(s: &str) -> Result<NeutralKind, AdminError> {
+    NeutralKind::from_plural(s).ok_or_else(|| {
+        AdminError(
+            StatusCode::NOT_FOUND,
+            format!("unknown record kind `{s}`: expected companies, locations, contacts or configurations"),
+        )
+    })
+}
+
+fn fields_of(body: &[u8]) -> Result<Map<String, Value>, AdminError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("record body must be a JSON object")),
+        Err(e) => Err(bad(format!("record body: {e}"))),
+    }
+}
+
+async fn create_record(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let kind = kind_of(&kind)?;
+    let fields = fields_of(&body)?;
+    check_neutral_fields(kind, &fields).map_err(bad)?;
+    let api = api_for(state.personality.dialect());
+    let id = api
+        .neutral_create(&mut state.world(), kind, &fields)
+        .map_err(bad)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+fn parse_id(id: &str) -> Result<i64, AdminError> {
+    id.parse()
+        .map_err(|_| bad(format!("record id `{id}` is not a number")))
+}
+
+async fn update_record(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
+    let kind = kind_of(&kind)?;
+    let id = parse_id(&id)?;
+    let fields = fields_of(&body)?;
+    check_neutral_fields(kind, &fields).map_err(bad)?;
+    let api = api_for(state.personality.dialect());
+    api.neutral_update(&mut state.world(), kind, id, &fields)
+        .map_err(|e| AdminError(StatusCode::NOT_FOUND, e))?;
+    Ok(Json(json!({ "id": id })))
+}
+
+async fn delete_record(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<StatusCode, AdminError> {
+    let kind = kind_of(&kind)?;
+    let id = parse_id(&id)?;
+    let api = api_for(state.personality.dialect());
+    api.neutral_delete(&mut state.world(), kind, id)
+        .map_err(|e| AdminError(StatusCode::NOT_FOUND, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,287 @@
+//! The three wire dialects behind one interface, and the neutral vocabulary the harness and
+//! the admin API use to seed and inspect any personality the same way.
+
+pub mod autotask;
+pub mod bms;
+pub mod connectwise;
+
+use crate::personality::{Dialect, Personality};
+use crate::state::{AppState, MockState, World};
+use crate::store::{Record, Store};
+use axum::response::Response;
+use axum::Router;
+use http::request::Parts;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The entity kinds every PSA has, in the suite's neutral vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeutralKind {
+    Company,
+    Location,
+    Contact,
+    Configuration,
+}
+
+impl NeutralKind {
+    pub const ALL: [NeutralKind; 4] = [
+        NeutralKind::Company,
+        NeutralKind::Location,
+        NeutralKind::Contact,
+        NeutralKind::Configuration,
+    ];
+
+    /// Plural key used in seeds and in the neutral view.
+    pub fn plural(self) -> &'static str {
+        match self {
+            NeutralKind::Company => "companies",
+            NeutralKind::Location => "locations",
+            NeutralKind::Contact => "contacts",
+            NeutralKind::Configuration => "configurations",
+        }
+    }
+
+    pub fn from_plural(s: &str) -> Option<Self> {
+        NeutralKind::ALL
+            .into_iter()
+            .find(|k| k.plural() == s || format!("{k:?}").eq_ignore_ascii_case(s))
+    }
+}
+
+/// The neutral view of a PSA: per kind, records with neutral field names, references by name.
+pub type NeutralView = BTreeMap<NeutralKind, Vec<Map<String, Value>>>;
+
+/// Where a request goes once the dialect has read its path.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// Path the dialect's router matches (lower case, no trailing slash, no API prefix).
+    pub path: String,
+    /// Absolute base for links and hrefs, e.g. `http://127.0.0.1:4100/v4_6_release/apis/3.0`.
+    pub api_base: String,
+    /// True for routes that need no credentials (zone lookup, company info, authenticate).
+    pub public: bool,
+}
+
+/// Per-request context handed to handlers as an extension.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub origin: String,
+    pub api_base: String,
+}
+
+/// What a dialect provides. One implementation per dialect serves all its personalities.
+pub trait DialectApi: Send + Sync {
+    /// The PSA routes, matched against [`Routed::path`].
+    fn router(&self) -> Router<AppState>;
+    /// Reads the request path; `None` when it is not under this dialect's API.
+    fn route(&self, path: &str, origin: &str) -> Option<Routed>;
+    /// Checks credentials for a non-public route, answering the dialect's own failure.
+    fn authenticate(
+        &self,
+        state: &MockState,
+        parts: &Parts,
+        routed: &Routed,
+    ) -> Result<(), Response>;
+    /// The dialect's error response for a status and message.
+    fn error(&self, status: StatusCode, message: &str) -> Response;
+    /// Lookups and fixed records a fresh tenant has.
+    fn seed_defaults(&self, world: &mut World, personality: Personality);
+    /// Tables holding entities (the rest are lookups), for snapshots.
+    fn entity_tables(&self) -> &'static [&'static str];
+    /// Creates a record from neutral fields (references by name); returns the native id.
+    fn neutral_create(
+        &self,
+        world: &mut World,
+        kind: NeutralKind,
+        fields: &Map<String, Value>,
+    ) -> Result<i64, String>;
+    /// Changes a record from neutral fields.
+    fn neutral_update(
+        &self,
+        world: &mut World,
+        kind: NeutralKind,
+        id: i64,
+        fields: &Map<String, Value>,
+    ) -> Result<(), String>;
+    /// Deletes a record (directly in the PSA, as a user of the PSA would).
+    fn neutral_delete(&self, world: &mut World, kind: NeutralKind, id: i64) -> Result<(), String>;
+    /// The neutral view of the entity tables.
+    fn neutral_view(&self, store: &Store) -> NeutralView;
+}
+
+pub fn api_for(dialect: Dialect) -> &'static dyn DialectApi {
+    match dialect {
+        Dialect::ConnectWise => &connectwise::ConnectWise,
+        Dialect::Autotask => &autotask::Autotask,
+        Dialect::BmsV2 => &bms::BmsV2,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers every dialect uses.
+
+/// Parses a request body as a JSON value; empty bodies are `Err("empty body")`.
+pub fn parse_json(body: &[u8]) -> Result<Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("request body is empty".into());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Looks a member up ignoring ASCII case (Autotask and BMS read bodies case-insensitively).
+pub fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// Rewrites an object's keys to the canonical spelling given in `known` (case-insensitive);
+/// returns the unknown keys so a strict dialect can reject them.
+pub fn canonical_keys(
+    obj: &Map<String, Value>,
+    known: &[&str],
+) -> (Map<String, Value>, Vec<String>) {
+    let mut out = Map::new();
+    let mut unknown = Vec::new();
+    for (k, v) in obj {
+        match known.iter().find(|n| n.eq_ignore_ascii_case(k)) {
+            Some(n) => {
+                out.insert((*n).to_string(), v.clone());
+            }
+            None => unknown.push(k.clone()),
+        }
+    }
+    (out, unknown)
+}
+
+/// A string member of a neutral record.
+pub fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
+    match fields.get(key)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Inserts `value` unless it is null (every dialect omits or nulls absent members its own way).
+pub fn put(rec: &mut Record, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        if !v.is_null() {
+            rec.insert(key.to_string(), v);
+        }
+    }
+}
+
+/// Finds a lookup row by name (case-insensitive) in `table` and returns its id.
+pub fn lookup_id(store: &Store, table: &str, name_member: &str, name: &str) -> Result<i64, String> {
+    store
+        .find_by(table, name_member, name)
+        .and_then(|r| r.get("id").and_then(Value::as_i64))
+        .ok_or_else(|| format!("no {table} row named `{name}`"))
+}
+
+/// The name of lookup row `id` in `table`.
+pub fn lookup_name(
+    store: &Store,
+    table: &str,
+    name_member: &str,
+    id: Option<&Value>,
+) -> Option<String> {
+    let id = id?.as_i64()?;
+    store
+        .get(table, id)?
+        .get(name_member)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The id of the company named `name` in `table`, for neutral references.
+pub fn company_id_by_name(
+    store: &Store,
+    table: &str,
+    name_member: &str,
+    name: &str,
+) -> Result<i64, String> {
+    store
+        .rows(table)
+        .find(|r| r.get(name_member).and_then(Value::as_str) == Some(name))
+        .and_then(|r| r.get("id").and_then(Value::as_i64))
+        .ok_or_else(|| format!("no company named `{name}`"))
+}
+
+/// Neutral record helper: builds a map from pairs, dropping nulls.
+pub fn neutral(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// Every neutral field a kind understands; others are rejected so seed typos are caught.
+pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> Result<(), String> {
+    let allowed: &[&str] = match kind {
+        NeutralKind::Company => &[
+            "id",
+            "name",
+            "short_name",
+            "type",
+            "status",
+            "parent",
+            "phone",
+        ],
+        NeutralKind::Location => &[
+            "id", "company", "name", "address1", "address2", "city", "state", "zip", "country",
+            "phone", "fax", "primary",
+        ],
+        NeutralKind::Contact => &[
+            "id",
+            "company",
+            "first_name",
+            "last_name",
+            "title",
+            "type",
+            "email",
+            "email_type",
+            "phone",
+            "phone_type",
+            "location",
+            "important",
+            "suffix",
+        ],
+        NeutralKind::Configuration => &[
+            "id",
+            "company",
+            "name",
+            "type",
+            "status",
+            "serial_number",
+            "mac_address",
+            "manufacturer",
+            "model",
+            "notes",
+            "location",
+        ],
+    };
+    for k in fields.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown {} field `{k}`; expected one of: {}",
+                kind.plural().trim_end_matches('s'),
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}

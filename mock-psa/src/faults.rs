@@ -1,0 +1,236 @@
+//! Fault rules: for requests matching a method and a path pattern, answer with a status and
+//! body, add latency, set Retry-After, or drop the connection; for the next N matches.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// Assigned by the server; ignored on input.
+    #[serde(default)]
+    pub id: u64,
+    /// HTTP method to match; absent or `*` matches any.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path pattern, matched case-insensitively against the request path; `*` matches any run
+    /// of characters (slashes included). The query string is not part of the match.
+    pub path: String,
+    /// Status to answer with. Absent: the request goes on to the PSA (after any latency).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Body to answer with. Absent with a status: the dialect's own error body.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Real delay added before answering, in milliseconds.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// Value of the Retry-After header, in seconds.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// Close the connection without any response.
+    #[serde(default)]
+    pub drop: bool,
+    /// Apply to this many matching requests, then retire. Absent: no limit.
+    #[serde(default)]
+    pub times: Option<u64>,
+    /// Let this many matching requests through before the rule starts applying.
+    #[serde(default)]
+    pub after: u64,
+    /// Apply to every n-th eligible match only (1 = every one): a deterministic share.
+    #[serde(default)]
+    pub every: Option<u64>,
+    /// How many requests the rule has matched so far.
+    #[serde(default)]
+    pub matched: u64,
+    /// How many times the rule has been applied so far.
+    #[serde(default)]
+    pub applied: u64,
+}
+
+/// What the server must do for one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultAction {
+    pub rule: u64,
+    pub status: Option<u16>,
+    pub body: Option<Value>,
+    pub latency_ms: u64,
+    pub retry_after: Option<u64>,
+    pub drop: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Vec<FaultRule>,
+    next_id: u64,
+}
+
+impl FaultRule {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.path.is_empty() {
+            return Err("fault rule needs a non-empty `path` pattern".into());
+        }
+        if let Some(s) = self.status {
+            if !(100..=599).contains(&s) {
+                return Err(format!("fault rule status {s} is not an HTTP status"));
+            }
+        }
+        if self.every == Some(0) {
+            return Err("fault rule `every` must be at least 1".into());
+        }
+        if self.status.is_none()
+            && !self.drop
+            && self.latency_ms.is_none()
+            && self.retry_after.is_none()
+        {
+            return Err(
+                "fault rule does nothing: give a status, latency_ms, retry_after or drop".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = match self.method.as_deref() {
+            None | Some("*") | Some("") => true,
+            Some(m) => m.eq_ignore_ascii_case(method),
+        };
+        method_ok && glob_match(&self.path.to_ascii_lowercase(), &path.to_ascii_lowercase())
+    }
+
+    fn exhausted(&self) -> bool {
+        self.times.is_some_and(|t| self.applied >= t)
+    }
+}
+
+impl Faults {
+    pub fn add(&mut self, mut rule: FaultRule) -> Result<u64, String> {
+        rule.validate()?;
+        self.next_id += 1;
+        rule.id = self.next_id;
+        rule.matched = 0;
+        rule.applied = 0;
+        self.rules.push(rule);
+        Ok(self.next_id)
+    }
+
+    pub fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    pub fn remove(&mut self, id: u64) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|r| r.id != id);
+        before != self.rules.len()
+    }
+
+    pub fn rules(&self) -> &[FaultRule] {
+        &self.rules
+    }
+
+    /// Consults the rules in the order they were added; the first live rule that matches and
+    /// is due decides. Exhausted rules stay listed (with their counters) but no longer apply.
+    pub fn check(&mut self, method: &str, path: &str) -> Option<FaultAction> {
+        for rule in self.rules.iter_mut() {
+            if rule.exhausted() || !rule.matches(method, path) {
+                continue;
+            }
+            rule.matched += 1;
+            if rule.matched <= rule.after {
+                continue;
+            }
+            let nth = rule.matched - rule.after;
+            if let Some(every) = rule.every {
+                if nth % every != 0 {
+                    continue;
+                }
+            }
+            rule.applied += 1;
+            return Some(FaultAction {
+                rule: rule.id,
+                status: rule.status,
+                body: rule.body.clone(),
+                latency_ms: rule.latency_ms.unwrap_or(0),
+                retry_after: rule.retry_after,
+                drop: rule.drop,
+            });
+        }
+        None
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] != b'*' && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            pi += 1;
+            mark = ti;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(path: &str) -> FaultRule {
+        serde_json::from_value(serde_json::json!({"path": path, "status": 503})).unwrap()
+    }
+
+    #[test]
+    fn glob() {
+        assert!(glob_match("/v2/crm/*", "/v2/crm/accounts/summary"));
+        assert!(glob_match(
+            "*/companies",
+            "/v4_6_release/apis/3.0/company/companies"
+        ));
+        assert!(!glob_match(
+            "*/companies",
+            "/v4_6_release/apis/3.0/company/companies/5"
+        ));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn times_after_and_every() {
+        let mut f = Faults::default();
+        let mut r = rule("/x");
+        r.times = Some(2);
+        r.after = 1;
+        f.add(r).unwrap();
+        let hits: Vec<bool> = (0..5).map(|_| f.check("GET", "/x").is_some()).collect();
+        assert_eq!(hits, vec![false, true, true, false, false]);
+
+        let mut f = Faults::default();
+        let mut r = rule("/y");
+        r.every = Some(3);
+        r.method = Some("post".into());
+        f.add(r).unwrap();
+        assert!(f.check("GET", "/y").is_none());
+        let hits: Vec<bool> = (0..6).map(|_| f.check("POST", "/y").is_some()).collect();
+        assert_eq!(hits, vec![false, false, true, false, false, true]);
+    }
+
+    #[test]
+    fn rejects_rules_that_do_nothing() {
+        let r: FaultRule = serde_json::from_value(serde_json::json!({"path": "/x"})).unwrap();
+        assert!(Faults::default().add(r).is_err());
+    }
+}

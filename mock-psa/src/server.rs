@@ -1,0 +1,340 @@
+//! The HTTP server: one listener per personality on loopback, the admin API and the PSA API on
+//! the same port, and the per-request pipeline (body limit, faults, routing, journal).
+
+use crate::admin;
+use crate::dialect::{api_for, RequestCtx};
+use crate::personality::Personality;
+use crate::seed::SeedDocument;
+use crate::state::{AppState, MockState, Settings};
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+use tower::ServiceExt;
+
+/// Asks the connection that carried a request to close without answering (fault `drop`).
+#[derive(Clone)]
+struct DropConnection(Arc<Notify>);
+
+/// Options for starting one personality.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    pub settings: Option<Settings>,
+    /// Seed applied after the default lookups.
+    pub seed: Option<SeedDocument>,
+}
+
+/// A running personality. Dropping it stops the listener.
+pub struct MockServer {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl MockServer {
+    /// Binds 127.0.0.1 and starts serving in the background on the current tokio runtime.
+    pub async fn start(
+        personality: Personality,
+        options: ServerOptions,
+    ) -> anyhow::Result<MockServer> {
+        let settings = options
+            .settings
+            .unwrap_or_else(|| Settings::for_personality(personality));
+        let state: AppState = Arc::new(MockState::new(personality, settings));
+        admin::reset_world(&state);
+        if let Some(seed) = &options.seed {
+            admin::apply_seed(&state, seed).map_err(|e| anyhow::anyhow!("seed: {e}"))?;
+        }
+        let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+        let addr = listener.local_addr()?;
+        let app = build_app(state.clone());
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(accept_loop(listener, app, rx));
+        Ok(MockServer {
+            addr,
+            state,
+            shutdown: Some(tx),
+        })
+    }
+
+    pub fn personality(&self) -> Personality {
+        self.state.personality
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API root a client of this PSA is configured with.
+    pub fn api_url(&self) -> String {
+        format!("{}{}", self.origin(), self.personality().api_root())
+    }
+
+    /// `http://127.0.0.1:PORT/__admin`
+    pub fn admin_url(&self) -> String {
+        format!("{}/__admin", self.origin())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting connections.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Router, mut shutdown: oneshot::Receiver<()>) {
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let kill = Arc::new(Notify::new());
+            let kill_for_requests = kill.clone();
+            let service =
+                hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(DropConnection(kill_for_requests.clone()));
+                    app.clone().oneshot(req.map(Body::new))
+                });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = conn => {}
+                // Dropping the connection future closes the socket without a response.
+                _ = kill.notified() => {}
+            }
+        });
+    }
+}
+
+fn build_app(state: AppState) -> Router {
+    let api = api_for(state.personality.dialect());
+    let psa_router = api.router().with_state(state.clone());
+    let admin_router = admin::router().with_state(state.clone());
+    Router::new().fallback(move |req: Request<Body>| {
+        let state = state.clone();
+        let psa_router = psa_router.clone();
+        let admin_router = admin_router.clone();
+        async move {
+            if req.uri().path().starts_with("/__admin") {
+                return admin_router.oneshot(req).await.into_response();
+            }
+            handle_psa(state, psa_router, req).await
+        }
+    })
+}
+
+/// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
+/// authenticate, route, and journal the exchange. Panics become the dialect's 500.
+async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Response {
+    let api = api_for(state.personality.dialect());
+    let (mut parts, body) = req.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let settings = state.settings();
+
+    let (body_bytes, early) = match read_limited(body, settings.max_body_bytes).await {
+        Ok(b) => (b, None),
+        Err(too_big) => (
+            Bytes::new(),
+            Some(api.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {too_big} bytes"),
+            )),
+        ),
+    };
+
+    let fault = state.world().faults.check(&method, &path);
+    let mut fault_id = None;
+    let response = if let Some(resp) = early {
+        resp
+    } else if let Some(action) = fault {
+        fault_id = Some(action.rule);
+        if action.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(action.latency_ms)).await;
+        }
+        if action.drop {
+            record(
+                &state,
+                &method,
+                &path,
+                &query,
+                0,
+                &body_bytes,
+                b"",
+                fault_id,
+            );
+            if let Some(kill) = parts.extensions.get::<DropConnection>() {
+                kill.0.notify_one();
+            }
+            return std::future::pending().await;
+        }
+        match action.status {
+            Some(status) => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let mut resp = match action.body {
+                    Some(body) => (status, axum::Json(body)).into_response(),
+                    None => api.error(status, "injected fault"),
+                };
+                if let Some(secs) = action.retry_after {
+                    resp.headers_mut()
+                        .insert("retry-after", HeaderValue::from(secs));
+                }
+                resp
+            }
+            None => {
+                let mut resp = dispatch(&state, router, &mut parts, body_bytes.clone()).await;
+                if let Some(secs) = action.retry_after {
+                    resp.headers_mut()
+                        .insert("retry-after", HeaderValue::from(secs));
+                }
+                resp
+            }
+        }
+    } else {
+        dispatch(&state, router, &mut parts, body_bytes.clone()).await
+    };
+
+    let (resp_parts, resp_body) = response.into_parts();
+    let resp_bytes = resp_body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    record(
+        &state,
+        &method,
+        &path,
+        &query,
+        resp_parts.status.as_u16(),
+        &body_bytes,
+        &resp_bytes,
+        fault_id,
+    );
+    Response::from_parts(resp_parts, Body::from(resp_bytes))
+}
+
+async fn dispatch(
+    state: &AppState,
+    router: Router,
+    parts: &mut http::request::Parts,
+    body: Bytes,
+) -> Response {
+    let api = api_for(state.personality.dialect());
+    let origin = match parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(host) => format!("http://{host}"),
+        None => "http://127.0.0.1".to_string(),
+    };
+    let Some(routed) = api.route(parts.uri.path(), &origin) else {
+        return api.error(
+            StatusCode::NOT_FOUND,
+            &format!("No resource found at {}", parts.uri.path()),
+        );
+    };
+    if !routed.public {
+        if let Err(resp) = api.authenticate(state, parts, &routed) {
+            return resp;
+        }
+    }
+    let mut req = Request::builder().method(parts.method.clone());
+    let uri = match parts.uri.query() {
+        Some(q) => format!("{}?{}", routed.path, q),
+        None => routed.path.clone(),
+    };
+    req = req.uri(uri);
+    for (k, v) in parts.headers.iter() {
+        req = req.header(k, v);
+    }
+    let mut req = match req.body(Body::from(body)) {
+        Ok(r) => r,
+        Err(e) => return api.error(StatusCode::BAD_REQUEST, &format!("bad request: {e}")),
+    };
+    req.extensions_mut().insert(RequestCtx {
+        origin,
+        api_base: routed.api_base,
+    });
+    match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(never)) => match never {},
+        Err(_) => api.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the mock failed to handle this request",
+        ),
+    }
+}
+
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, usize> {
+    match axum::body::to_bytes(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(_) => Err(limit),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    state: &MockState,
+    method: &str,
+    path: &str,
+    query: &str,
+    status: u16,
+    req: &[u8],
+    resp: &[u8],
+    fault: Option<u64>,
+) {
+    let mut world = state.world();
+    let at = world.clock.rfc3339();
+    world.journal.record(
+        at,
+        method,
+        path,
+        query,
+        status,
+        String::from_utf8_lossy(req).into_owned(),
+        String::from_utf8_lossy(resp).into_owned(),
+        fault,
+    );
+}

@@ -1,0 +1,113 @@
+//! Shared state of one personality: settings fixed at start, and the mutable world behind
+//! one lock (never held across an await).
+
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::journal::{Journal, JournalLimits};
+use crate::personality::{Credentials, Personality};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Settings of one personality, chosen at start (and changeable through the admin API).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub credentials: Credentials,
+    /// Largest request body accepted; larger ones get 413 in the dialect's error format.
+    pub max_body_bytes: usize,
+    pub journal: JournalLimits,
+    /// BMS family: largest `PageSize` honoured (bigger values are capped).
+    pub bms_max_page_size: u64,
+    /// BMS family: lifetime of an access token on the virtual clock, in seconds.
+    pub bms_token_ttl_seconds: i64,
+    /// BMS family: calls per endpoint per virtual hour before 429 (0 = unlimited).
+    pub bms_hourly_quota: u64,
+}
+
+impl Settings {
+    pub fn for_personality(p: Personality) -> Self {
+        Settings {
+            credentials: p.default_credentials(),
+            max_body_bytes: 1024 * 1024,
+            journal: JournalLimits::default(),
+            bms_max_page_size: 100,
+            bms_token_ttl_seconds: 3600,
+            bms_hourly_quota: 1500,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::for_personality(Personality::Connectwise)
+    }
+}
+
+/// A bearer session of the BMS family.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub refresh_token: String,
+    pub expires_at: i64,
+}
+
+/// The mutable world of one personality.
+#[derive(Debug, Default)]
+pub struct World {
+    pub store: Store,
+    pub clock: Clock,
+    pub journal: Journal,
+    pub faults: Faults,
+    /// Access token -> session (BMS family).
+    pub sessions: BTreeMap<String, Session>,
+    /// Issues deterministic tokens and other opaque values.
+    pub serial: u64,
+    /// Per-endpoint call counts in the current virtual hour: (hour, endpoint) -> calls.
+    pub quota: BTreeMap<(i64, String), u64>,
+}
+
+impl World {
+    pub fn next_serial(&mut self) -> u64 {
+        self.serial += 1;
+        self.serial
+    }
+}
+
+pub struct MockState {
+    pub personality: Personality,
+    settings: Mutex<Settings>,
+    world: Mutex<World>,
+}
+
+pub type AppState = Arc<MockState>;
+
+impl MockState {
+    pub fn new(personality: Personality, settings: Settings) -> Self {
+        let world = World {
+            journal: Journal::new(settings.journal),
+            ..Default::default()
+        };
+        MockState {
+            personality,
+            settings: Mutex::new(settings),
+            world: Mutex::new(world),
+        }
+    }
+
+    /// Locks the world. A poisoned lock (a panic while held) is recovered: the mock keeps serving.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_settings(&self, s: Settings) {
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+}

@@ -1,0 +1,381 @@
+//! The PSA side as the documentation platform sees it: one client per dialect behind one
+//! trait, speaking a canonical field vocabulary; field maps are data ([`FieldMap`]).
+//!
+//! Canonical fields (the same names as the mock's neutral vocabulary):
+//! - organization: `name`, `short_name`, `type`, `status`, `parent` (PSA id of the parent)
+//! - location: `org` (PSA company id), `name`, `address1`, `address2`, `city`, `state`, `zip`,
+//!   `country`, `phone`, `fax`, `primary`
+//! - contact: `org`, `first_name`, `last_name`, `title`, `type`, `email`, `email_type`, `phone`,
+//!   `phone_type`, `location` (PSA location id), `important`
+//! - configuration: `org`, `name`, `type`, `status`, `serial_number`, `mac_address`,
+//!   `manufacturer`, `model`, `notes`, `location`
+//!
+//! References between records (`org`, `parent`, `location`) carry PSA ids as strings.
+
+use async_trait::async_trait;
+use mock_psa::{Credentials, Personality};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Organization,
+    Location,
+    Contact,
+    Configuration,
+}
+
+impl Kind {
+    /// Pull order: parents before children.
+    pub const ALL: [Kind; 4] = [
+        Kind::Organization,
+        Kind::Location,
+        Kind::Contact,
+        Kind::Configuration,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Organization => "organization",
+            Kind::Location => "location",
+            Kind::Contact => "contact",
+            Kind::Configuration => "configuration",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Organization => "organizations",
+            Kind::Location => "locations",
+            Kind::Contact => "contacts",
+            Kind::Configuration => "configurations",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// Canonical fields of one record.
+pub type Fields = BTreeMap<String, Value>;
+
+/// One PSA record in canonical form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PsaRecord {
+    pub id: String,
+    pub fields: Fields,
+}
+
+/// Values the documentation side stamps on records it creates in the PSA.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PushContext {
+    /// Contact type chosen in two-way settings (PSA name), if any.
+    pub contact_type: Option<String>,
+    /// E-mail type chosen in two-way settings; without one, e-mail is not sent.
+    pub email_type: Option<String>,
+    /// Phone type chosen in two-way settings; without one, phone is not sent.
+    pub phone_type: Option<String>,
+    /// Account manager / owner resource for new companies (Autotask, BMS family), by name.
+    pub account_manager: Option<String>,
+}
+
+/// How the client reaches the PSA.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub personality: Personality,
+    /// Server origin, e.g. `http://127.0.0.1:4100` (each client appends its own API path).
+    pub origin: String,
+    pub credentials: Credentials,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PsaError {
+    /// The PSA refused the request (validation, auth, not found): `status` and its message.
+    #[error("{status}: {message}")]
+    Rejected { status: u16, message: String },
+    /// Rate limited; `retry_after` seconds when the PSA said so.
+    #[error("rate limited (429), retry after {retry_after:?}s")]
+    RateLimited { retry_after: Option<u64> },
+    /// 5xx that is not a business error, or a dropped connection: may be retried.
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// A record the client cannot express in this PSA (e.g. unknown type name).
+    #[error("{0}")]
+    Unmappable(String),
+}
+
+impl PsaError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PsaError::RateLimited { .. } | PsaError::Transient(_))
+    }
+}
+
+/// One client per dialect. All methods speak canonical fields.
+#[async_trait]
+pub trait PsaClient: Send {
+    fn personality(&self) -> Personality;
+    /// Authenticates and loads the lookups the field maps need.
+    async fn connect(&mut self) -> Result<(), PsaError>;
+    /// Every record of a kind (all pages).
+    async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError>;
+    /// Creates a record; returns its PSA id.
+    async fn create(
+        &mut self,
+        kind: Kind,
+        fields: &Fields,
+        ctx: &PushContext,
+    ) -> Result<String, PsaError>;
+    /// Sends only `changed` mapped fields as a partial update; unmapped PSA fields survive.
+    async fn update(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        changed: &Fields,
+        ctx: &PushContext,
+    ) -> Result<(), PsaError>;
+}
+
+/// Direction of a mapped field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Pulled, and pushed when two-way is on.
+    Both,
+    /// Pulled only (e.g. ConnectWise site phone and fax).
+    PullOnly,
+}
+
+/// How a canonical value is written on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// A string member (empty strings read as absent).
+    Text,
+    /// A boolean member.
+    Bool,
+    /// A reference to another record of this PSA, by numeric id (canonical: id as string).
+    IdRef,
+    /// A lookup id whose name is canonical: `lookup` names the client's lookup table.
+    LookupId(&'static str),
+    /// A reference object `{"id": n, "name": ...}` resolved through a lookup table.
+    RefObject(&'static str),
+    /// The first element of an array of reference objects (ConnectWise company `types`).
+    RefObjectListFirst(&'static str),
+    /// A boolean status: `true` is "Active", `false` is "Inactive".
+    ActiveFlag,
+    /// An integer 0/1 status (Autotask contact `isActive`).
+    ActiveInt,
+}
+
+/// One row of a field map: canonical name, wire member, codec, direction.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldMap {
+    pub canonical: &'static str,
+    pub wire: &'static str,
+    pub codec: Codec,
+    pub direction: Direction,
+}
+
+impl FieldMap {
+    pub const fn both(canonical: &'static str, wire: &'static str, codec: Codec) -> Self {
+        FieldMap {
+            canonical,
+            wire,
+            codec,
+            direction: Direction::Both,
+        }
+    }
+    pub const fn pull_only(canonical: &'static str, wire: &'static str, codec: Codec) -> Self {
+        FieldMap {
+            canonical,
+            wire,
+            codec,
+            direction: Direction::PullOnly,
+        }
+    }
+}
+
+/// Lookup tables a client loaded at connect: table -> (id, name) rows.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    tables: BTreeMap<&'static str, Vec<(i64, String)>>,
+}
+
+impl Lookups {
+    pub fn set(&mut self, table: &'static str, rows: Vec<(i64, String)>) {
+        self.tables.insert(table, rows);
+    }
+    pub fn id_of(&self, table: &str, name: &str) -> Option<i64> {
+        self.tables
+            .get(table)?
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, _)| *id)
+    }
+    pub fn name_of(&self, table: &str, id: i64) -> Option<&str> {
+        self.tables
+            .get(table)?
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| n.as_str())
+    }
+    fn resolve(&self, table: &str, name: &str) -> Result<i64, PsaError> {
+        self.id_of(table, name)
+            .ok_or_else(|| PsaError::Unmappable(format!("the PSA has no {table} named `{name}`")))
+    }
+}
+
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Reads canonical fields from a wire record through a field map.
+pub fn decode(map: &[FieldMap], wire: &Map<String, Value>, lookups: &Lookups) -> Fields {
+    let mut out = Fields::new();
+    for f in map {
+        let Some(raw) = wire.get(f.wire) else {
+            continue;
+        };
+        let value = match f.codec {
+            Codec::Text => as_text(raw).map(Value::String),
+            Codec::Bool => raw.as_bool().map(Value::Bool),
+            Codec::IdRef => match raw {
+                Value::Object(o) => o.get("id").and_then(as_text_ref).map(Value::String),
+                other => as_text_ref(other).map(Value::String),
+            },
+            Codec::LookupId(table) => raw
+                .as_i64()
+                .and_then(|id| lookups.name_of(table, id))
+                .map(|n| Value::String(n.to_string())),
+            Codec::RefObject(table) => ref_name(raw, table, lookups),
+            Codec::RefObjectListFirst(table) => raw
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|r| ref_name(r, table, lookups)),
+            Codec::ActiveFlag => raw
+                .as_bool()
+                .map(|b| Value::String(if b { "Active" } else { "Inactive" }.into())),
+            Codec::ActiveInt => raw
+                .as_i64()
+                .map(|n| Value::String(if n != 0 { "Active" } else { "Inactive" }.into())),
+        };
+        if let Some(v) = value {
+            out.insert(f.canonical.to_string(), v);
+        }
+    }
+    out
+}
+
+fn as_text_ref(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn ref_name(raw: &Value, table: &str, lookups: &Lookups) -> Option<Value> {
+    let o = raw.as_object()?;
+    if let Some(n) = o.get("name").and_then(Value::as_str) {
+        return Some(Value::String(n.to_string()));
+    }
+    let id = o.get("id")?.as_i64()?;
+    lookups
+        .name_of(table, id)
+        .map(|n| Value::String(n.to_string()))
+}
+
+/// Writes the canonical `fields` present in `fields` through a field map (pull-only fields are
+/// never written). Absent canonical fields are left out, so the result suits a partial update.
+pub fn encode(
+    map: &[FieldMap],
+    fields: &Fields,
+    lookups: &Lookups,
+) -> Result<Map<String, Value>, PsaError> {
+    let mut out = Map::new();
+    for f in map.iter().filter(|f| f.direction == Direction::Both) {
+        let Some(v) = fields.get(f.canonical) else {
+            continue;
+        };
+        let text = as_text(v);
+        let wire = match (f.codec, text) {
+            (Codec::Text, t) => t.map(Value::String).unwrap_or(Value::Null),
+            (Codec::Bool, _) => Value::Bool(v.as_bool().unwrap_or(false)),
+            (Codec::IdRef, Some(t)) => t
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::String(t)),
+            (Codec::LookupId(table), Some(t)) => Value::from(lookups.resolve(table, &t)?),
+            (Codec::RefObject(table), Some(t)) => {
+                serde_json::json!({ "id": lookups.resolve(table, &t)? })
+            }
+            (Codec::RefObjectListFirst(table), Some(t)) => {
+                serde_json::json!([{ "id": lookups.resolve(table, &t)? }])
+            }
+            (Codec::ActiveFlag, Some(t)) => Value::Bool(t.eq_ignore_ascii_case("active")),
+            (Codec::ActiveInt, Some(t)) => Value::from(i64::from(t.eq_ignore_ascii_case("active"))),
+            (_, None) => Value::Null,
+        };
+        out.insert(f.wire.to_string(), wire);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MAP: &[FieldMap] = &[
+        FieldMap::both("name", "name", Codec::Text),
+        FieldMap::both("status", "status", Codec::RefObject("company_statuses")),
+        FieldMap::both("type", "types", Codec::RefObjectListFirst("company_types")),
+        FieldMap::both("active", "isActive", Codec::ActiveFlag),
+        FieldMap::pull_only("phone", "phoneNumber", Codec::Text),
+    ];
+
+    fn lookups() -> Lookups {
+        let mut l = Lookups::default();
+        l.set(
+            "company_statuses",
+            vec![(1, "Active".into()), (2, "Inactive".into())],
+        );
+        l.set("company_types", vec![(5, "Customer".into())]);
+        l
+    }
+
+    #[test]
+    fn decode_then_encode_round_trips_mapped_fields_and_skips_pull_only() {
+        let wire = json!({"name": "Acme", "status": {"id": 2, "name": "Inactive"}, "types": [{"id": 5}],
+                          "isActive": true, "phoneNumber": "555", "unmapped": 1});
+        let fields = decode(MAP, wire.as_object().unwrap(), &lookups());
+        assert_eq!(fields["status"], "Inactive");
+        assert_eq!(fields["type"], "Customer");
+        assert_eq!(fields["active"], "Active");
+        assert_eq!(fields["phone"], "555");
+        let back = encode(MAP, &fields, &lookups()).unwrap();
+        assert_eq!(
+            Value::Object(back),
+            json!({"name": "Acme", "status": {"id": 2}, "types": [{"id": 5}], "isActive": true})
+        );
+    }
+
+    #[test]
+    fn unknown_lookup_names_are_unmappable() {
+        let mut f = Fields::new();
+        f.insert("status".into(), json!("Gone"));
+        assert!(matches!(
+            encode(MAP, &f, &lookups()),
+            Err(PsaError::Unmappable(_))
+        ));
+    }
+}
