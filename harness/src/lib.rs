@@ -1,1 +1,23 @@
+//! harness: YAML scenarios, a runner that drives a connector against the in-process mock, golden
+//! comparison with a readable diff, and CI reports.
 
+pub mod connector;
+pub mod expect;
+pub mod golden;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+
+use std::path::PathBuf;
+
+/// The workspace's own `scenarios/` and `golden/`, found from the current directory or from
+/// where the harness was built, so the CLI works from anywhere inside the checkout.
+pub fn default_dir(name: &str) -> PathBuf {
+    let here = PathBuf::from(name);
+    if here.exists() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name)
+}

@@ -1,4 +1,13 @@
 //! reference-sync: the documentation-platform side of PSA two-way sync, modelled on IT Glue.
+//!
+//! [`Engine`] holds the documentation records and settings and talks to one PSA through the
+//! client for its dialect ([`clients::client_for`]).
 
 pub mod clients;
+pub mod engine;
+pub mod model;
 pub mod psa;
+
+pub use engine::{Defect, Engine, Rejection};
+pub use model::{DocRecord, Plan, Role, Settings, Source, SyncState};
+pub use psa::{Connection, Fields, Kind};

@@ -4,6 +4,7 @@
 pub mod autotask;
 pub mod bms;
 pub mod connectwise;
+pub mod cw_conditions;
 
 use crate::personality::{Dialect, Personality};
 use crate::state::{AppState, MockState, World};

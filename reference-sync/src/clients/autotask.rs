@@ -1,17 +1,385 @@
-//! Placeholder: being written.
+//! Autotask REST V1.0 client: zone lookup, header credentials, JSON filter queries followed
+//! through `nextPageUrl`, child write routes under `Companies/{id}`, and 500 business errors.
+//!
+//! Choices: the own company (id 0) is never listed; picklists come from
+//! `entityInformation/fields`; a resource whose `licenseType` label mentions "API" is API-only
+//! and is never picked as an account manager; configurations point at a product found (or
+//! created) by manufacturer and model, using the first active billing code.
 
+use super::{reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+const ORG_MAP: &[FieldMap] = &[
+    FieldMap::both("name", "companyName", Codec::Text),
+    FieldMap::both("short_name", "companyNumber", Codec::Text),
+    FieldMap::both("type", "companyType", Codec::LookupId("company_types")),
+    FieldMap::both("status", "isActive", Codec::ActiveFlag),
+    FieldMap::both("parent", "parentCompanyID", Codec::IdRef),
+];
+
+const LOCATION_MAP: &[FieldMap] = &[
+    FieldMap::pull_only("org", "companyID", Codec::IdRef),
+    FieldMap::both("name", "name", Codec::Text),
+    FieldMap::both("address1", "address1", Codec::Text),
+    FieldMap::both("address2", "address2", Codec::Text),
+    FieldMap::both("city", "city", Codec::Text),
+    FieldMap::both("state", "state", Codec::Text),
+    FieldMap::both("zip", "postalCode", Codec::Text),
+    FieldMap::both("country", "countryID", Codec::LookupId("countries")),
+    FieldMap::both("phone", "phone", Codec::Text),
+    FieldMap::both("fax", "fax", Codec::Text),
+    FieldMap::both("primary", "isPrimary", Codec::Bool),
+];
+
+/// E-mail and phone are handled in code: they are sent only when a type is configured (R17).
+const CONTACT_MAP: &[FieldMap] = &[
+    FieldMap::pull_only("org", "companyID", Codec::IdRef),
+    FieldMap::both("first_name", "firstName", Codec::Text),
+    FieldMap::both("last_name", "lastName", Codec::Text),
+    FieldMap::both("title", "title", Codec::Text),
+    FieldMap::both("location", "companyLocationID", Codec::IdRef),
+];
+
+/// Name, manufacturer and model are handled in code (referenceTitle and the product).
+const CONFIG_MAP: &[FieldMap] = &[
+    FieldMap::pull_only("org", "companyID", Codec::IdRef),
+    FieldMap::both(
+        "type",
+        "configurationItemType",
+        Codec::LookupId("configuration_types"),
+    ),
+    FieldMap::both("status", "isActive", Codec::ActiveFlag),
+    FieldMap::both("serial_number", "serialNumber", Codec::Text),
+    FieldMap::both("notes", "notes", Codec::Text),
+    FieldMap::both("location", "companyLocationID", Codec::IdRef),
+];
+
+#[derive(Debug, Clone)]
+struct Product {
+    name: Option<String>,
+    manufacturer: Option<String>,
+    model: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Resource {
+    id: i64,
+    name: String,
+    api_only: bool,
+}
 
 pub struct AutotaskClient {
     conn: Connection,
+    http: Http,
+    /// `.../ATServicesRest/V1.0`, from the zone lookup.
+    base: String,
+    lookups: Lookups,
+    resources: Vec<Resource>,
+    products: BTreeMap<i64, Product>,
+    billing_code: Option<i64>,
+    /// Parent company of each location and contact seen, for the child write URLs.
+    parents: BTreeMap<(Kind, i64), i64>,
 }
 
 impl AutotaskClient {
     pub fn new(conn: Connection) -> Self {
-        AutotaskClient { conn }
+        let base = format!("{}/ATServicesRest/V1.0", conn.origin);
+        AutotaskClient {
+            conn,
+            http: Http::default(),
+            base,
+            lookups: Lookups::default(),
+            resources: Vec::new(),
+            products: BTreeMap::new(),
+            billing_code: None,
+            parents: BTreeMap::new(),
+        }
     }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base)
+    }
+
+    /// Sends one authenticated request; non-2xx (and 2xx carrying `errors`) become errors.
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, PsaError> {
+        let c = &self.conn.credentials;
+        let mut req = self
+            .http
+            .request(method, url)
+            .header("ApiIntegrationCode", &c.integration_code)
+            .header("UserName", &c.user)
+            .header("Secret", &c.secret);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let reply = self.http.send(req).await?;
+        check(reply)
+    }
+
+    /// Every row of a query, following `nextPageUrl` (POSTing the same body again).
+    async fn query(
+        &self,
+        entity: &str,
+        filter: Value,
+    ) -> Result<Vec<Map<String, Value>>, PsaError> {
+        let body = json!({ "filter": filter, "MaxRecords": 500 });
+        let mut url = self.url(&format!("{entity}/query"));
+        let mut out = Vec::new();
+        loop {
+            let page = self.call(Method::POST, &url, Some(&body)).await?;
+            if let Some(items) = page.get("items").and_then(Value::as_array) {
+                out.extend(items.iter().filter_map(|i| i.as_object().cloned()));
+            }
+            match page
+                .pointer("/pageDetails/nextPageUrl")
+                .and_then(Value::as_str)
+            {
+                Some(next) if !next.is_empty() => url = next.to_string(),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn all(&self, entity: &str) -> Result<Vec<Map<String, Value>>, PsaError> {
+        self.query(entity, json!([{ "op": "gte", "field": "id", "value": 0 }]))
+            .await
+    }
+
+    async fn picklist(&self, entity: &str, field: &str) -> Result<Vec<(i64, String)>, PsaError> {
+        let info = self
+            .call(
+                Method::GET,
+                &self.url(&format!("{entity}/entityInformation/fields")),
+                None,
+            )
+            .await?;
+        let values = info["fields"]
+            .as_array()
+            .and_then(|fs| fs.iter().find(|f| f["name"] == field))
+            .and_then(|f| f["picklistValues"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        Ok(values
+            .iter()
+            .filter_map(|v| {
+                let id = match &v["value"] {
+                    Value::String(s) => s.parse().ok()?,
+                    other => other.as_i64()?,
+                };
+                Some((id, v["label"].as_str()?.to_string()))
+            })
+            .collect())
+    }
+
+    fn remember_product(&mut self, rec: &Map<String, Value>) {
+        if let Some(id) = rec.get("id").and_then(Value::as_i64) {
+            let t = |k: &str| {
+                rec.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            self.products.insert(
+                id,
+                Product {
+                    name: t("name"),
+                    manufacturer: t("manufacturerName"),
+                    model: t("manufacturerProductName"),
+                },
+            );
+        }
+    }
+
+    async fn product(&mut self, id: i64) -> Result<Option<Product>, PsaError> {
+        if !self.products.contains_key(&id) {
+            let got = self
+                .call(Method::GET, &self.url(&format!("Products/{id}")), None)
+                .await?;
+            if let Some(rec) = got["item"].as_object() {
+                let rec = rec.clone();
+                self.remember_product(&rec);
+            }
+        }
+        Ok(self.products.get(&id).cloned())
+    }
+
+    /// The product with this manufacturer and model, created when the PSA has none.
+    async fn product_for(&mut self, manufacturer: &str, model: &str) -> Result<i64, PsaError> {
+        let found = self
+            .query(
+                "Products",
+                json!([
+                    { "op": "eq", "field": "manufacturerName", "value": manufacturer },
+                    { "op": "eq", "field": "manufacturerProductName", "value": model }
+                ]),
+            )
+            .await?;
+        if let Some(rec) = found.first() {
+            self.remember_product(rec);
+            if let Some(id) = rec.get("id").and_then(Value::as_i64) {
+                return Ok(id);
+            }
+        }
+        let code = self.billing_code.ok_or_else(|| {
+            PsaError::Unmappable("Autotask has no billing code for new products".into())
+        })?;
+        let body = json!({
+            "name": format!("{manufacturer} {model}"),
+            "manufacturerName": manufacturer,
+            "manufacturerProductName": model,
+            "isActive": true,
+            "isSerialized": false,
+            "productBillingCodeID": code,
+        });
+        let id = item_id(
+            &self
+                .call(Method::POST, &self.url("Products"), Some(&body))
+                .await?,
+        )?;
+        self.products.insert(
+            id,
+            Product {
+                name: Some(format!("{manufacturer} {model}")),
+                manufacturer: Some(manufacturer.into()),
+                model: Some(model.into()),
+            },
+        );
+        Ok(id)
+    }
+
+    /// The parent company of a location or contact (from the last list, else read it).
+    async fn parent_of(&mut self, kind: Kind, id: i64) -> Result<i64, PsaError> {
+        if let Some(p) = self.parents.get(&(kind, id)) {
+            return Ok(*p);
+        }
+        let entity = if kind == Kind::Location {
+            "CompanyLocations"
+        } else {
+            "Contacts"
+        };
+        let got = self
+            .call(Method::GET, &self.url(&format!("{entity}/{id}")), None)
+            .await?;
+        let pid = got["item"]["companyID"]
+            .as_i64()
+            .ok_or_else(|| PsaError::Rejected {
+                status: 404,
+                message: format!("Autotask has no {kind} {id}"),
+            })?;
+        self.parents.insert((kind, id), pid);
+        Ok(pid)
+    }
+
+    fn owner(&self, ctx: &PushContext) -> Result<i64, PsaError> {
+        let pick = match &ctx.account_manager {
+            Some(name) => self
+                .resources
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(name)),
+            None => self.resources.iter().find(|r| !r.api_only),
+        };
+        pick.map(|r| r.id).ok_or_else(|| {
+            PsaError::Unmappable(format!(
+                "Autotask has no resource named `{}` to own new companies",
+                ctx.account_manager.as_deref().unwrap_or("(any)")
+            ))
+        })
+    }
+
+    /// E-mail and phone go out only with a configured type (R17).
+    fn contact_channels(out: &mut Map<String, Value>, fields: &Fields, ctx: &PushContext) {
+        let text = |k: &str| {
+            fields.get(k).map(|v| match v {
+                Value::String(s) if s.is_empty() => Value::Null,
+                Value::String(_) | Value::Null => v.clone(),
+                other => Value::String(other.to_string()),
+            })
+        };
+        if ctx.email_type.is_some() {
+            if let Some(v) = text("email") {
+                out.insert("emailAddress".into(), v);
+            }
+        }
+        if ctx.phone_type.is_some() {
+            if let Some(v) = text("phone") {
+                out.insert("phone".into(), v);
+            }
+        }
+    }
+}
+
+fn check(reply: Reply) -> Result<Value, PsaError> {
+    let errors: Vec<String> = reply
+        .body
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if (200..300).contains(&reply.status) && errors.is_empty() {
+        return Ok(reply.body);
+    }
+    let message = if !errors.is_empty() {
+        errors.join("; ")
+    } else if let Some(m) = reply.body.get("Message").and_then(Value::as_str) {
+        m.to_string()
+    } else {
+        reply.text.clone()
+    };
+    Err(reject(&reply, message, true))
+}
+
+fn item_id(v: &Value) -> Result<i64, PsaError> {
+    v["itemId"]
+        .as_i64()
+        .ok_or_else(|| PsaError::Transient(format!("Autotask answered without an itemId: {v}")))
+}
+
+fn org_of(fields: &Fields) -> Result<i64, PsaError> {
+    fields
+        .get("org")
+        .and_then(|v| match v {
+            Value::String(s) => s.parse().ok(),
+            other => other.as_i64(),
+        })
+        .ok_or_else(|| {
+            PsaError::Unmappable("an Autotask child record needs its company (org)".into())
+        })
+}
+
+fn parse_id(id: &str) -> Result<i64, PsaError> {
+    id.parse()
+        .map_err(|_| PsaError::Unmappable(format!("`{id}` is not an Autotask id")))
+}
+
+fn text_of(fields: &Fields, key: &str) -> Option<String> {
+    match fields.get(key)? {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn record(rec: &Map<String, Value>, fields: Fields) -> Option<PsaRecord> {
+    let id = rec.get("id")?.as_i64()?;
+    Some(PsaRecord {
+        id: id.to_string(),
+        fields,
+    })
 }
 
 #[async_trait]
@@ -19,27 +387,317 @@ impl PsaClient for AutotaskClient {
     fn personality(&self) -> Personality {
         self.conn.personality
     }
+
     async fn connect(&mut self) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        let user: String =
+            url::form_urlencoded::byte_serialize(self.conn.credentials.user.as_bytes()).collect();
+        let zone_url = format!(
+            "{}/atservicesrest/v1.0/zoneInformation?user={user}",
+            self.conn.origin
+        );
+        let zone = check(
+            self.http
+                .send(self.http.request(Method::GET, &zone_url))
+                .await?,
+        )?;
+        let base = zone["url"]
+            .as_str()
+            .ok_or_else(|| PsaError::Transient("Autotask zone information has no url".into()))?;
+        // The zone url ends with a slash and carries no version.
+        self.base = format!("{}/V1.0", base.trim_end_matches('/'));
+
+        let company_types = self.picklist("Companies", "companyType").await?;
+        self.lookups.set("company_types", company_types);
+        let ci_types = self
+            .picklist("ConfigurationItems", "configurationItemType")
+            .await?;
+        self.lookups.set("configuration_types", ci_types);
+        let licenses = self.picklist("Resources", "licenseType").await?;
+        let countries = self.all("Countries").await?;
+        self.lookups.set(
+            "countries",
+            countries
+                .iter()
+                .filter_map(|c| {
+                    Some((c.get("id")?.as_i64()?, c.get("name")?.as_str()?.to_string()))
+                })
+                .collect(),
+        );
+        self.resources = self
+            .all("Resources")
+            .await?
+            .iter()
+            .filter(|r| r.get("isActive").and_then(Value::as_bool) != Some(false))
+            .filter_map(|r| {
+                let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+                let license = r.get("licenseType").and_then(Value::as_i64);
+                let api_only = licenses.iter().any(|(id, label)| {
+                    Some(*id) == license && label.to_ascii_lowercase().contains("api")
+                });
+                Some(Resource {
+                    id: r.get("id")?.as_i64()?,
+                    name: format!("{} {}", s("firstName"), s("lastName"))
+                        .trim()
+                        .to_string(),
+                    api_only,
+                })
+            })
+            .collect();
+        for p in self.all("Products").await? {
+            self.remember_product(&p);
+        }
+        let codes = self
+            .query(
+                "BillingCodes",
+                json!([{ "op": "eq", "field": "isActive", "value": true }]),
+            )
+            .await?;
+        self.billing_code = codes
+            .first()
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_i64);
+        Ok(())
     }
-    async fn list(&mut self, _kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+
+    async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
+        let mut out = Vec::new();
+        match kind {
+            Kind::Organization => {
+                for rec in self.all("Companies").await? {
+                    if rec.get("id").and_then(Value::as_i64) == Some(0) {
+                        continue;
+                    }
+                    let fields = decode(ORG_MAP, &rec, &self.lookups);
+                    out.extend(record(&rec, fields));
+                }
+            }
+            Kind::Location | Kind::Contact => {
+                let (entity, map) = if kind == Kind::Location {
+                    ("CompanyLocations", LOCATION_MAP)
+                } else {
+                    ("Contacts", CONTACT_MAP)
+                };
+                for rec in self.all(entity).await? {
+                    let (Some(id), Some(pid)) = (
+                        rec.get("id").and_then(Value::as_i64),
+                        rec.get("companyID").and_then(Value::as_i64),
+                    ) else {
+                        continue;
+                    };
+                    self.parents.insert((kind, id), pid);
+                    if pid == 0 {
+                        continue;
+                    }
+                    let mut fields = decode(map, &rec, &self.lookups);
+                    if kind == Kind::Contact {
+                        let t =
+                            |k: &str| rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+                        if let Some(e) = t("emailAddress") {
+                            fields.insert("email".into(), json!(e));
+                            fields.insert("email_type".into(), json!("Email"));
+                        }
+                        if let Some(p) = t("phone") {
+                            fields.insert("phone".into(), json!(p));
+                            fields.insert("phone_type".into(), json!("Direct"));
+                        }
+                    }
+                    out.extend(record(&rec, fields));
+                }
+            }
+            Kind::Configuration => {
+                for rec in self.all("ConfigurationItems").await? {
+                    let mut fields = decode(CONFIG_MAP, &rec, &self.lookups);
+                    let product = match rec.get("productID").and_then(Value::as_i64) {
+                        Some(p) => self.product(p).await?,
+                        None => None,
+                    };
+                    let title = rec
+                        .get("referenceTitle")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
+                    // R33: without a reference title the product name shows.
+                    let name = title.or_else(|| product.as_ref().and_then(|p| p.name.clone()));
+                    if let Some(n) = name {
+                        fields.insert("name".into(), json!(n));
+                    }
+                    if let Some(p) = product {
+                        if let Some(m) = p.manufacturer {
+                            fields.insert("manufacturer".into(), json!(m));
+                        }
+                        if let Some(m) = p.model {
+                            fields.insert("model".into(), json!(m));
+                        }
+                    }
+                    out.extend(record(&rec, fields));
+                }
+            }
+        }
+        Ok(out)
     }
+
     async fn create(
         &mut self,
-        _kind: Kind,
-        _fields: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        fields: &Fields,
+        ctx: &PushContext,
     ) -> Result<String, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        let id = match kind {
+            Kind::Organization => {
+                let mut body = encode(ORG_MAP, fields, &self.lookups)?;
+                if body.get("companyType").is_none_or(Value::is_null) {
+                    let customer =
+                        self.lookups
+                            .id_of("company_types", "Customer")
+                            .ok_or_else(|| {
+                                PsaError::Unmappable("Autotask has no company type Customer".into())
+                            })?;
+                    body.insert("companyType".into(), json!(customer));
+                }
+                if body.get("isActive").is_none_or(Value::is_null) {
+                    body.insert("isActive".into(), json!(true));
+                }
+                body.insert(
+                    "phone".into(),
+                    json!(text_of(fields, "phone").unwrap_or_default()),
+                );
+                body.insert("ownerResourceID".into(), json!(self.owner(ctx)?));
+                let reply = self
+                    .call(
+                        Method::POST,
+                        &self.url("Companies"),
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                item_id(&reply)?
+            }
+            Kind::Location | Kind::Contact => {
+                let org = org_of(fields)?;
+                let (map, child) = if kind == Kind::Location {
+                    (LOCATION_MAP, "Locations")
+                } else {
+                    (CONTACT_MAP, "Contacts")
+                };
+                let mut body = encode(map, fields, &self.lookups)?;
+                body.insert("companyID".into(), json!(org));
+                if kind == Kind::Contact {
+                    body.insert("isActive".into(), json!(1));
+                    Self::contact_channels(&mut body, fields, ctx);
+                }
+                let url = self.url(&format!("Companies/{org}/{child}"));
+                let id = item_id(
+                    &self
+                        .call(Method::POST, &url, Some(&Value::Object(body)))
+                        .await?,
+                )?;
+                self.parents.insert((kind, id), org);
+                id
+            }
+            Kind::Configuration => {
+                let org = org_of(fields)?;
+                let (Some(man), Some(model)) =
+                    (text_of(fields, "manufacturer"), text_of(fields, "model"))
+                else {
+                    return Err(PsaError::Unmappable(
+                        "Autotask configurations need a manufacturer and model".into(),
+                    ));
+                };
+                let product = self.product_for(&man, &model).await?;
+                let mut body = encode(CONFIG_MAP, fields, &self.lookups)?;
+                body.insert("companyID".into(), json!(org));
+                body.insert("productID".into(), json!(product));
+                if body.get("isActive").is_none_or(Value::is_null) {
+                    body.insert("isActive".into(), json!(true));
+                }
+                if let Some(n) = text_of(fields, "name") {
+                    body.insert("referenceTitle".into(), json!(n));
+                }
+                let url = self.url("ConfigurationItems");
+                item_id(
+                    &self
+                        .call(Method::POST, &url, Some(&Value::Object(body)))
+                        .await?,
+                )?
+            }
+        };
+        Ok(id.to_string())
     }
+
     async fn update(
         &mut self,
-        _kind: Kind,
-        _id: &str,
-        _changed: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        id: &str,
+        changed: &Fields,
+        ctx: &PushContext,
     ) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        let id = parse_id(id)?;
+        let (url, mut body) = match kind {
+            Kind::Organization => (
+                self.url("Companies"),
+                encode(ORG_MAP, changed, &self.lookups)?,
+            ),
+            Kind::Location | Kind::Contact => {
+                let org = self.parent_of(kind, id).await?;
+                let (map, child) = if kind == Kind::Location {
+                    (LOCATION_MAP, "Locations")
+                } else {
+                    (CONTACT_MAP, "Contacts")
+                };
+                let mut body = encode(map, changed, &self.lookups)?;
+                if kind == Kind::Contact {
+                    Self::contact_channels(&mut body, changed, ctx);
+                }
+                (self.url(&format!("Companies/{org}/{child}")), body)
+            }
+            Kind::Configuration => {
+                let mut body = encode(CONFIG_MAP, changed, &self.lookups)?;
+                if changed.contains_key("name") {
+                    body.insert(
+                        "referenceTitle".into(),
+                        Value::from(text_of(changed, "name")),
+                    );
+                }
+                if changed.contains_key("manufacturer") || changed.contains_key("model") {
+                    let current = self
+                        .call(
+                            Method::GET,
+                            &self.url(&format!("ConfigurationItems/{id}")),
+                            None,
+                        )
+                        .await?;
+                    let product = match current["item"]["productID"].as_i64() {
+                        Some(p) => self.product(p).await?,
+                        None => None,
+                    };
+                    let pick = |k: &str, old: Option<String>| {
+                        if changed.contains_key(k) {
+                            text_of(changed, k)
+                        } else {
+                            old
+                        }
+                    };
+                    let man = pick(
+                        "manufacturer",
+                        product.as_ref().and_then(|p| p.manufacturer.clone()),
+                    );
+                    let model = pick("model", product.and_then(|p| p.model));
+                    let (Some(man), Some(model)) = (man, model) else {
+                        return Err(PsaError::Unmappable(
+                            "Autotask configurations need a manufacturer and model".into(),
+                        ));
+                    };
+                    let pid = self.product_for(&man, &model).await?;
+                    body.insert("productID".into(), json!(pid));
+                }
+                (self.url("ConfigurationItems"), body)
+            }
+        };
+        if body.is_empty() {
+            return Ok(());
+        }
+        body.insert("id".into(), json!(id));
+        self.call(Method::PATCH, &url, Some(&Value::Object(body)))
+            .await?;
+        Ok(())
     }
 }

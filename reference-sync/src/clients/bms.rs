@@ -1,16 +1,522 @@
-//! Placeholder: being written.
+//! The BMS V2 client (Kaseya BMS, Pulseway PSA, Vorex PSA): bearer token from
+//! `/v2/security/authenticate`, `{success, error, result}` envelopes, JSON Patch updates.
+//! Locations are written through the legacy V1 API because V2 has no write route for them.
 
+use super::{reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+/// Pages asked for: the documented maximum `PageSize`.
+const PAGE_SIZE: usize = 100;
+
+const ORG_MAP: &[FieldMap] = &[
+    FieldMap::both("name", "accountName", Codec::Text),
+    FieldMap::both("short_name", "accountCode", Codec::Text),
+    FieldMap::both("type", "accountTypeId", Codec::LookupId("company_types")),
+    FieldMap::both("status", "isActive", Codec::ActiveFlag),
+    FieldMap::both("parent", "parentId", Codec::IdRef),
+];
+
+/// Location members on a V2 location (read) and, PascalCase, on a V1 location (write).
+const LOCATION_MAP: &[FieldMap] = &[
+    FieldMap::both("org", "accountId", Codec::IdRef),
+    FieldMap::both("name", "locationName", Codec::Text),
+    FieldMap::both("primary", "isMain", Codec::Bool),
+];
+const LOCATION_V1_MAP: &[FieldMap] = &[
+    FieldMap::both("org", "AccountId", Codec::IdRef),
+    FieldMap::both("name", "LocationName", Codec::Text),
+    FieldMap::both("primary", "IsMain", Codec::Bool),
+];
+/// The first address of a location carries the canonical address fields.
+const ADDRESS_MAP: &[FieldMap] = &[
+    FieldMap::both("address1", "address1", Codec::Text),
+    FieldMap::both("address2", "address2", Codec::Text),
+    FieldMap::both("city", "city", Codec::Text),
+    FieldMap::both("state", "state", Codec::Text),
+    FieldMap::both("zip", "zipCode", Codec::Text),
+    FieldMap::both("country", "country", Codec::Text),
+    FieldMap::both("phone", "phone", Codec::Text),
+    FieldMap::both("fax", "fax", Codec::Text),
+];
+const ADDRESS_V1_MAP: &[FieldMap] = &[
+    FieldMap::both("address1", "Address1", Codec::Text),
+    FieldMap::both("address2", "Address2", Codec::Text),
+    FieldMap::both("city", "City", Codec::Text),
+    FieldMap::both("state", "State", Codec::Text),
+    FieldMap::both("zip", "ZipCode", Codec::Text),
+    FieldMap::both("country", "Country", Codec::Text),
+    FieldMap::both("phone", "Phone", Codec::Text),
+    FieldMap::both("fax", "Fax", Codec::Text),
+];
+
+/// Contact scalars (e-mail and phone live in `emails[]` / `phones[]`, handled apart).
+const CONTACT_MAP: &[FieldMap] = &[
+    FieldMap::both("org", "accountId", Codec::IdRef),
+    FieldMap::both("first_name", "firstName", Codec::Text),
+    FieldMap::both("last_name", "lastName", Codec::Text),
+    FieldMap::both("title", "jobTitle", Codec::Text),
+    FieldMap::both("important", "isPoc", Codec::Bool),
+    FieldMap::both("location", "locationId", Codec::IdRef),
+];
+
+const CONFIG_MAP: &[FieldMap] = &[
+    FieldMap::both("org", "accountId", Codec::IdRef),
+    FieldMap::both("name", "name", Codec::Text),
+    FieldMap::both("type", "categoryId", Codec::LookupId("configuration_types")),
+    FieldMap::both(
+        "status",
+        "statusId",
+        Codec::LookupId("configuration_statuses"),
+    ),
+    FieldMap::both("serial_number", "serialNumber", Codec::Text),
+    FieldMap::both("mac_address", "macAddress", Codec::Text),
+    FieldMap::both(
+        "manufacturer",
+        "manufacturerId",
+        Codec::LookupId("manufacturers"),
+    ),
+    FieldMap::both("model", "modelNumber", Codec::Text),
+    FieldMap::both("notes", "description", Codec::Text),
+    FieldMap::both("location", "accountLocationId", Codec::IdRef),
+];
+
+/// E-mail or phone: which sub-collection and its member names.
+#[derive(Clone, Copy)]
+struct Channel {
+    canonical: &'static str,
+    canonical_type: &'static str,
+    list: &'static str,
+    out_value: &'static str,
+    out_type: &'static str,
+    in_value: &'static str,
+    in_new_value: &'static str,
+    in_type: &'static str,
+    lookup: &'static str,
+}
+
+const EMAIL: Channel = Channel {
+    canonical: "email",
+    canonical_type: "email_type",
+    list: "emails",
+    out_value: "emailAddress",
+    out_type: "emailType",
+    in_value: "EmailAddress",
+    in_new_value: "NewEmailAddress",
+    in_type: "EmailTypeId",
+    lookup: "email_types",
+};
+const PHONE: Channel = Channel {
+    canonical: "phone",
+    canonical_type: "phone_type",
+    list: "phones",
+    out_value: "phone",
+    out_type: "phoneType",
+    in_value: "PhoneNumber",
+    in_new_value: "NewPhoneNumber",
+    in_type: "PhoneTypeId",
+    lookup: "phone_types",
+};
 
 pub struct BmsClient {
     conn: Connection,
+    http: Http,
+    token: Option<String>,
+    v1_token: Option<String>,
+    lookups: Lookups,
+    /// Employee ids in lookup order, with the API user (from userinfo) left out.
+    managers: Vec<(i64, String)>,
+    /// New accounts get the first business type (the client has no mapping for it).
+    first_business_type: Option<i64>,
 }
 
 impl BmsClient {
     pub fn new(conn: Connection) -> Self {
-        BmsClient { conn }
+        BmsClient {
+            conn,
+            http: Http::default(),
+            token: None,
+            v1_token: None,
+            lookups: Lookups::default(),
+            managers: Vec::new(),
+            first_business_type: None,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/v2{path}", self.conn.origin.trim_end_matches('/'))
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+
+    async fn authenticate(&mut self) -> Result<(), PsaError> {
+        let c = &self.conn.credentials;
+        let body = Self::form(&[
+            ("grantType", "password"),
+            ("userName", &c.user),
+            ("password", &c.secret),
+            ("tenant", &c.company),
+        ]);
+        let req = self
+            .http
+            .request(Method::POST, &self.url("/security/authenticate"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        let reply = self.http.send(req).await?;
+        let result = Self::check(&reply)?;
+        let token = result
+            .get("accessToken")
+            .and_then(Value::as_str)
+            .ok_or_else(|| PsaError::Transient("authenticate returned no accessToken".into()))?;
+        self.token = Some(token.to_string());
+        Ok(())
+    }
+
+    /// The envelope's `result`, or the PSA's error.
+    fn check(reply: &Reply) -> Result<Value, PsaError> {
+        let ok_status = (200..300).contains(&reply.status);
+        let success = reply.body.get("success").and_then(Value::as_bool);
+        if ok_status && success != Some(false) {
+            return Ok(reply.body.get("result").cloned().unwrap_or(Value::Null));
+        }
+        let err = reply.body.get("error");
+        let mut message = err
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {}: {}", reply.status, reply.text));
+        if let Some(subs) = err
+            .and_then(|e| e.get("subErrors"))
+            .and_then(Value::as_array)
+        {
+            let subs: Vec<&str> = subs.iter().filter_map(Value::as_str).collect();
+            if !subs.is_empty() {
+                message = format!("{message} ({})", subs.join("; "));
+            }
+        }
+        Err(reject(reply, message, false))
+    }
+
+    /// One V2 call with the bearer token; re-authenticates once on a 401.
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, PsaError> {
+        if self.token.is_none() {
+            self.authenticate().await?;
+        }
+        for attempt in 0..2 {
+            let mut req = self
+                .http
+                .request(method.clone(), &self.url(path))
+                .bearer_auth(self.token.as_deref().unwrap_or_default());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let reply = self.http.send(req).await?;
+            if reply.status == 401 && attempt == 0 {
+                self.authenticate().await?;
+                continue;
+            }
+            return Ok(reply);
+        }
+        Err(PsaError::Transient("unreachable retry loop".into()))
+    }
+
+    async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, PsaError> {
+        let reply = self.send(method, path, body).await?;
+        Self::check(&reply)
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Value, PsaError> {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// Every row of a paged list: stops at `totalRecords` when given, else at a short page.
+    async fn all_pages(&mut self, path: &str, extra: &str) -> Result<Vec<Value>, PsaError> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let q = format!("{path}?PageSize={PAGE_SIZE}&PageNumber={page}{extra}");
+            let reply = self.send(Method::GET, &q, None).await?;
+            let result = Self::check(&reply)?;
+            let rows = result.as_array().cloned().unwrap_or_default();
+            let n = rows.len();
+            out.extend(rows);
+            let done = match reply.body.get("totalRecords").and_then(Value::as_u64) {
+                Some(total) => n == 0 || out.len() as u64 >= total,
+                None => n < PAGE_SIZE,
+            };
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn load_lookup(&mut self, path: &str) -> Result<Vec<(i64, String)>, PsaError> {
+        let rows = self.get(path).await?;
+        Ok(rows
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| {
+                        Some((r.get("id")?.as_i64()?, r.get("name")?.as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    // -- V1 (locations only) ------------------------------------------------------------------
+
+    async fn v1_authenticate(&mut self) -> Result<(), PsaError> {
+        let c = &self.conn.credentials;
+        let body = Self::form(&[
+            ("grant_type", "password"),
+            ("username", &c.user),
+            ("password", &c.secret),
+            ("tenant", &c.company),
+        ]);
+        let url = format!("{}/api/token", self.conn.origin.trim_end_matches('/'));
+        let req = self
+            .http
+            .request(Method::POST, &url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        let reply = self.http.send(req).await?;
+        match reply.body.get("access_token").and_then(Value::as_str) {
+            Some(t) if (200..300).contains(&reply.status) => {
+                self.v1_token = Some(t.to_string());
+                Ok(())
+            }
+            _ => {
+                let msg = reply
+                    .body
+                    .get("error_description")
+                    .or_else(|| reply.body.get("error"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("V1 token request failed")
+                    .to_string();
+                Err(reject(&reply, msg, false))
+            }
+        }
+    }
+
+    async fn v1_call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, PsaError> {
+        if self.v1_token.is_none() {
+            self.v1_authenticate().await?;
+        }
+        let url = format!("{}/api{path}", self.conn.origin.trim_end_matches('/'));
+        for attempt in 0..2 {
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.v1_token.as_deref().unwrap_or_default());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let reply = self.http.send(req).await?;
+            if reply.status == 401 && attempt == 0 {
+                self.v1_authenticate().await?;
+                continue;
+            }
+            let error = reply.body.get("Error").and_then(Value::as_str);
+            if (200..300).contains(&reply.status) && matches!(error, Some("None") | None) {
+                return Ok(reply.body.get("Result").cloned().unwrap_or(Value::Null));
+            }
+            let msg = error
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {}: {}", reply.status, reply.text));
+            return Err(reject(&reply, msg, false));
+        }
+        Err(PsaError::Transient("unreachable retry loop".into()))
+    }
+
+    // -- helpers ------------------------------------------------------------------------------
+
+    fn id_path(id: &str) -> Result<i64, PsaError> {
+        id.parse()
+            .map_err(|_| PsaError::Unmappable(format!("`{id}` is not a BMS id")))
+    }
+
+    fn ref_id(fields: &Fields, key: &str) -> Result<Option<i64>, PsaError> {
+        match fields.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_i64()),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => Self::id_path(s).map(Some),
+            Some(other) => Err(PsaError::Unmappable(format!(
+                "{key} `{other}` is not an id"
+            ))),
+        }
+    }
+
+    /// The main location of an account (for contacts and assets created without one).
+    async fn main_location(&mut self, org: i64) -> Result<Option<i64>, PsaError> {
+        let rows = self
+            .get(&format!("/crm/accounts/{org}/locations/lookup"))
+            .await?;
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        Ok(rows
+            .iter()
+            .find(|l| l.get("isMain") == Some(&Value::Bool(true)))
+            .or(rows.first())
+            .and_then(|l| l.get("id")?.as_i64()))
+    }
+
+    fn default_entry(wire: &Value, ch: Channel) -> Option<&Value> {
+        let items = wire.get(ch.list)?.as_array()?;
+        items
+            .iter()
+            .find(|v| v.get("isDefault") == Some(&Value::Bool(true)))
+            .or(items.first())
+    }
+
+    fn decode_contact(&self, wire: &Value) -> Option<PsaRecord> {
+        let obj = wire.as_object()?;
+        let mut fields = decode(CONTACT_MAP, obj, &self.lookups);
+        for ch in [EMAIL, PHONE] {
+            if let Some(e) = Self::default_entry(wire, ch) {
+                if let Some(v) = e.get(ch.out_value).and_then(Value::as_str) {
+                    fields.insert(ch.canonical.into(), json!(v));
+                }
+                if let Some(t) = e.get(ch.out_type).and_then(Value::as_str) {
+                    fields.insert(ch.canonical_type.into(), json!(t));
+                }
+            }
+        }
+        Some(PsaRecord {
+            id: obj.get("id")?.to_string(),
+            fields,
+        })
+    }
+
+    fn decode_location(&self, wire: &Value) -> Option<PsaRecord> {
+        let obj = wire.as_object()?;
+        let mut fields = decode(LOCATION_MAP, obj, &self.lookups);
+        if let Some(addr) = wire
+            .get("addresses")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_object)
+        {
+            fields.extend(decode(ADDRESS_MAP, addr, &self.lookups));
+        }
+        Some(PsaRecord {
+            id: obj.get("id")?.to_string(),
+            fields,
+        })
+    }
+
+    /// Type id for a channel: the push context's choice, else the canonical type field.
+    fn channel_type(
+        &self,
+        ch: Channel,
+        fields: &Fields,
+        ctx_type: Option<&String>,
+    ) -> Result<Option<i64>, PsaError> {
+        let name = ctx_type.cloned().or_else(|| {
+            fields
+                .get(ch.canonical_type)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        match name {
+            None => Ok(None),
+            Some(n) => self.lookups.id_of(ch.lookup, &n).map(Some).ok_or_else(|| {
+                PsaError::Unmappable(format!("the PSA has no {} named `{n}`", ch.lookup))
+            }),
+        }
+    }
+
+    /// E-mail / phone changes through `PATCH /crm/contacts/{id}/emails|phones`.
+    async fn update_channel(
+        &mut self,
+        id: i64,
+        current: &Value,
+        ch: Channel,
+        changed: &Fields,
+        ctx_type: Option<&String>,
+    ) -> Result<(), PsaError> {
+        let value_changed = changed.contains_key(ch.canonical);
+        let type_changed = changed.contains_key(ch.canonical_type);
+        if !value_changed && !type_changed {
+            return Ok(());
+        }
+        let new_value = changed
+            .get(ch.canonical)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let type_id = if type_changed {
+            self.channel_type(ch, changed, None)?
+        } else {
+            self.channel_type(ch, changed, ctx_type)?
+        };
+        let old = Self::default_entry(current, ch)
+            .and_then(|e| e.get(ch.out_value))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut op = Map::new();
+        match (old, new_value, value_changed) {
+            (Some(old), None, true) => {
+                op.insert("Operation".into(), json!(2));
+                op.insert(ch.in_value.into(), json!(old));
+            }
+            (Some(old), new, _) => {
+                op.insert("Operation".into(), json!(1));
+                op.insert(ch.in_value.into(), json!(old));
+                if let Some(n) = new {
+                    op.insert(ch.in_new_value.into(), json!(n));
+                }
+                if let Some(t) = type_id {
+                    op.insert("TypeId".into(), json!(t));
+                }
+                op.insert("IsDefault".into(), json!(true));
+            }
+            (None, Some(new), _) => {
+                op.insert("Operation".into(), json!(0));
+                op.insert(ch.in_value.into(), json!(new));
+                if let Some(t) = type_id {
+                    op.insert("TypeId".into(), json!(t));
+                }
+                op.insert("IsDefault".into(), json!(true));
+            }
+            (None, None, _) => return Ok(()),
+        }
+        let path = format!("/crm/contacts/{id}/{}", ch.list);
+        self.call(Method::PATCH, &path, Some(&json!([op]))).await?;
+        Ok(())
+    }
+
+    fn patch_ops(wire: &Map<String, Value>) -> Value {
+        Value::Array(
+            wire.iter()
+                .map(|(k, v)| json!({"op": "replace", "path": format!("/{k}"), "value": v}))
+                .collect(),
+        )
+    }
+
+    async fn list_accounts(&mut self) -> Result<Vec<Value>, PsaError> {
+        self.all_pages("/crm/accounts/summary", "").await
     }
 }
 
@@ -19,27 +525,349 @@ impl PsaClient for BmsClient {
     fn personality(&self) -> Personality {
         self.conn.personality
     }
+
     async fn connect(&mut self) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        self.authenticate().await?;
+        let me = self.get("/security/userinfo").await?;
+        let my_id = me.get("userId").and_then(Value::as_i64);
+        let tables: [(&'static str, &str); 8] = [
+            ("company_types", "/system/accounttypes/lookup"),
+            ("business_types", "/system/lookup/businesstypes"),
+            ("employees", "/hr/employees/lookup"),
+            ("email_types", "/system/lookup/emailtypes"),
+            ("phone_types", "/system/lookup/phonetypes"),
+            ("configuration_types", "/system/lookup/assetcategories"),
+            ("configuration_statuses", "/system/lookup/assetstatuses"),
+            ("manufacturers", "/system/lookup/manufacturers"),
+        ];
+        for (table, path) in tables {
+            let rows = self.load_lookup(path).await?;
+            if table == "business_types" {
+                self.first_business_type = rows.first().map(|(id, _)| *id);
+            }
+            if table == "employees" {
+                self.managers = rows
+                    .iter()
+                    .filter(|(id, _)| Some(*id) != my_id)
+                    .cloned()
+                    .collect();
+            }
+            self.lookups.set(table, rows);
+        }
+        Ok(())
     }
-    async fn list(&mut self, _kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+
+    async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
+        match kind {
+            Kind::Organization => {
+                let rows = self.list_accounts().await?;
+                Ok(rows
+                    .iter()
+                    .filter_map(|r| {
+                        Some(PsaRecord {
+                            id: r.get("id")?.to_string(),
+                            fields: decode(ORG_MAP, r.as_object()?, &self.lookups),
+                        })
+                    })
+                    .collect())
+            }
+            Kind::Location => {
+                let accounts = self.list_accounts().await?;
+                let mut out = Vec::new();
+                for acc in accounts {
+                    let Some(aid) = acc.get("id").and_then(Value::as_i64) else {
+                        continue;
+                    };
+                    let lookup = self
+                        .get(&format!("/crm/accounts/{aid}/locations/lookup"))
+                        .await?;
+                    for l in lookup.as_array().cloned().unwrap_or_default() {
+                        let Some(lid) = l.get("id").and_then(Value::as_i64) else {
+                            continue;
+                        };
+                        let loc = self
+                            .get(&format!("/crm/accounts/{aid}/locations/{lid}"))
+                            .await?;
+                        out.extend(self.decode_location(&loc));
+                    }
+                }
+                out.sort_by_key(|r| r.id.parse::<i64>().unwrap_or(0));
+                Ok(out)
+            }
+            Kind::Contact => {
+                let rows = self.all_pages("/crm/contacts/summary", "").await?;
+                Ok(rows.iter().filter_map(|r| self.decode_contact(r)).collect())
+            }
+            Kind::Configuration => {
+                let rows = self
+                    .all_pages("/servicedesk/hardwareasset/searchselect", "")
+                    .await?;
+                let mut out = Vec::new();
+                for r in rows {
+                    let Some(id) = r.get("id").and_then(Value::as_i64) else {
+                        continue;
+                    };
+                    let full = self
+                        .get(&format!("/servicedesk/hardwareasset/{id}"))
+                        .await?;
+                    if let Some(o) = full.as_object() {
+                        out.push(PsaRecord {
+                            id: id.to_string(),
+                            fields: decode(CONFIG_MAP, o, &self.lookups),
+                        });
+                    }
+                }
+                Ok(out)
+            }
+        }
     }
+
     async fn create(
         &mut self,
-        _kind: Kind,
-        _fields: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        fields: &Fields,
+        ctx: &PushContext,
     ) -> Result<String, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        match kind {
+            Kind::Organization => {
+                let mut body = encode(ORG_MAP, fields, &self.lookups)?;
+                if !body.contains_key("accountTypeId") {
+                    let t = self.lookups.id_of("company_types", "Customer");
+                    body.insert("accountTypeId".into(), json!(t));
+                }
+                let bt = self
+                    .first_business_type
+                    .ok_or_else(|| PsaError::Unmappable("the PSA has no business types".into()))?;
+                let manager =
+                    match &ctx.account_manager {
+                        Some(name) => self.lookups.id_of("employees", name).ok_or_else(|| {
+                            PsaError::Unmappable(format!("the PSA has no employee named `{name}`"))
+                        })?,
+                        None => self.managers.first().map(|(id, _)| *id).ok_or_else(|| {
+                            PsaError::Unmappable("the PSA has no employees".into())
+                        })?,
+                    };
+                body.insert("businessTypeId".into(), json!(bt));
+                body.insert("accountManagerId".into(), json!(manager));
+                if !body.contains_key("isActive") {
+                    body.insert("isActive".into(), json!(true));
+                }
+                body.insert(
+                    "locations".into(),
+                    json!([{"LocationName": "Main", "IsMain": true, "Addresses": [{}]}]),
+                );
+                let result = self
+                    .call(Method::POST, "/crm/accounts", Some(&Value::Object(body)))
+                    .await?;
+                id_of_result(&result)
+            }
+            Kind::Location => {
+                let mut body = encode(LOCATION_V1_MAP, fields, &self.lookups)?;
+                if !body.contains_key("AccountId") {
+                    return Err(PsaError::Unmappable("a location needs an org".into()));
+                }
+                let addr = encode(ADDRESS_V1_MAP, fields, &self.lookups)?;
+                body.insert("Addresses".into(), json!([addr]));
+                let result = self
+                    .v1_call(Method::POST, "/crm/locations", Some(&Value::Object(body)))
+                    .await?;
+                match result.get("Id") {
+                    Some(id) => Ok(id.to_string()),
+                    None => Err(PsaError::Transient("V1 create returned no Id".into())),
+                }
+            }
+            Kind::Contact => {
+                let org = Self::ref_id(fields, "org")?
+                    .ok_or_else(|| PsaError::Unmappable("a contact needs an org".into()))?;
+                let location = match Self::ref_id(fields, "location")? {
+                    Some(l) => Some(l),
+                    None => self.main_location(org).await?,
+                };
+                let mut body = Map::new();
+                body.insert(
+                    "FirstName".into(),
+                    fields.get("first_name").cloned().unwrap_or(Value::Null),
+                );
+                body.insert(
+                    "LastName".into(),
+                    fields.get("last_name").cloned().unwrap_or(Value::Null),
+                );
+                body.insert("AccountId".into(), json!(org));
+                body.insert("LocationId".into(), json!(location));
+                for (ch, ctx_type) in [(EMAIL, &ctx.email_type), (PHONE, &ctx.phone_type)] {
+                    let value = fields
+                        .get(ch.canonical)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty());
+                    if let (Some(t), Some(v)) = (ctx_type, value) {
+                        let tid = self.lookups.id_of(ch.lookup, t).ok_or_else(|| {
+                            PsaError::Unmappable(format!(
+                                "the PSA has no {} named `{t}`",
+                                ch.lookup
+                            ))
+                        })?;
+                        body.insert(
+                            pascal(ch.list),
+                            json!([{ch.in_value: v, ch.in_type: tid, "IsDefault": true}]),
+                        );
+                    }
+                }
+                let result = self
+                    .call(
+                        Method::POST,
+                        "/crm/contacts/summary",
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                let id = id_of_result(&result)?;
+                // ContactInputDto has no job title or point-of-contact flag: patch them in.
+                let mut rest = Fields::new();
+                for k in ["title", "important"] {
+                    if let Some(v) = fields.get(k) {
+                        rest.insert(k.into(), v.clone());
+                    }
+                }
+                if !rest.is_empty() {
+                    let wire = encode(CONTACT_MAP, &rest, &self.lookups)?;
+                    self.call(
+                        Method::PATCH,
+                        &format!("/crm/contacts/{id}"),
+                        Some(&Self::patch_ops(&wire)),
+                    )
+                    .await?;
+                }
+                Ok(id)
+            }
+            Kind::Configuration => {
+                let mut body = encode(CONFIG_MAP, fields, &self.lookups)?;
+                let org = Self::ref_id(fields, "org")?
+                    .ok_or_else(|| PsaError::Unmappable("a configuration needs an org".into()))?;
+                if body.get("accountLocationId").is_none_or(Value::is_null) {
+                    body.insert(
+                        "accountLocationId".into(),
+                        json!(self.main_location(org).await?),
+                    );
+                }
+                let result = self
+                    .call(
+                        Method::POST,
+                        "/servicedesk/hardwareasset",
+                        Some(&Value::Object(body)),
+                    )
+                    .await?;
+                id_of_result(&result)
+            }
+        }
     }
+
     async fn update(
         &mut self,
-        _kind: Kind,
-        _id: &str,
-        _changed: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        id: &str,
+        changed: &Fields,
+        ctx: &PushContext,
     ) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        let nid = Self::id_path(id)?;
+        match kind {
+            Kind::Organization => {
+                let wire = encode(ORG_MAP, changed, &self.lookups)?;
+                if wire.is_empty() {
+                    return Ok(());
+                }
+                self.call(
+                    Method::PATCH,
+                    &format!("/crm/accounts/{nid}"),
+                    Some(&Self::patch_ops(&wire)),
+                )
+                .await?;
+                Ok(())
+            }
+            Kind::Location => {
+                // V1 PUT of the whole location, with the changed members applied.
+                let mut current = self
+                    .v1_call(Method::GET, &format!("/crm/locations/{nid}"), None)
+                    .await?;
+                let wire = encode(LOCATION_V1_MAP, changed, &self.lookups)?;
+                let addr = encode(ADDRESS_V1_MAP, changed, &self.lookups)?;
+                let Some(obj) = current.as_object_mut() else {
+                    return Err(PsaError::Transient("V1 location is not an object".into()));
+                };
+                obj.extend(wire);
+                if !addr.is_empty() {
+                    let mut addrs = obj
+                        .get("Addresses")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    match addrs.first_mut().and_then(Value::as_object_mut) {
+                        Some(first) => first.extend(addr),
+                        None => addrs.push(Value::Object(addr)),
+                    }
+                    obj.insert("Addresses".into(), Value::Array(addrs));
+                }
+                self.v1_call(
+                    Method::PUT,
+                    &format!("/crm/locations/{nid}"),
+                    Some(&current),
+                )
+                .await?;
+                Ok(())
+            }
+            Kind::Contact => {
+                let wire = encode(CONTACT_MAP, changed, &self.lookups)?;
+                if !wire.is_empty() {
+                    self.call(
+                        Method::PATCH,
+                        &format!("/crm/contacts/{nid}"),
+                        Some(&Self::patch_ops(&wire)),
+                    )
+                    .await?;
+                }
+                let touches_channels = [EMAIL, PHONE].iter().any(|c| {
+                    changed.contains_key(c.canonical) || changed.contains_key(c.canonical_type)
+                });
+                if touches_channels {
+                    let current = self.get(&format!("/crm/contacts/summary/{nid}")).await?;
+                    self.update_channel(nid, &current, EMAIL, changed, ctx.email_type.as_ref())
+                        .await?;
+                    self.update_channel(nid, &current, PHONE, changed, ctx.phone_type.as_ref())
+                        .await?;
+                }
+                Ok(())
+            }
+            Kind::Configuration => {
+                // PUT is the only write: send the current asset with the changes applied.
+                let mut current = self
+                    .get(&format!("/servicedesk/hardwareasset/{nid}"))
+                    .await?;
+                let wire = encode(CONFIG_MAP, changed, &self.lookups)?;
+                let Some(obj) = current.as_object_mut() else {
+                    return Err(PsaError::Transient("asset is not an object".into()));
+                };
+                obj.extend(wire);
+                self.call(
+                    Method::PUT,
+                    &format!("/servicedesk/hardwareasset/{nid}"),
+                    Some(&current),
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn pascal(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn id_of_result(result: &Value) -> Result<String, PsaError> {
+    match result.get("id") {
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(PsaError::Transient("the PSA returned no result.id".into())),
     }
 }

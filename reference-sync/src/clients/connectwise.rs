@@ -1,17 +1,297 @@
-//! Placeholder: being written.
+//! ConnectWise Manage REST 3.0 client: Basic `company+public:private` with a clientId,
+//! `page`/`pageSize` paging until a short page, PATCH operations for partial updates.
 
+use super::{reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
+use base64::Engine;
 use mock_psa::Personality;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+const PAGE_SIZE: usize = 1000;
+/// The integration's clientId (any non-empty value is accepted by the mock).
+const CLIENT_ID: &str = "psa-conformance-reference-sync";
+
+const ORGANIZATION: &[FieldMap] = &[
+    FieldMap::both("name", "name", Codec::Text),
+    FieldMap::both("short_name", "identifier", Codec::Text),
+    FieldMap::both("type", "types", Codec::RefObjectListFirst("company_types")),
+    FieldMap::both("status", "status", Codec::RefObject("company_statuses")),
+    FieldMap::both("parent", "parentCompany", Codec::IdRef),
+];
+
+const LOCATION: &[FieldMap] = &[
+    FieldMap::both("name", "name", Codec::Text),
+    FieldMap::both("address1", "addressLine1", Codec::Text),
+    FieldMap::both("address2", "addressLine2", Codec::Text),
+    FieldMap::both("city", "city", Codec::Text),
+    FieldMap::both("zip", "zip", Codec::Text),
+    FieldMap::both("country", "country", Codec::RefObject("countries")),
+    FieldMap::both("primary", "primaryAddressFlag", Codec::Bool),
+    // Site phone and fax are pulled but never pushed (R36).
+    FieldMap::pull_only("phone", "phoneNumber", Codec::Text),
+    FieldMap::pull_only("fax", "faxNumber", Codec::Text),
+];
+
+const CONTACT: &[FieldMap] = &[
+    FieldMap::both("org", "company", Codec::IdRef),
+    FieldMap::both("first_name", "firstName", Codec::Text),
+    FieldMap::both("last_name", "lastName", Codec::Text),
+    FieldMap::both("title", "title", Codec::Text),
+    FieldMap::both("type", "types", Codec::RefObjectListFirst("contact_types")),
+    FieldMap::both("location", "site", Codec::IdRef),
+];
+
+const CONFIGURATION: &[FieldMap] = &[
+    FieldMap::both("org", "company", Codec::IdRef),
+    FieldMap::both("name", "name", Codec::Text),
+    FieldMap::both("type", "type", Codec::RefObject("configuration_types")),
+    FieldMap::both(
+        "status",
+        "status",
+        Codec::RefObject("configuration_statuses"),
+    ),
+    FieldMap::both("serial_number", "serialNumber", Codec::Text),
+    FieldMap::both("mac_address", "macAddress", Codec::Text),
+    FieldMap::both(
+        "manufacturer",
+        "manufacturer",
+        Codec::RefObject("manufacturers"),
+    ),
+    FieldMap::both("model", "modelNumber", Codec::Text),
+    FieldMap::both("notes", "notes", Codec::Text),
+    FieldMap::both("location", "site", Codec::IdRef),
+];
 
 pub struct ConnectWiseClient {
     conn: Connection,
+    http: Http,
+    base: String,
+    auth: String,
+    lookups: Lookups,
+    /// Communication type id -> "Email" | "Phone" | "Fax".
+    comm_kinds: HashMap<i64, &'static str>,
+    /// Site id -> company id (site routes live under their company).
+    site_company: HashMap<String, String>,
+    companies: Vec<String>,
 }
 
 impl ConnectWiseClient {
     pub fn new(conn: Connection) -> Self {
-        ConnectWiseClient { conn }
+        let c = &conn.credentials;
+        let auth = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}+{}:{}", c.company, c.user, c.secret));
+        ConnectWiseClient {
+            base: format!("{}/v4_6_release/apis/3.0", conn.origin),
+            conn,
+            http: Http::default(),
+            auth: format!("Basic {auth}"),
+            lookups: Lookups::default(),
+            comm_kinds: HashMap::new(),
+            site_company: HashMap::new(),
+            companies: Vec::new(),
+        }
     }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, PsaError> {
+        let mut req = self
+            .http
+            .request(method, &format!("{}{path}", self.base))
+            .header("Authorization", &self.auth)
+            .header("clientId", CLIENT_ID)
+            .header(
+                "Accept",
+                "application/vnd.connectwise.com+json; version=2021.1, application/json",
+            );
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let reply = self.http.send(req).await?;
+        if (200..300).contains(&reply.status) {
+            Ok(reply)
+        } else {
+            Err(reject(&reply, error_message(&reply), false))
+        }
+    }
+
+    async fn get_all(&self, path: &str) -> Result<Vec<Map<String, Value>>, PsaError> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let reply = self
+                .call(
+                    Method::GET,
+                    &format!("{path}{sep}pageSize={PAGE_SIZE}&page={page}"),
+                    None,
+                )
+                .await?;
+            let rows: Vec<Map<String, Value>> = reply
+                .body
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect())
+                .unwrap_or_default();
+            let short = rows.len() < PAGE_SIZE;
+            out.extend(rows);
+            if short {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn load_lookup(
+        &mut self,
+        table: &'static str,
+        path: &str,
+        label: &str,
+    ) -> Result<Vec<Map<String, Value>>, PsaError> {
+        let rows = self.get_all(path).await?;
+        let pairs = rows
+            .iter()
+            .filter_map(|r| Some((r.get("id")?.as_i64()?, r.get(label)?.as_str()?.to_string())))
+            .collect();
+        self.lookups.set(table, pairs);
+        Ok(rows)
+    }
+
+    /// The default (else first) communication item of a kind: (value, type name).
+    fn communication(&self, rec: &Map<String, Value>, kind: &str) -> Option<(String, String)> {
+        let items = rec.get("communicationItems")?.as_array()?;
+        let of_kind: Vec<&Value> = items
+            .iter()
+            .filter(|i| {
+                let tid = i
+                    .get("type")
+                    .and_then(|t| t.get("id"))
+                    .and_then(Value::as_i64);
+                tid.and_then(|t| self.comm_kinds.get(&t)) == Some(&kind)
+            })
+            .collect();
+        let pick = of_kind
+            .iter()
+            .find(|i| i.get("defaultFlag") == Some(&Value::Bool(true)))
+            .or_else(|| of_kind.first())?;
+        let value = pick.get("value")?.as_str()?.to_string();
+        let type_name = pick
+            .get("type")
+            .and_then(|t| t.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        Some((value, type_name))
+    }
+
+    fn comm_item(&self, type_name: &str, value: &str) -> Result<Value, PsaError> {
+        let id = self
+            .lookups
+            .id_of("communication_types", type_name)
+            .ok_or_else(|| {
+                PsaError::Unmappable(format!(
+                    "ConnectWise has no communication type `{type_name}`"
+                ))
+            })?;
+        Ok(json!({ "type": { "id": id }, "value": value, "defaultFlag": true }))
+    }
+
+    /// Communication items for a pushed contact: e-mail and phone only when a type was chosen
+    /// in two-way settings (R17); other existing items are kept.
+    fn communications(
+        &self,
+        existing: &[Value],
+        fields: &Fields,
+        ctx: &PushContext,
+    ) -> Result<Option<Vec<Value>>, PsaError> {
+        let mut items = existing.to_vec();
+        let mut touched = false;
+        for (key, kind, chosen) in [
+            ("email", "Email", &ctx.email_type),
+            ("phone", "Phone", &ctx.phone_type),
+        ] {
+            let (Some(value), Some(type_name)) = (fields.get(key), chosen) else {
+                continue;
+            };
+            touched = true;
+            items.retain(|i| {
+                let tid = i
+                    .get("type")
+                    .and_then(|t| t.get("id"))
+                    .and_then(Value::as_i64);
+                tid.and_then(|t| self.comm_kinds.get(&t)) != Some(&kind)
+            });
+            if let Some(v) = value.as_str().filter(|v| !v.is_empty()) {
+                items.push(self.comm_item(type_name, v)?);
+            }
+        }
+        Ok(touched.then_some(items))
+    }
+
+    fn site_path(&self, org: Option<&str>, id: Option<&str>) -> Result<String, PsaError> {
+        let org = match (org, id) {
+            (Some(o), _) => o.to_string(),
+            (None, Some(i)) => self
+                .site_company
+                .get(i)
+                .cloned()
+                .ok_or_else(|| PsaError::Unmappable(format!("site {i} has no known company")))?,
+            (None, None) => return Err(PsaError::Unmappable("a site needs its company".into())),
+        };
+        Ok(match id {
+            Some(i) => format!("/company/companies/{org}/sites/{i}"),
+            None => format!("/company/companies/{org}/sites"),
+        })
+    }
+}
+
+fn error_message(reply: &Reply) -> String {
+    let mut msg = reply
+        .body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or(&reply.text)
+        .to_string();
+    if let Some(errors) = reply.body.get("errors").and_then(Value::as_array) {
+        for e in errors {
+            if let Some(m) = e.get("message").and_then(Value::as_str) {
+                msg.push_str(&format!("; {m}"));
+            }
+        }
+    }
+    msg
+}
+
+fn id_of(reply: &Reply) -> Result<String, PsaError> {
+    reply
+        .body
+        .get("id")
+        .and_then(Value::as_i64)
+        .map(|i| i.to_string())
+        .ok_or_else(|| PsaError::Transient("created record came back without an id".into()))
+}
+
+/// R35: a MAC longer than 17 characters, or not one well-formed MAC, is not pulled.
+fn single_mac(mac: &str) -> bool {
+    let parts: Vec<&str> = mac.split([':', '-']).collect();
+    mac.len() <= 17
+        && parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Company ID (identifier) is required in ConnectWise; without a short name the reference sync
+/// derives one from the name (letters and digits, at most 25).
+fn identifier_from(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(25)
+        .collect()
 }
 
 #[async_trait]
@@ -19,27 +299,289 @@ impl PsaClient for ConnectWiseClient {
     fn personality(&self) -> Personality {
         self.conn.personality
     }
+
     async fn connect(&mut self) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        self.load_lookup("company_types", "/company/companies/types", "name")
+            .await?;
+        self.load_lookup("company_statuses", "/company/companies/statuses", "name")
+            .await?;
+        self.load_lookup("contact_types", "/company/contacts/types", "description")
+            .await?;
+        let comm = self
+            .load_lookup(
+                "communication_types",
+                "/company/communicationTypes",
+                "description",
+            )
+            .await?;
+        self.comm_kinds = comm
+            .iter()
+            .filter_map(|r| {
+                let kind = if r.get("emailFlag") == Some(&Value::Bool(true)) {
+                    "Email"
+                } else if r.get("faxFlag") == Some(&Value::Bool(true)) {
+                    "Fax"
+                } else {
+                    "Phone"
+                };
+                Some((r.get("id")?.as_i64()?, kind))
+            })
+            .collect();
+        self.load_lookup(
+            "configuration_types",
+            "/company/configurations/types",
+            "name",
+        )
+        .await?;
+        self.load_lookup(
+            "configuration_statuses",
+            "/company/configurations/statuses",
+            "description",
+        )
+        .await?;
+        self.load_lookup("manufacturers", "/procurement/manufacturers", "name")
+            .await?;
+        self.load_lookup("countries", "/company/countries", "name")
+            .await?;
+        Ok(())
     }
-    async fn list(&mut self, _kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+
+    async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
+        let mut out = Vec::new();
+        match kind {
+            Kind::Organization => {
+                let rows = self.get_all("/company/companies").await?;
+                self.companies = rows
+                    .iter()
+                    .filter_map(|r| r.get("id").map(|i| i.to_string()))
+                    .collect();
+                for r in rows {
+                    out.push(PsaRecord {
+                        id: r["id"].to_string(),
+                        fields: decode(ORGANIZATION, &r, &self.lookups),
+                    });
+                }
+            }
+            Kind::Location => {
+                for company in self.companies.clone() {
+                    for r in self
+                        .get_all(&format!("/company/companies/{company}/sites"))
+                        .await?
+                    {
+                        let id = r["id"].to_string();
+                        self.site_company.insert(id.clone(), company.clone());
+                        let mut fields = decode(LOCATION, &r, &self.lookups);
+                        fields.insert("org".into(), json!(company));
+                        if let Some(s) = r
+                            .get("stateReference")
+                            .and_then(|s| s.get("identifier"))
+                            .and_then(Value::as_str)
+                        {
+                            fields.insert("state".into(), json!(s));
+                        }
+                        out.push(PsaRecord { id, fields });
+                    }
+                }
+            }
+            Kind::Contact => {
+                for r in self.get_all("/company/contacts").await? {
+                    let mut fields = decode(CONTACT, &r, &self.lookups);
+                    if let Some((v, t)) = self.communication(&r, "Email") {
+                        fields.insert("email".into(), json!(v));
+                        fields.insert("email_type".into(), json!(t));
+                    }
+                    if let Some((v, t)) = self.communication(&r, "Phone") {
+                        fields.insert("phone".into(), json!(v));
+                        fields.insert("phone_type".into(), json!(t));
+                    }
+                    out.push(PsaRecord {
+                        id: r["id"].to_string(),
+                        fields,
+                    });
+                }
+            }
+            Kind::Configuration => {
+                for r in self.get_all("/company/configurations").await? {
+                    let mut fields = decode(CONFIGURATION, &r, &self.lookups);
+                    if fields
+                        .get("mac_address")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| !single_mac(m))
+                    {
+                        fields.remove("mac_address");
+                    }
+                    out.push(PsaRecord {
+                        id: r["id"].to_string(),
+                        fields,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
+
     async fn create(
         &mut self,
-        _kind: Kind,
-        _fields: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        fields: &Fields,
+        ctx: &PushContext,
     ) -> Result<String, PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        match kind {
+            Kind::Organization => {
+                let mut body = encode(ORGANIZATION, fields, &self.lookups)?;
+                if body.get("identifier").is_none_or(Value::is_null) {
+                    let name = fields.get("name").and_then(Value::as_str).unwrap_or("");
+                    body.insert("identifier".into(), json!(identifier_from(name)));
+                }
+                body.retain(|_, v| !v.is_null());
+                let id = id_of(
+                    &self
+                        .call(
+                            Method::POST,
+                            "/company/companies",
+                            Some(&Value::Object(body)),
+                        )
+                        .await?,
+                )?;
+                self.companies.push(id.clone());
+                Ok(id)
+            }
+            Kind::Location => {
+                let org = fields
+                    .get("org")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let mut body = encode(LOCATION, fields, &self.lookups)?;
+                if let Some(s) = fields.get("state").and_then(Value::as_str) {
+                    body.insert("stateReference".into(), json!({ "identifier": s }));
+                }
+                body.retain(|_, v| !v.is_null());
+                let path = self.site_path(org.as_deref(), None)?;
+                let id = id_of(
+                    &self
+                        .call(Method::POST, &path, Some(&Value::Object(body)))
+                        .await?,
+                )?;
+                if let Some(o) = org {
+                    self.site_company.insert(id.clone(), o);
+                }
+                Ok(id)
+            }
+            Kind::Contact => {
+                let mut f = fields.clone();
+                if let Some(t) = &ctx.contact_type {
+                    f.insert("type".into(), json!(t));
+                }
+                let mut body = encode(CONTACT, &f, &self.lookups)?;
+                body.remove("site");
+                if let Some(loc) = f.get("location").and_then(Value::as_str) {
+                    body.insert(
+                        "site".into(),
+                        json!({ "id": loc.parse::<i64>().unwrap_or_default() }),
+                    );
+                }
+                if let Some(c) = body.get_mut("company") {
+                    *c = json!({ "id": c.as_i64().unwrap_or_default() });
+                }
+                if let Some(items) = self.communications(&[], &f, ctx)? {
+                    body.insert("communicationItems".into(), Value::Array(items));
+                }
+                body.retain(|_, v| !v.is_null());
+                id_of(
+                    &self
+                        .call(
+                            Method::POST,
+                            "/company/contacts",
+                            Some(&Value::Object(body)),
+                        )
+                        .await?,
+                )
+            }
+            Kind::Configuration => {
+                let mut body = encode(CONFIGURATION, fields, &self.lookups)?;
+                for member in ["company", "site"] {
+                    if let Some(c) = body.get_mut(member) {
+                        if !c.is_null() {
+                            *c = json!({ "id": c.as_i64().unwrap_or_default() });
+                        }
+                    }
+                }
+                body.retain(|_, v| !v.is_null());
+                id_of(
+                    &self
+                        .call(
+                            Method::POST,
+                            "/company/configurations",
+                            Some(&Value::Object(body)),
+                        )
+                        .await?,
+                )
+            }
+        }
     }
+
     async fn update(
         &mut self,
-        _kind: Kind,
-        _id: &str,
-        _changed: &Fields,
-        _ctx: &PushContext,
+        kind: Kind,
+        id: &str,
+        changed: &Fields,
+        ctx: &PushContext,
     ) -> Result<(), PsaError> {
-        Err(PsaError::Unmappable("not yet".into()))
+        let (map, path) = match kind {
+            Kind::Organization => (ORGANIZATION, format!("/company/companies/{id}")),
+            Kind::Location => (
+                LOCATION,
+                self.site_path(changed.get("org").and_then(Value::as_str), Some(id))?,
+            ),
+            Kind::Contact => (CONTACT, format!("/company/contacts/{id}")),
+            Kind::Configuration => (CONFIGURATION, format!("/company/configurations/{id}")),
+        };
+        let mut body = encode(map, changed, &self.lookups)?;
+        for member in ["company", "site", "parentCompany"] {
+            if let Some(c) = body.get_mut(member) {
+                if !c.is_null() && !c.is_object() {
+                    *c = json!({ "id": c.as_i64().unwrap_or_default() });
+                }
+            }
+        }
+        if kind == Kind::Location {
+            if let Some(s) = changed.get("state").and_then(Value::as_str) {
+                body.insert("stateReference".into(), json!({ "identifier": s }));
+            }
+        }
+        if kind == Kind::Contact && (changed.contains_key("email") || changed.contains_key("phone"))
+        {
+            // Communication items are replaced as a whole array: start from what the PSA has.
+            let current = self.call(Method::GET, &path, None).await?;
+            let existing = current
+                .body
+                .get("communicationItems")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let existing: Vec<Value> = existing
+                .iter()
+                .map(|i| json!({ "type": { "id": i["type"]["id"] }, "value": i["value"], "defaultFlag": i["defaultFlag"] }))
+                .collect();
+            if let Some(items) = self.communications(&existing, changed, ctx)? {
+                body.insert("communicationItems".into(), Value::Array(items));
+            }
+        }
+        if body.is_empty() {
+            return Ok(());
+        }
+        let ops: Vec<Value> = body
+            .into_iter()
+            .map(|(k, v)| {
+                if v.is_null() {
+                    json!({ "op": "remove", "path": k })
+                } else {
+                    json!({ "op": "replace", "path": k, "value": v })
+                }
+            })
+            .collect();
+        self.call(Method::PATCH, &path, Some(&Value::Array(ops)))
+            .await?;
+        Ok(())
     }
 }

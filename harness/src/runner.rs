@@ -1,0 +1,362 @@
+//! Runs one case on one PSA: start the mock on 127.0.0.1:0, seed both sides, drive the steps,
+//! capture and normalise the outcome, check the inline expectations, compare with the golden.
+
+use crate::connector::{Connector, ReferenceConnector, Session};
+use crate::expect;
+use crate::golden::{self, Comparison};
+use crate::scenario::{PsaAction, Scenario, Step};
+use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
+use reference_sync::Defect;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub golden_dir: PathBuf,
+    pub bless: bool,
+    /// Check inline expectations only (cases without goldens, written by users).
+    pub expectations_only: bool,
+    /// Deliberate engine defects (tests of the suite's teeth).
+    pub defects: Vec<Defect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Blessed,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseResult {
+    pub case: String,
+    pub psa: String,
+    pub rules: Vec<String>,
+    pub status: Status,
+    /// Why it failed: expectation failures, the first differing golden field, errors.
+    pub failures: Vec<String>,
+    /// Unified diff against the golden, when it differs.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    /// The sync log, shown when the case fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
+    pub millis: u128,
+}
+
+struct Admin {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Admin {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| format!("admin {path}: {e}"))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| format!("admin {path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("admin {path}: {status}: {text}"));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn neutral(&self) -> Result<Value, String> {
+        Ok(self
+            .call(reqwest::Method::GET, "/snapshot?view=neutral", None)
+            .await?["records"]
+            .clone())
+    }
+
+    /// Finds the id of the neutral record of `kind` whose fields include `matching`.
+    async fn find(&self, action: &PsaAction) -> Result<i64, String> {
+        let records = self.neutral().await?;
+        let rows = records
+            .get(&action.kind)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        rows.iter()
+            .find(|r| action.matching.iter().all(|(k, v)| r.get(k) == Some(v)))
+            .and_then(|r| r.get("id").and_then(Value::as_i64))
+            .ok_or_else(|| {
+                format!(
+                    "no PSA {} matching {}",
+                    action.kind,
+                    Value::Object(action.matching.clone())
+                )
+            })
+    }
+}
+
+/// Runs one case on one PSA with the reference sync in-process.
+pub async fn run_case(case: &Scenario, psa: Personality, opts: &RunOptions) -> CaseResult {
+    let connector = ReferenceConnector::new(opts.defects.clone());
+    run_case_with(case, psa, opts, Box::new(connector)).await
+}
+
+pub async fn run_case_with(
+    case: &Scenario,
+    psa: Personality,
+    opts: &RunOptions,
+    connector: Box<dyn Connector>,
+) -> CaseResult {
+    let started = std::time::Instant::now();
+    let mut result = CaseResult {
+        case: case.name.clone(),
+        psa: psa.key().to_string(),
+        rules: case.rules.clone(),
+        status: Status::Fail,
+        failures: Vec::new(),
+        diff: String::new(),
+        log: Vec::new(),
+        millis: 0,
+    };
+    match drive(case, psa, opts, connector).await {
+        Ok((outcome, failures)) => {
+            result.failures = failures;
+            if result.failures.is_empty() {
+                finish_with_golden(case, psa, opts, &outcome, &mut result);
+            }
+            if result.status == Status::Fail {
+                result.log = outcome["log"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect();
+            }
+        }
+        Err(e) => result.failures.push(e),
+    }
+    result.millis = started.elapsed().as_millis();
+    result
+}
+
+fn finish_with_golden(
+    case: &Scenario,
+    psa: Personality,
+    opts: &RunOptions,
+    outcome: &Value,
+    result: &mut CaseResult,
+) {
+    let path = golden::golden_path(&opts.golden_dir, &case.name, psa.key());
+    let text = golden::render(outcome);
+    if opts.bless {
+        let written =
+            std::fs::create_dir_all(&opts.golden_dir).and_then(|_| std::fs::write(&path, &text));
+        match written {
+            Ok(()) => result.status = Status::Blessed,
+            Err(e) => result
+                .failures
+                .push(format!("cannot write {}: {e}", path.display())),
+        }
+        return;
+    }
+    match golden::compare(&path, &text) {
+        Comparison::Match => result.status = Status::Pass,
+        Comparison::Missing if opts.expectations_only => result.status = Status::Pass,
+        Comparison::Missing => result.failures.push(format!(
+            "no golden at {} (run with --bless to create it)",
+            path.display()
+        )),
+        Comparison::Differs {
+            field,
+            golden,
+            actual,
+            diff,
+        } => {
+            result.failures.push(format!(
+                "golden mismatch at `{field}`: golden {golden}, actual {actual} ({})",
+                path.display()
+            ));
+            result.diff = diff;
+        }
+    }
+}
+
+async fn drive(
+    case: &Scenario,
+    psa: Personality,
+    _opts: &RunOptions,
+    mut connector: Box<dyn Connector>,
+) -> Result<(Value, Vec<String>), String> {
+    let seed = if case.psa.is_null() {
+        None
+    } else {
+        let text = serde_json::to_string(&case.psa).map_err(|e| e.to_string())?;
+        Some(SeedDocument::parse(&text)?)
+    };
+    let server = MockServer::start(
+        psa,
+        ServerOptions {
+            seed,
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("mock: {e}"))?;
+    let origin = server.origin();
+    let admin = Admin {
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| e.to_string())?,
+        base: server.admin_url(),
+    };
+    let session = Session {
+        psa,
+        origin: origin.clone(),
+        credentials: psa.default_credentials(),
+    };
+    connector
+        .initialize(&session, &case.docs)
+        .await
+        .map_err(|e| format!("connector initialize: {e}"))?;
+
+    let mut actions = Vec::new();
+    let mut failures = Vec::new();
+    for (i, step) in case.steps.iter().enumerate() {
+        let n = i + 1;
+        let line = match step {
+            Step::PsaCreate(a) => {
+                let r = admin
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/records/{}", a.kind),
+                        Some(Value::Object(a.set.clone())),
+                    )
+                    .await?;
+                format!("created {}", r["id"])
+            }
+            Step::PsaUpdate(a) => {
+                let id = admin.find(a).await?;
+                admin
+                    .call(
+                        reqwest::Method::PATCH,
+                        &format!("/records/{}/{id}", a.kind),
+                        Some(Value::Object(a.set.clone())),
+                    )
+                    .await?;
+                format!("updated {id}")
+            }
+            Step::PsaDelete(a) => {
+                let id = admin.find(a).await?;
+                admin
+                    .call(
+                        reqwest::Method::DELETE,
+                        &format!("/records/{}/{id}", a.kind),
+                        None,
+                    )
+                    .await?;
+                format!("deleted {id}")
+            }
+            Step::Clock(c) => {
+                let r = admin
+                    .call(
+                        reqwest::Method::POST,
+                        "/clock",
+                        Some(Value::Object(c.clone())),
+                    )
+                    .await?;
+                format!("now {}", r["now"].as_str().unwrap_or(""))
+            }
+            Step::Fault(rule) => {
+                let r = admin
+                    .call(reqwest::Method::POST, "/faults", Some(rule.clone()))
+                    .await?;
+                format!("fault rule {}", r["id"])
+            }
+            Step::Expect(list) => {
+                let view = capture(&admin, &mut *connector, &origin, case, psa, &actions).await?;
+                for e in list.iter().filter(|e| e.applies_to(psa)) {
+                    if let Err(msg) = expect::check(e, &view.1, psa) {
+                        failures.push(format!("step {n} expect: {msg}"));
+                    }
+                }
+                "checked".to_string()
+            }
+            other => connector
+                .apply(other)
+                .await
+                .map_err(|e| format!("step {n} ({}): {e}", other.name()))?,
+        };
+        actions.push(Value::String(format!("{n} {}: {line}", step.name())));
+    }
+    let (outcome, view) = capture(&admin, &mut *connector, &origin, case, psa, &actions).await?;
+    for e in case.expect.iter().filter(|e| e.applies_to(psa)) {
+        if let Err(msg) = expect::check(e, &view, psa) {
+            failures.push(format!("expect: {msg}"));
+        }
+    }
+    drop(server);
+    Ok((outcome, failures))
+}
+
+/// The outcome (golden form) and the view expectations query (neutral PSA state added).
+async fn capture(
+    admin: &Admin,
+    connector: &mut dyn Connector,
+    origin: &str,
+    case: &Scenario,
+    psa: Personality,
+    actions: &[Value],
+) -> Result<(Value, Value), String> {
+    let native = admin
+        .call(reqwest::Method::GET, "/snapshot?tables=entities", None)
+        .await?;
+    let neutral = admin.neutral().await?;
+    let journal = admin.call(reqwest::Method::GET, "/journal", None).await?;
+    let requests: Vec<Value> = journal["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let query = e["query"].as_str().unwrap_or("");
+            let target = if query.is_empty() {
+                e["path"].as_str().unwrap_or("").to_string()
+            } else {
+                format!("{}?{query}", e["path"].as_str().unwrap_or(""))
+            };
+            let mut m = Map::new();
+            m.insert(
+                "request".into(),
+                json!(format!("{} {target}", e["method"].as_str().unwrap_or(""))),
+            );
+            m.insert("status".into(), e["status"].clone());
+            if e["method"] != "GET" && !e["request_body"].is_null() {
+                m.insert("body".into(), e["request_body"].clone());
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let docs = connector.snapshot().await?;
+    let log = connector.log().await?;
+    let mut outcome = json!({
+        "case": case.name,
+        "psa": psa.key(),
+        "rules": case.rules,
+        "actions": actions,
+        "psa_state": native["tables"],
+        "docs": docs,
+        "requests": requests,
+        "log": log,
+    });
+    golden::normalise(&mut outcome, origin);
+    let mut view = outcome.clone();
+    view["psa"] = neutral;
+    Ok((outcome, view))
+}

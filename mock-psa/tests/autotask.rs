@@ -1,0 +1,515 @@
+//! Autotask REST V1.0 personality over real HTTP.
+
+use mock_psa::{MockServer, Personality, ServerOptions};
+use reqwest::{Client, Method};
+use serde_json::{json, Value};
+
+struct At {
+    server: MockServer,
+    http: Client,
+}
+
+impl At {
+    async fn start() -> At {
+        let server = MockServer::start(Personality::Autotask, ServerOptions::default())
+            .await
+            .expect("start mock");
+        let http = Client::builder().no_proxy().build().expect("client");
+        At { server, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/ATServicesRest/V1.0/{path}", self.server.origin())
+    }
+
+    fn req(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .header("ApiIntegrationcode", "INTEGRATIONCODE")
+            .header("UserName", "api@example.com")
+            .header("Secret", "secret")
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            self.url(path)
+        };
+        let mut r = self.req(method, &url);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.expect("send");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn create_company(&self, name: &str) -> i64 {
+        let (s, b) = self
+            .call(
+                Method::POST,
+                "Companies",
+                Some(
+                    json!({"CompanyName": name, "companyType": 1, "ownerResourceID": 29682885,
+                            "phone": "555-0100"}),
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b["itemId"].as_i64().expect("itemId")
+    }
+}
+
+fn first_error(b: &Value) -> String {
+    b["errors"][0].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn zone_lookup_is_public_and_url_ends_with_slash() {
+    let at = At::start().await;
+    let url = format!(
+        "{}/atservicesrest/v1.0/zoneInformation?user=API%40example.com",
+        at.server.origin()
+    );
+    let resp = at.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let b: Value = resp.json().await.unwrap();
+    let zone_url = b["url"].as_str().unwrap();
+    assert!(zone_url.ends_with("/ATServicesRest/"), "{zone_url}");
+    assert_eq!(b["webUrl"], format!("{}/", at.server.origin()));
+
+    let url = format!(
+        "{}/ATServicesRest/V1.0/ZoneInformation?user=nobody@example.com",
+        at.server.origin()
+    );
+    let resp = at.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(first_error(&b), "Zone information could not be determined");
+
+    let url = format!("{}/atservicesrest/versioninformation", at.server.origin());
+    let b: Value = at
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b, json!({"apiVersions": ["V1.0"]}));
+}
+
+#[tokio::test]
+async fn credentials_are_checked_in_autotask_order() {
+    let at = At::start().await;
+    let url = at.url("Companies/0");
+    let resp = at
+        .http
+        .get(&url)
+        .header("ApiIntegrationCode", "WRONG")
+        .header("UserName", "api@example.com")
+        .header("Secret", "secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(b, json!({"errors": ["IntegrationCode is invalid."]}));
+
+    let resp = at
+        .http
+        .get(&url)
+        .header("apiintegrationcode", "INTEGRATIONCODE")
+        .header("username", "API@example.com")
+        .header("secret", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+
+    let resp = at
+        .http
+        .get(&url)
+        .header("ApiIntegrationCode", "INTEGRATIONCODE")
+        .header("UserName", "someone@example.com")
+        .header("Secret", "secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+
+    let (s, b) = at.call(Method::GET, "companies/0", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["item"]["id"], 0);
+}
+
+#[tokio::test]
+async fn create_company_then_read_it_back_with_virtual_timestamps() {
+    let at = At::start().await;
+    let id = at.create_company("Contoso").await;
+    assert_eq!(id, 1001);
+    let (s, b) = at.call(Method::GET, &format!("Companies/{id}"), None).await;
+    assert_eq!(s, 200);
+    let item = &b["item"];
+    assert_eq!(item["companyName"], "Contoso");
+    assert_eq!(item["companyType"], 1);
+    assert_eq!(item["isActive"], true);
+    assert_eq!(item["createDate"], "2024-01-01T00:00:00Z");
+    assert_eq!(item["lastActivityDate"], "2024-01-01T00:00:00Z");
+    assert!(item.as_object().unwrap().contains_key("webAddress"));
+    assert_eq!(item["userDefinedFields"], json!([]));
+
+    let (s, b) = at.call(Method::GET, "Companies/999999", None).await;
+    assert_eq!((s, b), (200, json!({"item": null})));
+
+    // The primary location came with the company.
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "CompanyLocations/query",
+            Some(json!({"filter": [{"op": "eq", "field": "CompanyID", "value": id}]})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(b["items"][0]["isPrimary"], true);
+    assert_eq!(b["items"][0]["phone"], "555-0100");
+}
+
+#[tokio::test]
+async fn required_fields_and_api_only_owner_are_enforced() {
+    let at = At::start().await;
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies",
+            Some(json!({"companyName": "NoPhone", "companyType": 1, "ownerResourceID": 29682885})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert!(first_error(&b).contains("phone"), "{b}");
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies",
+            Some(json!({"companyName": "X", "companyType": 1, "phone": ""})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert!(first_error(&b).contains("ownerResourceID"), "{b}");
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies",
+            Some(json!({"companyName": "X", "companyType": 1, "phone": "",
+                        "ownerResourceID": 29682886})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert!(first_error(&b).contains("API-only"), "{b}");
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies",
+            Some(
+                json!({"companyName": "X", "companyType": "abc", "phone": "",
+                        "ownerResourceID": 29682885}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert!(first_error(&b).contains("companyType"), "{b}");
+
+    // A numeric string is coerced, and an empty phone is accepted.
+    let (s, _) = at
+        .call(
+            Method::POST,
+            "Companies",
+            Some(json!({"companyName": "X", "companyType": "2", "phone": "",
+                        "ownerResourceID": 29682885, "unknownMember": 1})),
+        )
+        .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn query_pages_follow_next_page_url_sorted_by_id() {
+    let at = At::start().await;
+    {
+        let mut world = at.server.state().world();
+        for i in 0..650 {
+            let mut f = serde_json::Map::new();
+            f.insert("name".into(), json!(format!("Bulk {i:03}")));
+            mock_psa::dialect::api_for(mock_psa::Dialect::Autotask)
+                .neutral_create(&mut world, mock_psa::NeutralKind::Company, &f)
+                .unwrap();
+        }
+    }
+    let body = json!({"Filter": [{"op": "beginsWith", "field": "companyname", "value": "bulk"}],
+                      "MaxRecords": 500, "IncludeFields": ["companyName"]});
+    let (s, first) = at
+        .call(Method::POST, "Companies/query", Some(body.clone()))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(first["pageDetails"]["count"], 500);
+    assert_eq!(first["pageDetails"]["requestCount"], 500);
+    assert!(first["pageDetails"]["prevPageUrl"].is_null());
+    let item = first["items"][0].as_object().unwrap();
+    assert_eq!(
+        item.keys().cloned().collect::<Vec<_>>(),
+        ["id", "companyName", "userDefinedFields"]
+    );
+    let next = first["pageDetails"]["nextPageUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(next.starts_with(&format!(
+        "{}/ATServicesRest/V1.0/Companies/query/next?paging=",
+        at.server.origin()
+    )));
+    let (s, second) = at.call(Method::POST, &next, Some(body.clone())).await;
+    assert_eq!(s, 200, "{second}");
+    assert_eq!(second["pageDetails"]["count"], 150);
+    assert!(second["pageDetails"]["nextPageUrl"].is_null());
+    assert!(second["pageDetails"]["prevPageUrl"].is_string());
+    let ids: Vec<i64> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 650);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+
+    // GET-style query with search= and its count.
+    let search = json!({"filter": [{"op": "or", "items": [
+        {"op": "eq", "field": "companyName", "value": "Bulk 001"},
+        {"op": "in", "field": "id", "value": ["1001", 1003]}]}]});
+    let path = format!("Companies/query?search={}", url_escape(&search.to_string()));
+    let (s, b) = at.call(Method::GET, &path, None).await;
+    assert_eq!(s, 200, "{b}");
+    let names: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["companyName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bulk 000", "Bulk 001", "Bulk 002"]);
+    let (_, c) = at
+        .call(
+            Method::POST,
+            "Companies/query/count",
+            Some(json!({"filter": [{"op": "gte", "field": "id", "value": 0}]})),
+        )
+        .await;
+    assert_eq!(c, json!({"queryCount": 651}));
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies/query",
+            Some(json!({"MaxRecords": 5})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert_eq!(
+        first_error(&b),
+        "Value cannot be null.\r\nParameter name: filters"
+    );
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Companies/query",
+            Some(json!({"filter": [{"op": "eq", "field": "nope", "value": 1}]})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert_eq!(first_error(&b), "Unable to find nope in the Company Entity");
+    let (_, b) = at
+        .call(Method::POST, "Companies/query", Some(json!({"filter": []})))
+        .await;
+    assert_eq!(b["items"], json!([]));
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn child_contacts_configuration_items_and_deletes() {
+    let at = At::start().await;
+    let company = at.create_company("Fabrikam").await;
+    let (s, b) = at
+        .call(
+            Method::POST,
+            &format!("Companies/{company}/Contacts"),
+            Some(
+                json!({"FirstName": "Ada", "LastName": "Lovelace", "IsActive": 1,
+                        "EmailAddress": "ada@example.com"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let contact = b["itemId"].as_i64().unwrap();
+    assert_eq!(contact, 30001);
+    let (_, b) = at
+        .call(Method::GET, &format!("Contacts/{contact}"), None)
+        .await;
+    assert_eq!(b["item"]["companyID"], company);
+    assert_eq!(b["item"]["lastModifiedDate"], "2024-01-01T00:00:00Z");
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            &format!("Companies/{company}/Contacts"),
+            Some(json!({"firstName": "No", "isActive": 1})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    assert!(first_error(&b).contains("lastName"), "{b}");
+
+    // PATCH keeps what it does not name; PUT clears it.
+    let (s, _) = at
+        .call(
+            Method::PATCH,
+            &format!("Companies/{company}/Contacts"),
+            Some(json!({"id": contact, "title": "Countess"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, b) = at
+        .call(Method::GET, &format!("Contacts/{contact}"), None)
+        .await;
+    assert_eq!(b["item"]["emailAddress"], "ada@example.com");
+    assert_eq!(b["item"]["title"], "Countess");
+
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "ConfigurationItems",
+            Some(
+                json!({"companyID": company, "productID": 50001, "isActive": true,
+                        "configurationItemType": 1, "referenceTitle": "SRV-01"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let ci = b["itemId"].as_i64().unwrap();
+    let (s, _) = at
+        .call(
+            Method::POST,
+            "ConfigurationItems",
+            Some(json!({"companyID": company, "productID": 1, "isActive": true})),
+        )
+        .await;
+    assert_eq!(s, 500);
+    let (_, b) = at
+        .call(Method::GET, &format!("Products/{}", 50001), None)
+        .await;
+    assert_eq!(b["item"]["manufacturerName"], "Dell");
+    // companyID changes on a CI are ignored.
+    let (s, _) = at
+        .call(
+            Method::PATCH,
+            "ConfigurationItems",
+            Some(json!({"id": ci, "companyID": 0, "serialNumber": "SN1"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, b) = at
+        .call(Method::GET, &format!("ConfigurationItems/{ci}"), None)
+        .await;
+    assert_eq!(b["item"]["companyID"], company);
+    assert_eq!(b["item"]["serialNumber"], "SN1");
+
+    let (s, b) = at
+        .call(Method::DELETE, &format!("Companies/{company}"), None)
+        .await;
+    assert_eq!(s, 405);
+    assert_eq!(
+        b,
+        json!({"Message": "The requested resource does not support http method 'DELETE'."})
+    );
+    let (s, _) = at
+        .call(Method::DELETE, &format!("ConfigurationItems/{ci}"), None)
+        .await;
+    assert_eq!(s, 405);
+    let (s, b) = at
+        .call(
+            Method::DELETE,
+            &format!("Companies/{company}/Contacts/{contact}"),
+            None,
+        )
+        .await;
+    assert_eq!((s, b), (200, json!({"itemId": contact})));
+    let (_, b) = at
+        .call(Method::GET, &format!("Contacts/{contact}"), None)
+        .await;
+    assert!(b["item"].is_null());
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_metadata() {
+    let at = At::start().await;
+    let resp = at
+        .req(Method::POST, &at.url("Companies"))
+        .header("content-type", "application/json")
+        .body("{\"companyName\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    let b: Value = resp.json().await.unwrap();
+    assert!(b["errors"][0].is_string(), "{b}");
+
+    let (s, b) = at
+        .call(Method::GET, "Companies/entityInformation/fields", None)
+        .await;
+    assert_eq!(s, 200);
+    let ct = b["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "companyType")
+        .unwrap();
+    assert_eq!(ct["isPickList"], true);
+    assert_eq!(ct["isRequired"], true);
+    assert_eq!(ct["picklistValues"][0]["value"], "1");
+    assert_eq!(ct["picklistValues"][0]["label"], "Customer");
+    let (_, b) = at
+        .call(Method::GET, "ConfigurationItems/entityInformation", None)
+        .await;
+    assert_eq!(b["info"]["canDelete"], false);
+    let (_, b) = at
+        .call(
+            Method::GET,
+            "CONFIGURATIONITEMS/entityinformation/fields",
+            None,
+        )
+        .await;
+    let t = b["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "configurationItemType")
+        .unwrap();
+    assert!(t["picklistValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["label"] == "Server"));
+
+    let (s, _) = at.call(Method::GET, "NoSuchEntity/1", None).await;
+    assert_eq!(s, 404);
+}
