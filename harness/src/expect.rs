@@ -13,9 +13,19 @@ fn segments(path: &str) -> Vec<(String, Vec<(String, String)>)> {
     let mut out = Vec::new();
     let mut rest = path;
     while !rest.is_empty() {
+        // The next `.` outside a `[...]` filter (filter values may contain dots).
+        let mut depth = 0i32;
         let end = rest
-            .find('.')
-            .filter(|&dot| rest[..dot].matches('[').count() == rest[..dot].matches(']').count())
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '[' => depth += 1,
+                    ']' => depth -= 1,
+                    _ => {}
+                }
+                c == '.' && depth == 0
+            })
+            .map(|(i, _)| i)
             .unwrap_or(rest.len());
         let (seg, tail) = rest.split_at(end);
         rest = tail.strip_prefix('.').unwrap_or(tail);
@@ -215,6 +225,13 @@ mod tests {
         assert!(check(
             &exp(json!({"that": "log", "contains": "not pushed"})),
             &view,
+            p
+        )
+        .is_ok());
+        let dotted = json!({"orgs": [{"name": "Delta Inc.", "source": "psa"}]});
+        assert!(check(
+            &exp(json!({"that": "orgs[name=Delta Inc.].source", "equals": "psa"})),
+            &dotted,
             p
         )
         .is_ok());
