@@ -14,11 +14,17 @@ fn root() -> PathBuf {
 
 fn scenarios() -> Vec<Scenario> {
     let files = discover(&[root().join("scenarios")]).expect("scenarios/");
-    files.iter().map(|f| Scenario::load(f).unwrap_or_else(|e| panic!("{e}"))).collect()
+    files
+        .iter()
+        .map(|f| Scenario::load(f).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn explain(r: &CaseResult) -> String {
@@ -45,15 +51,24 @@ fn temp_dir(tag: &str) -> PathBuf {
 /// directory: the files must equal golden/ byte for byte.
 fn parallel_run_matches_goldens() -> Result<(), Failed> {
     let dir = temp_dir("parallel");
-    let opts = RunOptions { golden_dir: dir.clone(), bless: true, ..Default::default() };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build()?;
+    let opts = RunOptions {
+        golden_dir: dir.clone(),
+        bless: true,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()?;
     let cases = scenarios();
     let results: Vec<CaseResult> = rt.block_on(async {
         let mut handles = Vec::new();
         for case in cases {
             for psa in case.personalities().expect("psas") {
                 let (case, opts) = (case.clone(), opts.clone());
-                handles.push(tokio::spawn(async move { run_case(&case, psa, &opts).await }));
+                handles.push(tokio::spawn(
+                    async move { run_case(&case, psa, &opts).await },
+                ));
             }
         }
         let mut out = Vec::new();
@@ -64,13 +79,18 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
     });
     for r in &results {
         if r.status != Status::Blessed {
-            return Err(format!("{}::{} did not run cleanly: {}", r.case, r.psa, explain(r)).into());
+            return Err(
+                format!("{}::{} did not run cleanly: {}", r.case, r.psa, explain(r)).into(),
+            );
         }
     }
     let golden = root().join("golden");
     for r in &results {
         let name = format!("{}.{}.yaml", r.case, r.psa);
-        let (a, b) = (std::fs::read(dir.join(&name))?, std::fs::read(golden.join(&name))?);
+        let (a, b) = (
+            std::fs::read(dir.join(&name))?,
+            std::fs::read(golden.join(&name))?,
+        );
         if a != b {
             return Err(format!("{name}: a parallel run differs from golden/").into());
         }
@@ -81,8 +101,15 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
 
 /// With a defect switched on, the named cases must fail on the named PSAs, naming an expectation.
 fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Failed> {
-    let case = scenarios().into_iter().find(|s| s.name == case).ok_or("case missing")?;
-    let opts = RunOptions { golden_dir: root().join("golden"), defects: vec![defect], ..Default::default() };
+    let case = scenarios()
+        .into_iter()
+        .find(|s| s.name == case)
+        .ok_or("case missing")?;
+    let opts = RunOptions {
+        golden_dir: root().join("golden"),
+        defects: vec![defect],
+        ..Default::default()
+    };
     let rt = runtime();
     for psa in psas {
         let r = rt.block_on(run_case(&case, psa.parse()?, &opts));
@@ -90,7 +117,12 @@ fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Fai
             return Err(format!("{defect:?} went unnoticed by {}::{psa}", case.name).into());
         }
         if !r.failures.iter().any(|f| f.contains("expect")) {
-            return Err(format!("{}::{psa} failed, but not on an expectation: {}", case.name, explain(&r)).into());
+            return Err(format!(
+                "{}::{psa} failed, but not on an expectation: {}",
+                case.name,
+                explain(&r)
+            )
+            .into());
         }
     }
     Ok(())
@@ -106,12 +138,24 @@ fn changed_golden_names_the_field() -> Result<(), Failed> {
         return Err("the golden no longer holds `title: CTO`".into());
     }
     std::fs::write(dir.join(name), changed)?;
-    let case = scenarios().into_iter().find(|s| s.name == "contact-without-email-type").ok_or("case missing")?;
-    let opts = RunOptions { golden_dir: dir.clone(), ..Default::default() };
+    let case = scenarios()
+        .into_iter()
+        .find(|s| s.name == "contact-without-email-type")
+        .ok_or("case missing")?;
+    let opts = RunOptions {
+        golden_dir: dir.clone(),
+        ..Default::default()
+    };
     let r = runtime().block_on(run_case(&case, mock_psa::Personality::Autotask, &opts));
     let _ = std::fs::remove_dir_all(&dir);
     match r.failures.first() {
-        Some(f) if r.status == Status::Fail && f.contains(".title`") && f.contains("golden \"CEO\", actual \"CTO\"") => Ok(()),
+        Some(f)
+            if r.status == Status::Fail
+                && f.contains(".title`")
+                && f.contains("golden \"CEO\", actual \"CTO\"") =>
+        {
+            Ok(())
+        }
         _ => Err(format!("expected a mismatch naming the field, got: {}", explain(&r)).into()),
     }
 }
@@ -124,23 +168,49 @@ fn main() {
         for psa in case.personalities().expect("psas") {
             let case = case.clone();
             let golden = golden.clone();
-            trials.push(Trial::test(format!("{}::{}", case.name, psa.key()), move || {
-                let opts = RunOptions { golden_dir: golden, ..Default::default() };
-                let r = runtime().block_on(run_case(&case, psa, &opts));
-                match r.status {
-                    Status::Pass => Ok(()),
-                    _ => Err(explain(&r).into()),
-                }
-            }));
+            trials.push(Trial::test(
+                format!("{}::{}", case.name, psa.key()),
+                move || {
+                    let opts = RunOptions {
+                        golden_dir: golden,
+                        ..Default::default()
+                    };
+                    let r = runtime().block_on(run_case(&case, psa, &opts));
+                    match r.status {
+                        Status::Pass => Ok(()),
+                        _ => Err(explain(&r).into()),
+                    }
+                },
+            ));
         }
     }
-    trials.push(Trial::test("suite::parallel_run_matches_goldens", parallel_run_matches_goldens));
-    trials.push(Trial::test("suite::fails_when_preexisting_records_are_auto_pushed", || {
-        suite_fails_with(Defect::PushPreexistingOnEnable, "preexisting-records-not-auto-pushed", &["connectwise", "autotask", "bms", "pulseway", "vorex"])
-    }));
-    trials.push(Trial::test("suite::fails_when_bms_contacts_are_pushed_without_email_type", || {
-        suite_fails_with(Defect::PushBmsContactsWithoutEmailType, "contact-without-email-type", &["bms"])
-    }));
-    trials.push(Trial::test("suite::changed_golden_names_the_field", changed_golden_names_the_field));
+    trials.push(Trial::test(
+        "suite::parallel_run_matches_goldens",
+        parallel_run_matches_goldens,
+    ));
+    trials.push(Trial::test(
+        "suite::fails_when_preexisting_records_are_auto_pushed",
+        || {
+            suite_fails_with(
+                Defect::PushPreexistingOnEnable,
+                "preexisting-records-not-auto-pushed",
+                &["connectwise", "autotask", "bms", "pulseway", "vorex"],
+            )
+        },
+    ));
+    trials.push(Trial::test(
+        "suite::fails_when_bms_contacts_are_pushed_without_email_type",
+        || {
+            suite_fails_with(
+                Defect::PushBmsContactsWithoutEmailType,
+                "contact-without-email-type",
+                &["bms"],
+            )
+        },
+    ));
+    trials.push(Trial::test(
+        "suite::changed_golden_names_the_field",
+        changed_golden_names_the_field,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -1,0 +1,740 @@
+//! ConnectWise Manage REST 3.0 personality over real HTTP.
+
+use base64::Engine;
+use mock_psa::{MockServer, Personality, ServerOptions};
+use reqwest::{Client, Method};
+use serde_json::{json, Value};
+
+struct Cw {
+    server: MockServer,
+    http: Client,
+}
+
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+fn basic(user: &str, secret: &str) -> String {
+    let raw = format!("{user}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+impl Cw {
+    async fn start() -> Cw {
+        let server = MockServer::start(Personality::ConnectWise, ServerOptions::default())
+            .await
+            .expect("start mock");
+        let http = Client::builder().no_proxy().build().expect("client");
+        Cw { server, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/v4_6_release/apis/3.0/{path}", self.server.origin())
+    }
+
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("Authorization", basic("acme+public", "private"))
+            .header("clientId", "00000000-0000-0000-0000-000000000001")
+    }
+
+    async fn send(rb: reqwest::RequestBuilder) -> Reply {
+        let resp = rb.send().await.expect("send");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut r = self.req(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        Cw::send(r).await
+    }
+
+    async fn get_q(&self, path: &str, query: &[(&str, &str)]) -> Reply {
+        Cw::send(self.req(Method::GET, path).query(query)).await
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}/__admin/{path}", self.server.origin()));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.expect("admin send");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("admin body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn seed_companies(&self, n: usize) {
+        let companies: Vec<Value> = (1..=n)
+            .map(|i| json!({"name": format!("Co {i:03}"), "type": "Customer", "status": "Active"}))
+            .collect();
+        let (s, b) = self
+            .admin(
+                Method::POST,
+                "seed",
+                Some(json!({ "companies": companies })),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    async fn create_company(&self, identifier: &str, name: &str) -> i64 {
+        let r = self
+            .call(
+                Method::POST,
+                "company/companies",
+                Some(json!({"identifier": identifier, "name": name})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_i64().expect("id")
+    }
+}
+
+fn ids(body: &Value) -> Vec<i64> {
+    body.as_array()
+        .expect("array body")
+        .iter()
+        .map(|v| v["id"].as_i64().expect("id"))
+        .collect()
+}
+
+fn link_part<'a>(link: &'a str, rel: &str) -> Option<&'a str> {
+    link.split(", ")
+        .find(|p| p.ends_with(&format!("rel=\"{rel}\"")))
+}
+
+// 1. Authentication -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn wrong_private_key_is_401_user_not_authenticated() {
+    let cw = Cw::start().await;
+    let r = Cw::send(
+        cw.http
+            .get(cw.url("company/companies"))
+            .header("Authorization", basic("acme+public", "wrong"))
+            .header("clientId", "abc"),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+    assert_eq!(r.body["message"], "UserNotAuthenticated");
+
+    // The right keys work.
+    let ok = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn missing_client_id_is_401() {
+    let cw = Cw::start().await;
+    let r = Cw::send(
+        cw.http
+            .get(cw.url("company/companies"))
+            .header("Authorization", basic("acme+public", "private")),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+
+    let blank = Cw::send(
+        cw.http
+            .get(cw.url("company/companies"))
+            .header("Authorization", basic("acme+public", "private"))
+            .header("clientId", "  "),
+    )
+    .await;
+    assert_eq!(blank.status, 401, "{}", blank.body);
+}
+
+#[tokio::test]
+async fn company_info_is_public() {
+    let cw = Cw::start().await;
+    let resp = cw
+        .http
+        .get(format!("{}/login/companyinfo/acme", cw.server.origin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(b["Codebase"], "v4_6_release/");
+    assert_eq!(b["CompanyID"], "acme");
+}
+
+// 2. Creating companies ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn create_company_renders_ids_info_and_status_reference() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "Acme", "name": "Acme Inc", "status": {"name": "Active"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().expect("id");
+    assert!(id > 0);
+    assert_eq!(r.body["_info"]["dateEntered"], "2024-01-01T00:00:00Z");
+    let status = &r.body["status"];
+    assert!(status["id"].as_i64().is_some(), "{status}");
+    assert_eq!(status["name"], "Active");
+    let href = status["_info"]["status_href"]
+        .as_str()
+        .expect("status_href");
+    assert!(
+        href.ends_with(&format!(
+            "/company/companies/statuses/{}",
+            status["id"].as_i64().unwrap()
+        )),
+        "{href}"
+    );
+
+    let got = cw
+        .call(Method::GET, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body["identifier"], "Acme");
+    assert_eq!(got.body["name"], "Acme Inc");
+}
+
+#[tokio::test]
+async fn create_company_missing_identifier_is_invalid_object() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"name": "No Ident"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["code"], "InvalidObject");
+    let errors = r.body["errors"].as_array().expect("errors array");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["code"] == "MissingRequiredField" && e["field"] == "identifier"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn create_company_unknown_member_is_rejected() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "X", "name": "X", "bogusField": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+    let msg = r.body["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("Could not find member"), "{msg}");
+    assert!(msg.contains("bogusField"), "{msg}");
+}
+
+#[tokio::test]
+async fn duplicate_identifier_is_400() {
+    let cw = Cw::start().await;
+    cw.create_company("Dup", "First").await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "Dup", "name": "Second"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let count = cw.call(Method::GET, "company/companies/count", None).await;
+    assert_eq!(count.body["count"], 1);
+}
+
+// 3. References on input --------------------------------------------------------------------
+
+#[tokio::test]
+async fn contact_references_by_identifier_and_name() {
+    let cw = Cw::start().await;
+    let company = cw.create_company("Acme", "Acme Inc").await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/contacts",
+            Some(json!({
+                "firstName": "Jo",
+                "lastName": "Doe",
+                "company": {"identifier": "Acme"},
+                "communicationItems": [
+                    {"type": {"name": "Email"}, "value": "a@x.test", "defaultFlag": true}
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["company"]["id"], company);
+    assert_eq!(r.body["company"]["identifier"], "Acme");
+    let item = &r.body["communicationItems"][0];
+    assert_eq!(item["communicationType"], "Email", "{item}");
+    assert_eq!(item["type"]["name"], "Email");
+    assert_eq!(item["value"], "a@x.test");
+    assert_eq!(item["defaultFlag"], true);
+
+    // Unknown reference names are field errors.
+    let bad = cw
+        .call(
+            Method::POST,
+            "company/contacts",
+            Some(json!({"firstName": "X", "company": {"identifier": "Nope"}})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}
+
+// 4. Paging ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn navigable_paging_with_link_header() {
+    let cw = Cw::start().await;
+    cw.seed_companies(60).await;
+    let r = cw
+        .get_q("company/companies", &[("pageSize", "25"), ("page", "2")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = ids(&r.body);
+    assert_eq!(got.len(), 25);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+    assert_eq!(r.body[0]["name"], "Co 026");
+
+    let link = r
+        .headers
+        .get("link")
+        .expect("Link header")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let next = link_part(&link, "next").expect("rel=next");
+    assert!(next.contains("page=3>"), "{next}");
+    let last = link_part(&link, "last").expect("rel=last");
+    assert!(last.ends_with("&page=3>; rel=\"last\""), "{last}");
+
+    let past = cw
+        .get_q("company/companies", &[("pageSize", "25"), ("page", "9")])
+        .await;
+    assert_eq!(past.status, 200);
+    assert_eq!(past.body, json!([]));
+
+    let count = cw.call(Method::GET, "company/companies/count", None).await;
+    assert_eq!(count.status, 200);
+    assert_eq!(count.body, json!({"count": 60}));
+}
+
+#[tokio::test]
+async fn forward_only_paging_returns_ids_after_page_id() {
+    let cw = Cw::start().await;
+    cw.seed_companies(60).await;
+    let all = cw.get_q("company/companies", &[("pageSize", "100")]).await;
+    let all_ids = ids(&all.body);
+    assert_eq!(all_ids.len(), 60);
+    let pivot = all_ids[10];
+
+    let pivot_s = pivot.to_string();
+    let r = Cw::send(
+        cw.req(Method::GET, "company/companies")
+            .header("pagination-type", "forward-only")
+            .query(&[("pageSize", "5"), ("pageId", pivot_s.as_str())]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = ids(&r.body);
+    assert_eq!(got, all_ids[11..16].to_vec());
+    assert!(got.iter().all(|&i| i > pivot));
+    let link = r.headers.get("link").expect("link").to_str().unwrap();
+    let next = link_part(link, "next").expect("next");
+    assert!(next.contains(&format!("pageId={}", got[4])), "{next}");
+}
+
+#[tokio::test]
+async fn page_size_is_capped_at_1000() {
+    let cw = Cw::start().await;
+    cw.seed_companies(3).await;
+    let r = cw.get_q("company/companies", &[("pageSize", "5000")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body).len(), 3);
+    let link = r.headers.get("link").expect("link").to_str().unwrap();
+    assert!(link.contains("pageSize=1000&"), "{link}");
+    assert!(!link.contains("pageSize=5000"), "{link}");
+}
+
+// 5. Conditions -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn conditions_like_and_compound() {
+    let cw = Cw::start().await;
+    cw.seed_companies(60).await;
+    let r = cw
+        .get_q(
+            "company/companies",
+            &[("conditions", "name like \"Co 00%\""), ("pageSize", "100")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body).len(), 9);
+
+    let count = cw
+        .get_q(
+            "company/companies/count",
+            &[("conditions", "name like \"Co 00%\"")],
+        )
+        .await;
+    assert_eq!(count.body["count"], 9);
+
+    let all = cw.get_q("company/companies", &[("pageSize", "100")]).await;
+    let all_ids = ids(&all.body);
+    let pivot = all_ids[9]; // 10th company
+    let cond = format!("status/name=\"Active\" and id > {pivot}");
+    let r = cw
+        .get_q(
+            "company/companies",
+            &[("conditions", cond.as_str()), ("pageSize", "100")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = ids(&r.body);
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().all(|&i| i > pivot));
+
+    let none = cw
+        .get_q(
+            "company/companies/count",
+            &[("conditions", "status/name=\"Inactive\"")],
+        )
+        .await;
+    assert_eq!(none.body["count"], 0);
+}
+
+#[tokio::test]
+async fn child_conditions_on_communication_items() {
+    let cw = Cw::start().await;
+    cw.create_company("Acme", "Acme Inc").await;
+    for (first, email) in [("A", "a@x.test"), ("B", "b@x.test"), ("C", "ca@x.test")] {
+        let r = cw
+            .call(
+                Method::POST,
+                "company/contacts",
+                Some(json!({
+                    "firstName": first,
+                    "company": {"identifier": "Acme"},
+                    "communicationItems": [{"type": {"name": "Email"}, "value": email}]
+                })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = cw
+        .get_q(
+            "company/contacts",
+            &[("childConditions", "communicationItems/value like \"a@%\"")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let arr = r.body.as_array().unwrap();
+    assert_eq!(arr.len(), 1, "{}", r.body);
+    assert_eq!(arr[0]["firstName"], "A");
+}
+
+#[tokio::test]
+async fn malformed_conditions_is_400_envelope() {
+    let cw = Cw::start().await;
+    cw.seed_companies(2).await;
+    let r = cw
+        .get_q("company/companies", &[("conditions", "name =")])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    // The server is still alive afterwards.
+    let ok = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn order_by_and_fields_projection() {
+    let cw = Cw::start().await;
+    cw.seed_companies(5).await;
+    let r = cw
+        .get_q(
+            "company/companies",
+            &[("orderBy", "name desc"), ("fields", "id,name")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let arr = r.body.as_array().unwrap();
+    let names: Vec<&str> = arr.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Co 005", "Co 004", "Co 003", "Co 002", "Co 001"]);
+    for v in arr {
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 2, "{v}");
+        assert!(v.get("id").is_some() && v.get("name").is_some(), "{v}");
+    }
+}
+
+// 6. PATCH / PUT / DELETE -------------------------------------------------------------------
+
+#[tokio::test]
+async fn patch_replaces_one_field_and_keeps_others() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "P1", "name": "Before", "phoneNumber": "555-0100"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let p = cw
+        .call(
+            Method::PATCH,
+            &format!("company/companies/{id}"),
+            Some(json!([{"op": "replace", "path": "name", "value": "Renamed"}])),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["id"], id);
+    assert_eq!(p.body["name"], "Renamed");
+    assert_eq!(p.body["identifier"], "P1");
+    assert_eq!(p.body["phoneNumber"], "555-0100");
+    assert_eq!(p.body["_info"]["dateEntered"], "2024-01-01T00:00:00Z");
+
+    let bad = cw
+        .call(
+            Method::PATCH,
+            &format!("company/companies/{id}"),
+            Some(json!({"op": "replace", "path": "name", "value": "X"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.body["code"], "ConnectWiseApi");
+    let still = cw
+        .call(Method::GET, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(still.body["name"], "Renamed");
+}
+
+#[tokio::test]
+async fn put_replaces_whole_record() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "P2", "name": "Before", "phoneNumber": "555-0100"})),
+        )
+        .await;
+    let id = r.body["id"].as_i64().unwrap();
+    let p = cw
+        .call(
+            Method::PUT,
+            &format!("company/companies/{id}"),
+            Some(json!({"identifier": "P2", "name": "After"})),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["name"], "After");
+    assert!(p.body.get("phoneNumber").is_none(), "{}", p.body);
+    let got = cw
+        .call(Method::GET, &format!("company/companies/{id}"), None)
+        .await;
+    assert!(got.body.get("phoneNumber").is_none(), "{}", got.body);
+}
+
+#[tokio::test]
+async fn delete_then_get_is_404() {
+    let cw = Cw::start().await;
+    let id = cw.create_company("Del", "Doomed").await;
+    let d = cw
+        .call(Method::DELETE, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(d.status, 204);
+    let g = cw
+        .call(Method::GET, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(g.status, 404);
+    assert_eq!(g.body["code"], "NotFound");
+    let again = cw
+        .call(Method::DELETE, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(again.status, 404);
+}
+
+// 7. URL and query tolerance ----------------------------------------------------------------
+
+#[tokio::test]
+async fn trailing_slash_and_case_insensitive_params() {
+    let cw = Cw::start().await;
+    cw.seed_companies(8).await;
+    let r = cw.call(Method::GET, "company/companies/", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body).len(), 8);
+
+    let r = cw.get_q("company/companies", &[("PAGESIZE", "5")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r.body).len(), 5);
+
+    let r = cw
+        .get_q("company/companies", &[("pagesize", "5"), ("PaGe", "2")])
+        .await;
+    assert_eq!(ids(&r.body).len(), 3);
+}
+
+// 8. Faults and limits ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn fault_429_with_retry_after_applies_once() {
+    let cw = Cw::start().await;
+    let (s, b) = cw
+        .admin(
+            Method::POST,
+            "faults",
+            Some(json!({"path": "*/company/companies", "status": 429, "retry_after": 30, "times": 1})),
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{s} {b}");
+    let r = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    assert_eq!(r.body["error"], "ConnectWiseAPI");
+    assert!(r.body["message"].is_string(), "{}", r.body);
+    let ok = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn fault_drop_closes_connection_and_is_journaled() {
+    let cw = Cw::start().await;
+    let (s, b) = cw
+        .admin(
+            Method::POST,
+            "faults",
+            Some(json!({"path": "*/company/companies", "drop": true, "times": 1})),
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{s} {b}");
+    let res = cw.req(Method::GET, "company/companies").send().await;
+    assert!(res.is_err(), "expected a connection error, got {res:?}");
+
+    let (s, j) = cw.admin(Method::GET, "journal", None).await;
+    assert_eq!(s, 200);
+    let entries = j["entries"].as_array().expect("entries");
+    assert!(
+        entries.iter().any(|e| e["method"] == "GET"
+            && e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/company/companies"))
+            && e.get("fault").is_some()),
+        "{j}"
+    );
+
+    let ok = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_in_cw_envelope() {
+    let cw = Cw::start().await;
+    let (s, mut settings) = cw.admin(Method::GET, "settings", None).await;
+    assert_eq!(s, 200);
+    settings["max_body_bytes"] = json!(100);
+    let (s, b) = cw.admin(Method::PUT, "settings", Some(settings)).await;
+    assert_eq!(s, 200, "{b}");
+    let big = "x".repeat(500);
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"identifier": "Big", "name": "Big", "addressLine1": big})),
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+    assert!(r.body["message"].is_string());
+    let count = cw.call(Method::GET, "company/companies/count", None).await;
+    assert_eq!(count.body["count"], 0);
+}
+
+// 9. Sites ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sites_under_a_company() {
+    let cw = Cw::start().await;
+    let a = cw.create_company("A", "A Inc").await;
+    let b = cw.create_company("B", "B Inc").await;
+    let r = cw
+        .call(
+            Method::POST,
+            &format!("company/companies/{a}/sites"),
+            Some(json!({"name": "HQ", "city": "Springfield"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let site = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["company"]["id"], a);
+
+    let list = cw
+        .call(Method::GET, &format!("company/companies/{a}/sites"), None)
+        .await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let arr = list.body.as_array().unwrap();
+    assert_eq!(arr.len(), 1);
+    assert_eq!(arr[0]["id"], site);
+    assert_eq!(arr[0]["name"], "HQ");
+
+    let other = cw
+        .call(Method::GET, &format!("company/companies/{b}/sites"), None)
+        .await;
+    assert_eq!(other.body, json!([]));
+
+    let wrong_parent = cw
+        .call(
+            Method::GET,
+            &format!("company/companies/{b}/sites/{site}"),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_parent.status, 404);
+
+    let orphan = cw
+        .call(
+            Method::POST,
+            "company/companies/999999/sites",
+            Some(json!({"name": "Nowhere"})),
+        )
+        .await;
+    assert_eq!(orphan.status, 404, "{}", orphan.body);
+    assert_eq!(orphan.body["code"], "NotFound");
+}
