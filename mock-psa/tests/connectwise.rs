@@ -26,7 +26,7 @@ fn basic(user: &str, secret: &str) -> String {
 
 impl Cw {
     async fn start() -> Cw {
-        let server = MockServer::start(Personality::ConnectWise, ServerOptions::default())
+        let server = MockServer::start(Personality::Connectwise, ServerOptions::default())
             .await
             .expect("start mock");
         let http = Client::builder().no_proxy().build().expect("client");
@@ -424,6 +424,16 @@ async fn conditions_like_and_compound() {
     let got = ids(&r.body);
     assert_eq!(got.len(), 50);
     assert!(got.iter().all(|&i| i > pivot));
+
+    // CW company ids start at 250, so 250..=309 were seeded.
+    assert_eq!(all_ids.first(), Some(&250));
+    let literal = cw
+        .get_q(
+            "company/companies/count",
+            &[("conditions", "status/name=\"Active\" and id > 260")],
+        )
+        .await;
+    assert_eq!(literal.body["count"], 49, "{}", literal.body);
 
     let none = cw
         .get_q(
