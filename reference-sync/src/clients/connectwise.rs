@@ -249,6 +249,17 @@ impl ConnectWiseClient {
     }
 }
 
+/// Reference members travel as `{"id": n}`; field maps give bare ids for them.
+fn wrap_refs(body: &mut Map<String, Value>) {
+    for member in ["company", "site", "parentCompany"] {
+        if let Some(c) = body.get_mut(member) {
+            if !c.is_null() && !c.is_object() {
+                *c = json!({ "id": c.as_i64().unwrap_or_default() });
+            }
+        }
+    }
+}
+
 fn error_message(reply: &Reply) -> String {
     let mut msg = reply
         .body
@@ -433,6 +444,7 @@ impl PsaClient for ConnectWiseClient {
                     let name = fields.get("name").and_then(Value::as_str).unwrap_or("");
                     body.insert("identifier".into(), json!(identifier_from(name)));
                 }
+                wrap_refs(&mut body);
                 body.retain(|_, v| !v.is_null());
                 let id = id_of(
                     &self
@@ -473,16 +485,7 @@ impl PsaClient for ConnectWiseClient {
                     f.insert("type".into(), json!(t));
                 }
                 let mut body = encode(CONTACT, &f, &self.lookups)?;
-                body.remove("site");
-                if let Some(loc) = f.get("location").and_then(Value::as_str) {
-                    body.insert(
-                        "site".into(),
-                        json!({ "id": loc.parse::<i64>().unwrap_or_default() }),
-                    );
-                }
-                if let Some(c) = body.get_mut("company") {
-                    *c = json!({ "id": c.as_i64().unwrap_or_default() });
-                }
+                wrap_refs(&mut body);
                 if let Some(items) = self.communications(&[], &f, ctx)? {
                     body.insert("communicationItems".into(), Value::Array(items));
                 }
@@ -499,13 +502,7 @@ impl PsaClient for ConnectWiseClient {
             }
             Kind::Configuration => {
                 let mut body = encode(CONFIGURATION, fields, &self.lookups)?;
-                for member in ["company", "site"] {
-                    if let Some(c) = body.get_mut(member) {
-                        if !c.is_null() {
-                            *c = json!({ "id": c.as_i64().unwrap_or_default() });
-                        }
-                    }
-                }
+                wrap_refs(&mut body);
                 body.retain(|_, v| !v.is_null());
                 id_of(
                     &self
@@ -537,13 +534,7 @@ impl PsaClient for ConnectWiseClient {
             Kind::Configuration => (CONFIGURATION, format!("/company/configurations/{id}")),
         };
         let mut body = encode(map, changed, &self.lookups)?;
-        for member in ["company", "site", "parentCompany"] {
-            if let Some(c) = body.get_mut(member) {
-                if !c.is_null() && !c.is_object() {
-                    *c = json!({ "id": c.as_i64().unwrap_or_default() });
-                }
-            }
-        }
+        wrap_refs(&mut body);
         if kind == Kind::Location {
             if let Some(s) = changed.get("state").and_then(Value::as_str) {
                 body.insert("stateReference".into(), json!({ "identifier": s }));
