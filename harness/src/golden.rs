@@ -1,16 +1,12 @@
 //! The one place that decides how an outcome is normalised, written, compared and blessed.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Replaces what differs between runs of the same case (the mock's port) with stable text.
 pub fn normalise(v: &mut Value, origin: &str) {
     match v {
-        Value::String(s) => {
-            if s.contains(origin) {
-                *s = s.replace(origin, "http://mock");
-            }
-        }
+        Value::String(s) if s.contains(origin) => *s = s.replace(origin, "http://mock"),
         Value::Array(a) => a.iter_mut().for_each(|x| normalise(x, origin)),
         Value::Object(o) => o.values_mut().for_each(|x| normalise(x, origin)),
         _ => {}
@@ -115,17 +111,6 @@ pub fn compare(path: &Path, actual_text: &str) -> Comparison {
         actual,
         diff,
     }
-}
-
-/// Keeps only the named top-level keys of an object, in the given order.
-pub fn pick(v: &Value, keys: &[&str]) -> Value {
-    let mut out = Map::new();
-    for k in keys {
-        if let Some(x) = v.get(*k) {
-            out.insert((*k).to_string(), x.clone());
-        }
-    }
-    Value::Object(out)
 }
 
 #[cfg(test)]

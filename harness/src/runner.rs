@@ -124,7 +124,7 @@ pub async fn run_case_with(
         log: Vec::new(),
         millis: 0,
     };
-    match drive(case, psa, opts, connector).await {
+    match drive(case, psa, connector).await {
         Ok((outcome, failures)) => {
             result.failures = failures;
             if result.failures.is_empty() {
@@ -190,7 +190,6 @@ fn finish_with_golden(
 async fn drive(
     case: &Scenario,
     psa: Personality,
-    _opts: &RunOptions,
     mut connector: Box<dyn Connector>,
 ) -> Result<(Value, Vec<String>), String> {
     let seed = if case.psa.is_null() {

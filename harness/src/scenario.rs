@@ -258,11 +258,13 @@ impl Scenario {
         }
         for step in &s.steps {
             if let Step::Create(a) | Step::Edit(a) = step {
-                if !["organization", "location", "contact", "configuration"]
-                    .contains(&a.kind.as_str())
-                {
+                if let Err(e) = crate::connector::parse_kind(&a.kind) {
                     let (l, c) = locate(&format!("kind: {}", a.kind));
-                    return Err(err(l, c, format!("unknown record kind `{}`: expected organization, location, contact or configuration", a.kind)));
+                    return Err(err(
+                        l,
+                        c,
+                        format!("{e}: expected organization, location, contact or configuration"),
+                    ));
                 }
             }
             if let Step::Sync(k) = step {

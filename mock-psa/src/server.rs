@@ -208,29 +208,23 @@ async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Resp
             }
             return std::future::pending().await;
         }
-        match action.status {
+        let mut resp = match action.status {
             Some(status) => {
                 let status =
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut resp = match action.body {
+                match action.body {
                     Some(body) => (status, axum::Json(body)).into_response(),
                     None => api.error(status, "injected fault"),
-                };
-                if let Some(secs) = action.retry_after {
-                    resp.headers_mut()
-                        .insert("retry-after", HeaderValue::from(secs));
                 }
-                resp
             }
-            None => {
-                let mut resp = dispatch(&state, router, &mut parts, body_bytes.clone()).await;
-                if let Some(secs) = action.retry_after {
-                    resp.headers_mut()
-                        .insert("retry-after", HeaderValue::from(secs));
-                }
-                resp
-            }
+            // No status: the request goes on to the PSA, with any latency and Retry-After.
+            None => dispatch(&state, router, &mut parts, body_bytes.clone()).await,
+        };
+        if let Some(secs) = action.retry_after {
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from(secs));
         }
+        resp
     } else {
         dispatch(&state, router, &mut parts, body_bytes.clone()).await
     };

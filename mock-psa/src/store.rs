@@ -136,7 +136,7 @@ impl Store {
             r.get(member)
                 .map(|v| match v {
                     Value::String(s) => s.eq_ignore_ascii_case(value),
-                    other => other.to_string() == value,
+                    other => other.to_string().as_str() == value,
                 })
                 .unwrap_or(false)
         })

@@ -370,7 +370,7 @@ impl Engine {
             }
         }
         if rec.kind == Kind::Configuration {
-            if self.personality == Personality::Connectwise && rec.fields.get("status").is_none() {
+            if self.personality == Personality::Connectwise && !rec.fields.contains_key("status") {
                 return Some("ConnectWise configurations need a status".into());
             }
             if !Self::in_list(&s.config_types, rec.fields.get("type"))

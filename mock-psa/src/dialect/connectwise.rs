@@ -962,18 +962,15 @@ fn cmp_values(a: &Value, b: &Value) -> std::cmp::Ordering {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+/// The parent company id of a child route (`/company/companies/{pid}/sites`), if any.
 fn parent_id(params: &HashMap<String, String>, res: &Resource) -> Result<Option<i64>, Response> {
-    match params.get("pid") {
-        None => Ok(None),
-        Some(p) => p
+    match (params.get("pid"), res.parent_member) {
+        (Some(p), Some(_)) => p
             .parse::<i64>()
             .map(Some)
             .map_err(|_| not_found(&COMPANIES, p)),
-    }
-    .and_then(|pid| match (pid, res.parent_member) {
-        (Some(pid), Some(_)) => Ok(Some(pid)),
         _ => Ok(None),
-    })
+    }
 }
 
 fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
@@ -1286,21 +1283,39 @@ async fn replace(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let (id, pid) = match (item_id(&params, res), parent_id(&params, res)) {
-        (Ok(i), Ok(p)) => (i, p),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
     let mut world = state.world();
     let world = &mut *world;
-    let Some(old) = world
+    match existing(world, &params, res) {
+        Ok(old) => store_input(world, res, &input, &old, &ctx),
+        Err(r) => r,
+    }
+}
+
+/// The stored record an item route names (checking it belongs to the parent in the path).
+fn existing(
+    world: &World,
+    params: &HashMap<String, String>,
+    res: &Resource,
+) -> Result<Record, Response> {
+    let id = item_id(params, res)?;
+    let pid = parent_id(params, res)?;
+    world
         .store
         .get(res.table, id)
         .filter(|r| belongs(r, res, pid))
         .cloned()
-    else {
-        return not_found(res, &id.to_string());
-    };
-    let mut rec = match accept_input(&world.store, res, &input, &mut world.serial) {
+        .ok_or_else(|| not_found(res, &id.to_string()))
+}
+
+/// Validates an input-shaped body as the new state of `old` (keeping its parent) and saves it.
+fn store_input(
+    world: &mut World,
+    res: &Resource,
+    input: &Value,
+    old: &Record,
+    ctx: &RequestCtx,
+) -> Response {
+    let mut rec = match accept_input(&world.store, res, input, &mut world.serial) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
@@ -1309,8 +1324,8 @@ async fn replace(
             rec.insert(member.into(), p.clone());
         }
     }
-    rec.insert("id".into(), json!(id));
-    save(world, res, rec, &old, &ctx)
+    rec.insert("id".into(), old.get("id").cloned().unwrap_or(Value::Null));
+    save(world, res, rec, old, ctx)
 }
 
 fn save(
@@ -1355,19 +1370,11 @@ async fn patch(
             "Cannot deserialize the current JSON object into type 'List`1[PatchOperation]' because the type requires a JSON array.".into(),
         );
     };
-    let (id, pid) = match (item_id(&params, res), parent_id(&params, res)) {
-        (Ok(i), Ok(p)) => (i, p),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
     let mut world = state.world();
     let world = &mut *world;
-    let Some(old) = world
-        .store
-        .get(res.table, id)
-        .filter(|r| belongs(r, res, pid))
-        .cloned()
-    else {
-        return not_found(res, &id.to_string());
+    let old = match existing(world, &params, res) {
+        Ok(old) => old,
+        Err(r) => return r,
     };
     // Apply the operations to an input-shaped copy, then validate the whole record.
     let mut draft = old.clone();
@@ -1403,17 +1410,7 @@ async fn patch(
     if let Some(member) = res.parent_member {
         draft.remove(member);
     }
-    let mut rec = match accept_input(&world.store, res, &Value::Object(draft), &mut world.serial) {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    if let Some(member) = res.parent_member {
-        if let Some(p) = old.get(member) {
-            rec.insert(member.into(), p.clone());
-        }
-    }
-    rec.insert("id".into(), json!(id));
-    save(world, res, rec, &old, &ctx)
+    store_input(world, res, &Value::Object(draft), &old, &ctx)
 }
 
 async fn remove(
@@ -1421,21 +1418,15 @@ async fn remove(
     Path(params): Path<HashMap<String, String>>,
     res: &'static Resource,
 ) -> Response {
-    let (id, pid) = match (item_id(&params, res), parent_id(&params, res)) {
-        (Ok(i), Ok(p)) => (i, p),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
     let mut world = state.world();
-    if world
-        .store
-        .get(res.table, id)
-        .filter(|r| belongs(r, res, pid))
-        .is_none()
-    {
-        return not_found(res, &id.to_string());
+    match existing(&world, &params, res) {
+        Ok(old) => {
+            let id = old.get("id").and_then(Value::as_i64).unwrap_or_default();
+            world.store.table_mut(res.table).remove(id);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
     }
-    world.store.table_mut(res.table).remove(id);
-    StatusCode::NO_CONTENT.into_response()
 }
 
 fn collection(
@@ -1891,16 +1882,7 @@ fn communication(store: &Store, r: &Record, flag: &str) -> (Value, Value) {
 }
 
 fn ref_by_name(store: &Store, table: &str, member: &str, name: &str) -> Result<Value, String> {
-    let id = store
-        .rows(table)
-        .find(|r| {
-            r.get(member)
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-        .and_then(|r| r.get("id").and_then(Value::as_i64))
-        .ok_or_else(|| format!("no {table} named `{name}`"))?;
-    Ok(json!({ "id": id }))
+    lookup_id(store, table, member, name).map(|id| json!({ "id": id }))
 }
 
 fn site_of(store: &Store, company: &Value, name: &str) -> Result<Value, String> {

@@ -45,6 +45,15 @@ impl NeutralKind {
         }
     }
 
+    pub fn singular(self) -> &'static str {
+        match self {
+            NeutralKind::Company => "company",
+            NeutralKind::Location => "location",
+            NeutralKind::Contact => "contact",
+            NeutralKind::Configuration => "configuration",
+        }
+    }
+
     pub fn from_plural(s: &str) -> Option<Self> {
         NeutralKind::ALL
             .into_iter()
@@ -145,25 +154,6 @@ pub fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v)
     })
-}
-
-/// Rewrites an object's keys to the canonical spelling given in `known` (case-insensitive);
-/// returns the unknown keys so a strict dialect can reject them.
-pub fn canonical_keys(
-    obj: &Map<String, Value>,
-    known: &[&str],
-) -> (Map<String, Value>, Vec<String>) {
-    let mut out = Map::new();
-    let mut unknown = Vec::new();
-    for (k, v) in obj {
-        match known.iter().find(|n| n.eq_ignore_ascii_case(k)) {
-            Some(n) => {
-                out.insert((*n).to_string(), v.clone());
-            }
-            None => unknown.push(k.clone()),
-        }
-    }
-    (out, unknown)
 }
 
 /// A string member of a neutral record.
@@ -279,7 +269,7 @@ pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> R
         if !allowed.contains(&k.as_str()) {
             return Err(format!(
                 "unknown {} field `{k}`; expected one of: {}",
-                kind.plural().trim_end_matches('s'),
+                kind.singular(),
                 allowed.join(", ")
             ));
         }

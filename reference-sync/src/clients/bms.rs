@@ -142,6 +142,7 @@ impl BmsClient {
             v1_token: None,
             lookups: Lookups::default(),
             managers: Vec::new(),
+
             first_business_type: None,
         }
     }
@@ -572,25 +573,14 @@ impl PsaClient for BmsClient {
                     .collect())
             }
             Kind::Location => {
+                // Account summaries nest their locations with addresses: no per-location calls.
                 let accounts = self.list_accounts().await?;
-                let mut out = Vec::new();
-                for acc in accounts {
-                    let Some(aid) = acc.get("id").and_then(Value::as_i64) else {
-                        continue;
-                    };
-                    let lookup = self
-                        .get(&format!("/crm/accounts/{aid}/locations/lookup"))
-                        .await?;
-                    for l in lookup.as_array().cloned().unwrap_or_default() {
-                        let Some(lid) = l.get("id").and_then(Value::as_i64) else {
-                            continue;
-                        };
-                        let loc = self
-                            .get(&format!("/crm/accounts/{aid}/locations/{lid}"))
-                            .await?;
-                        out.extend(self.decode_location(&loc));
-                    }
-                }
+                let mut out: Vec<PsaRecord> = accounts
+                    .iter()
+                    .filter_map(|acc| acc.get("locations").and_then(Value::as_array))
+                    .flatten()
+                    .filter_map(|loc| self.decode_location(loc))
+                    .collect();
                 out.sort_by_key(|r| r.id.parse::<i64>().unwrap_or(0));
                 Ok(out)
             }
