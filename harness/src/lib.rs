@@ -5,6 +5,7 @@ pub mod connector;
 pub mod expect;
 pub mod golden;
 pub mod report;
+pub mod rules;
 pub mod runner;
 pub mod scenario;
 

@@ -306,7 +306,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     } else if matches!(
                         path.extension().and_then(|e| e.to_str()),
                         Some("yaml" | "yml")
-                    ) {
+                    ) && path.file_name().and_then(|n| n.to_str())
+                        != Some(crate::rules::CATALOGUE_FILE)
+                    {
                         out.push(path);
                     }
                 }
