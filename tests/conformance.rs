@@ -2,6 +2,9 @@
 //! suite-level checks that goldens are deterministic under parallel runs and that the suite
 //! fails when the reference engine is broken on purpose.
 
+use harness::coverage::{Cell, Coverage};
+use harness::report;
+use harness::rules::{self, Catalogue};
 use harness::runner::{run_case, CaseResult, RunOptions, Status};
 use harness::scenario::{discover, Scenario};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -99,31 +102,62 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
     Ok(())
 }
 
-/// With a defect switched on, the named cases must fail on the named PSAs, naming an expectation.
-fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Failed> {
-    let case = scenarios()
-        .into_iter()
-        .find(|s| s.name == case)
-        .ok_or("case missing")?;
+/// Each deliberate defect breaks one catalogue rule; the suite must notice it and name it.
+const TEETH: &[(Defect, &str)] = &[
+    (Defect::PushPreexistingOnEnable, "R46"),
+    (Defect::PushBmsContactsWithoutEmailType, "R18"),
+];
+
+/// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:
+/// at least one must fail, the coverage matrix must show the rule failing, and the report's
+/// failure line must name the rule.
+fn suite_fails_for_rule(defect: Defect, rule: &str) -> Result<(), Failed> {
+    let catalogue = Catalogue::load(&root().join("scenarios").join(rules::CATALOGUE_FILE))?;
+    let entry = catalogue
+        .get(rule)
+        .ok_or("rule missing from the catalogue")?;
     let opts = RunOptions {
         golden_dir: root().join("golden"),
         defects: vec![defect],
         ..Default::default()
     };
     let rt = runtime();
-    for psa in psas {
-        let r = rt.block_on(run_case(&case, psa.parse()?, &opts));
-        if r.status != Status::Fail {
-            return Err(format!("{defect:?} went unnoticed by {}::{psa}", case.name).into());
+    let mut results = Vec::new();
+    for case in scenarios()
+        .iter()
+        .filter(|c| c.rules.iter().any(|r| r == rule))
+    {
+        for psa in case.personalities()? {
+            if entry.applies_to(psa) {
+                results.push(rt.block_on(run_case(case, psa, &opts)));
+            }
         }
-        if !r.failures.iter().any(|f| f.contains("expect")) {
-            return Err(format!(
-                "{}::{psa} failed, but not on an expectation: {}",
-                case.name,
-                explain(&r)
-            )
-            .into());
-        }
+    }
+    if results.is_empty() {
+        return Err(format!("no case covers {rule}").into());
+    }
+    let failed: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .collect();
+    if failed.is_empty() {
+        return Err(format!("{defect:?} went unnoticed by every case covering {rule}").into());
+    }
+    let matrix = Coverage::build(&catalogue, &results);
+    let row = matrix
+        .rules
+        .iter()
+        .find(|r| r.id == rule)
+        .ok_or("row missing")?;
+    if !row.psas.values().any(|c| *c == Cell::Fail) {
+        return Err(format!("the coverage matrix does not show {rule} failing").into());
+    }
+    let summary = report::summary(&results);
+    if !summary
+        .lines()
+        .any(|l| l.starts_with("FAIL") && l.contains(rule))
+    {
+        return Err(format!("no failure line names {rule}:\n{summary}").into());
     }
     Ok(())
 }
@@ -188,26 +222,12 @@ fn main() {
         "suite::parallel_run_matches_goldens",
         parallel_run_matches_goldens,
     ));
-    trials.push(Trial::test(
-        "suite::fails_when_preexisting_records_are_auto_pushed",
-        || {
-            suite_fails_with(
-                Defect::PushPreexistingOnEnable,
-                "preexisting-records-not-auto-pushed",
-                &["connectwise", "autotask", "bms", "pulseway", "vorex"],
-            )
-        },
-    ));
-    trials.push(Trial::test(
-        "suite::fails_when_bms_contacts_are_pushed_without_email_type",
-        || {
-            suite_fails_with(
-                Defect::PushBmsContactsWithoutEmailType,
-                "contact-without-email-type",
-                &["bms"],
-            )
-        },
-    ));
+    for &(defect, rule) in TEETH {
+        trials.push(Trial::test(
+            format!("teeth::{rule}::{defect:?}"),
+            move || suite_fails_for_rule(defect, rule),
+        ));
+    }
     trials.push(Trial::test(
         "suite::changed_golden_names_the_field",
         changed_golden_names_the_field,

@@ -2,6 +2,7 @@
 //! comparison with a readable diff, and CI reports.
 
 pub mod connector;
+pub mod coverage;
 pub mod expect;
 pub mod golden;
 pub mod report;

@@ -12,9 +12,14 @@ pub fn summary(results: &[CaseResult]) -> String {
             Status::Fail => "FAIL",
         };
         out.push_str(&format!(
-            "{mark:<7} {:<48} {:<12} {:>5} ms\n",
+            "{mark:<7} {:<48} {:<12} {:>5} ms",
             r.case, r.psa, r.millis
         ));
+        if r.status == Status::Fail && !r.rules.is_empty() {
+            // A failure names the rules its case covers, so a reader knows what broke.
+            out.push_str(&format!("  rules {}", r.rules.join(", ")));
+        }
+        out.push('\n');
         for f in &r.failures {
             out.push_str(&format!("        - {f}\n"));
         }

@@ -59,7 +59,9 @@ impl Rule {
     pub fn applies_to(&self, psa: Personality) -> bool {
         match &self.psas {
             crate::scenario::PsaList::All(_) => true,
-            crate::scenario::PsaList::Some(list) => list.iter().any(|p| p == psa.key()),
+            crate::scenario::PsaList::Some(list) => {
+                list.iter().any(|p| p.parse::<Personality>() == Ok(psa))
+            }
         }
     }
 }

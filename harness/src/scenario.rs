@@ -281,6 +281,39 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Every rule the case names must be in the catalogue and in scope.
+    pub fn check_rules(&self, catalogue: &crate::rules::Catalogue) -> Result<(), ScenarioError> {
+        for id in &self.rules {
+            let problem = match catalogue.get(id) {
+                None => format!("rule `{id}` is not in the catalogue"),
+                Some(r) if r.status == crate::rules::Status::OutOfScope => {
+                    format!(
+                        "rule {id} is out of scope: {}",
+                        r.reason.as_deref().unwrap_or("")
+                    )
+                }
+                Some(_) => continue,
+            };
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            let (line, column) = text
+                .lines()
+                .enumerate()
+                .find_map(|(i, l)| {
+                    l.starts_with("rules")
+                        .then(|| l.find(id.as_str()).map(|c| (i + 1, c + 1)))
+                        .flatten()
+                })
+                .unwrap_or((1, 1));
+            return Err(ScenarioError {
+                path: self.path.display().to_string(),
+                line,
+                column,
+                message: problem,
+            });
+        }
+        Ok(())
+    }
+
     pub fn personalities(&self) -> Result<Vec<Personality>, String> {
         match &self.psas {
             PsaList::All(s) if s == "all" => Ok(Personality::ALL.to_vec()),
