@@ -141,6 +141,9 @@ impl Connector for ReferenceConnector {
                 Ok("ok".to_string())
             }
             Step::PushAll(_) => engine.push_all().await.map(|_| "ok".to_string()),
+            Step::UpdateCredentials(change) => {
+                engine.update_credentials(change).map(|_| "ok".to_string())
+            }
             other => return Err(format!("`{}` is not a connector step", other.name())),
         };
         Ok(match outcome {

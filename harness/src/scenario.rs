@@ -78,6 +78,8 @@ pub enum Step {
     Fault(Value),
     /// Check facts now.
     Expect(Vec<Expectation>),
+    /// Change the integration's credentials, tenant or PSA as an administrator (R7).
+    UpdateCredentials(Map<String, Value>),
 }
 
 /// A step as written: a map with exactly one action key (`- sync: full`).
@@ -95,6 +97,7 @@ struct StepDoc {
     clock: Option<Map<String, Value>>,
     fault: Option<Value>,
     expect: Option<Vec<Expectation>>,
+    update_credentials: Option<Map<String, Value>>,
 }
 
 impl TryFrom<StepDoc> for Step {
@@ -112,9 +115,10 @@ impl TryFrom<StepDoc> for Step {
         steps.extend(d.clock.map(Step::Clock));
         steps.extend(d.fault.map(Step::Fault));
         steps.extend(d.expect.map(Step::Expect));
+        steps.extend(d.update_credentials.map(Step::UpdateCredentials));
         match steps.len() {
             1 => Ok(steps.remove(0)),
-            0 => Err("a step needs one action: settings, create, edit, sync, push_all, psa_create, psa_update, psa_delete, clock, fault or expect".into()),
+            0 => Err("a step needs one action: settings, create, edit, sync, push_all, psa_create, psa_update, psa_delete, clock, fault, expect or update_credentials".into()),
             _ => Err("a step has exactly one action; split it into several steps".into()),
         }
     }
@@ -134,6 +138,7 @@ impl Step {
             Step::Clock(_) => "clock",
             Step::Fault(_) => "fault",
             Step::Expect(_) => "expect",
+            Step::UpdateCredentials(_) => "update_credentials",
         }
     }
 }

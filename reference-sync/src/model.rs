@@ -60,6 +60,9 @@ pub struct Settings {
     pub phone_type: Option<String>,
     /// Default account manager for new companies (Autotask owner, BMS account manager).
     pub account_manager: Option<String>,
+    /// Whether the user sees every organization; a Manager without it does not see newly
+    /// pulled organizations until an Administrator grants them (R4).
+    pub all_org_access: bool,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             email_type: None,
             phone_type: None,
             account_manager: None,
+            all_org_access: true,
         }
     }
 }

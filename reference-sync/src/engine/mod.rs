@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod integration;
 mod pull;
 mod push;
 
@@ -32,6 +33,12 @@ pub enum Rejection {
     Forbidden,
     #[error("{0}")]
     Invalid(String),
+    #[error("synced fields are read-only while two-way sync is off: {0}")]
+    FieldReadOnly(String),
+    #[error(
+        "the integration is linked to {0}; pointing it at another PSA or tenant needs a migration"
+    )]
+    TenantChangeRequiresMigration(String),
 }
 
 /// A record as a user or API creates it: references by name.
@@ -44,6 +51,9 @@ pub struct NewRecord {
 
 pub struct Engine {
     personality: Personality,
+    connection: Connection,
+    /// Settings values that have ever been set to sync, per list (R13: enabled vs disabled).
+    ever_enabled: BTreeMap<&'static str, BTreeSet<String>>,
     client: Box<dyn PsaClient>,
     connected: bool,
     settings: Settings,
@@ -55,8 +65,10 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(conn: Connection, settings: Settings) -> Self {
-        Engine {
+        let mut engine = Engine {
             personality: conn.personality,
+            connection: conn.clone(),
+            ever_enabled: BTreeMap::new(),
             client: client_for(conn),
             connected: false,
             settings,
@@ -64,7 +76,9 @@ impl Engine {
             next_id: 1,
             log: Vec::new(),
             defects: BTreeSet::new(),
-        }
+        };
+        engine.remember_enabled();
+        engine
     }
 
     pub fn with_defects(mut self, defects: impl IntoIterator<Item = Defect>) -> Self {
@@ -220,6 +234,7 @@ impl Engine {
         }
         let enabling = next.two_way && !self.settings.two_way;
         self.settings = next;
+        self.remember_enabled();
         if enabling {
             self.say(format!(
                 "two-way sync with {} enabled",
@@ -249,7 +264,22 @@ impl Engine {
         fields: &Fields,
         source: Source,
     ) -> Result<u64, Rejection> {
-        let fields = self.resolve_names(kind, fields)?;
+        let mut fields = self.resolve_names(kind, fields)?;
+        if let Err(e) = self.check_new_record(kind, &fields) {
+            self.say(format!(
+                "{kind} {}: not saved: {e}",
+                self.label_fields(kind, &fields)
+            ));
+            return Err(e);
+        }
+        if kind == Kind::Contact && source == Source::ActiveDirectory {
+            if let Some(existing) = self.ad_contact(&mut fields) {
+                // An AD user matching a contact enriches it instead of adding a second one.
+                fields.remove("org");
+                self.edit(existing, &fields).await?;
+                return Ok(existing);
+            }
+        }
         let id = self.insert(kind, fields, source);
         if source.auto_pushes() {
             self.push(id, false).await;
@@ -278,6 +308,14 @@ impl Engine {
             }
         }
         let resolved = self.resolve_references(kind, &set, false)?;
+        if let Err(e) = self.check_editable(&self.records[&id], &resolved) {
+            let label = self.label(&self.records[&id]);
+            self.say(format!(
+                "{kind} {label}: edit refused: {e} (synced from {})",
+                self.personality.display_name()
+            ));
+            return Err(e);
+        }
         let rec = self.records.get_mut(&id).expect("checked");
         let mut changed = Fields::new();
         for (k, v) in resolved {
@@ -365,6 +403,7 @@ impl Engine {
             "settings".into(),
             serde_json::to_value(&self.settings).unwrap_or(Value::Null),
         );
+        out.insert("type_states".into(), self.type_states());
         for kind in Kind::ALL {
             let rows: Vec<Value> = self
                 .records
@@ -399,6 +438,9 @@ impl Engine {
                     if let Some(e) = &r.error {
                         m.insert("error".into(), json!(e));
                     }
+                    if !self.visible(r) {
+                        m.insert("visible".into(), json!(false));
+                    }
                     Value::Object(m)
                 })
                 .collect();
@@ -415,23 +457,32 @@ impl Engine {
     }
 }
 
-/// Exact-match keys (R21-R25): organizations by name; contacts by organization and name;
-/// locations by organization and address; configurations by organization, type and name, and
-/// by serial and MAC where both sides have them.
-fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
-    let g = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+/// Exact matching (R21-R25): organizations by name; contacts by organization and first and
+/// last name; locations by organization, name and address (not zip); configurations by
+/// organization, type and name, and by serial number and MAC address where both sides have
+/// them (the catalogue's asterisk, Q2). Comparison is exact: no case folding or trimming (Q4).
+fn same_record(kind: Kind, a: &Fields, b: &Fields) -> bool {
+    let eq = |k: &str| a.get(k) == b.get(k);
+    let both_or_none = |k: &str| {
+        let present = |f: &Fields| {
+            f.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+        };
+        !(present(a) && present(b)) || eq(k)
+    };
     match kind {
-        Kind::Organization => vec![g("name")],
-        Kind::Contact => vec![g("org"), g("first_name"), g("last_name")],
-        Kind::Location => vec![
-            g("org"),
-            g("address1"),
-            g("address2"),
-            g("city"),
-            g("state"),
-            g("country"),
-            g("name"),
-        ],
-        Kind::Configuration => vec![g("org"), g("type"), g("name"), g("serial_number")],
+        Kind::Organization => eq("name"),
+        Kind::Contact => ["org", "first_name", "last_name"].into_iter().all(eq),
+        Kind::Location => [
+            "org", "name", "address1", "address2", "city", "state", "country",
+        ]
+        .into_iter()
+        .all(eq),
+        Kind::Configuration => {
+            ["org", "type", "name"].into_iter().all(eq)
+                && both_or_none("serial_number")
+                && both_or_none("mac_address")
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Pull: type and status filters, exact matching, the PSA wins, parents and children.
 
-use super::{match_key, Engine};
+use super::{same_record, Engine};
 use crate::model::{DocRecord, Source};
 use crate::psa::{Fields, Kind, PsaError, PsaRecord};
 use serde_json::{json, Value};
@@ -111,8 +111,7 @@ impl Engine {
                 Some(loc) => row.fields.insert("location".into(), json!(*loc)),
                 None => row.fields.remove("location"),
             };
-            let key = match_key(kind, &row.fields);
-            self.link_or_create(kind, &row, |_, r| match_key(kind, &r.fields) == key);
+            self.link_or_create(kind, &row, |_, r| same_record(kind, &row.fields, &r.fields));
         }
     }
 
