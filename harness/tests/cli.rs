@@ -147,3 +147,69 @@ fn user_cases_without_goldens_run_on_their_expectations() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("expected 1 item(s), found 0"), "{stdout}");
 }
+
+#[test]
+fn coverage_prints_the_matrix_and_writes_the_documented_json() {
+    let dir = temp_dir("coverage");
+    let json = dir.join("coverage.json");
+    let out = harness()
+        .current_dir(workspace())
+        .args(["coverage", "scenarios/bms-contact-requirements.yaml", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // One case cannot cover the catalogue: the gaps make the exit code non-zero.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let r19 = stdout.lines().find(|l| l.starts_with("R19 ")).unwrap();
+    assert_eq!(
+        r19.split_whitespace().collect::<Vec<_>>(),
+        ["R19", "settings", "-", "-", "pass", "-", "-"],
+        "{stdout}"
+    );
+    let r5 = stdout.lines().find(|l| l.starts_with("R5 ")).unwrap();
+    assert!(r5.contains("out of scope"), "{r5}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("R1 ") && l.contains("uncovered")),
+        "{stdout}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rules = doc["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 86);
+    let r19 = rules.iter().find(|r| r["id"] == "R19").unwrap();
+    assert_eq!(r19["status"], "in_scope");
+    assert_eq!(r19["psas"]["bms"], "pass");
+    assert_eq!(r19["psas"]["connectwise"], "n/a");
+    let r1 = rules.iter().find(|r| r["id"] == "R1").unwrap();
+    assert_eq!(r1["psas"]["vorex"], "uncovered");
+    let r56 = rules.iter().find(|r| r["id"] == "R56").unwrap();
+    assert_eq!(r56["status"], "out_of_scope");
+}
+
+#[test]
+fn a_scenario_naming_an_unknown_rule_is_a_broken_file_with_its_line() {
+    let dir = temp_dir("unknown-rule");
+    let text = std::fs::read_to_string(workspace().join("scenarios/plan-and-role-gates.yaml"))
+        .unwrap()
+        .replace("rules: [R1, R2, R45]", "rules: [R1, R99]");
+    let case = dir.join("case.yaml");
+    std::fs::write(&case, text).unwrap();
+    let out = harness()
+        .current_dir(workspace())
+        .arg("run")
+        .arg(&case)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:", case.display()))
+            && stderr.contains("rule `R99` is not in the catalogue"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}:4:13:", case.display())),
+        "line and column of R99: {stderr}"
+    );
+}
