@@ -106,6 +106,11 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
 const TEETH: &[(Defect, &str)] = &[
     (Defect::PushPreexistingOnEnable, "R46"),
     (Defect::PushBmsContactsWithoutEmailType, "R18"),
+    (Defect::EditSyncedFieldsInOneWayMode, "R15"),
+    (Defect::MatchContactsOnFirstNameOnly, "R23"),
+    (Defect::SkipConfigurationRequiredFields, "R50"),
+    (Defect::AutoPushRmmConfigurations, "R53"),
+    (Defect::IgnoreParentCompanies, "R31"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

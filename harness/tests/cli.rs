@@ -154,7 +154,11 @@ fn coverage_prints_the_matrix_and_writes_the_documented_json() {
     let json = dir.join("coverage.json");
     let out = harness()
         .current_dir(workspace())
-        .args(["coverage", "scenarios/bms-contact-requirements.yaml", "--json"])
+        .args([
+            "coverage",
+            "scenarios/bms-contact-requirements.yaml",
+            "--json",
+        ])
         .arg(&json)
         .output()
         .unwrap();
@@ -170,7 +174,9 @@ fn coverage_prints_the_matrix_and_writes_the_documented_json() {
     let r5 = stdout.lines().find(|l| l.starts_with("R5 ")).unwrap();
     assert!(r5.contains("out of scope"), "{r5}");
     assert!(
-        stdout.lines().any(|l| l.starts_with("R1 ") && l.contains("uncovered")),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("R1 ") && l.contains("uncovered")),
         "{stdout}"
     );
     let doc: serde_json::Value =

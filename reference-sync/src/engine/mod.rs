@@ -21,6 +21,16 @@ pub enum Defect {
     PushPreexistingOnEnable,
     /// Kaseya BMS contacts are pushed without an e-mail type (breaks R18).
     PushBmsContactsWithoutEmailType,
+    /// Synced fields stay editable with two-way off (breaks R15).
+    EditSyncedFieldsInOneWayMode,
+    /// Contacts match on first name alone (breaks R23).
+    MatchContactsOnFirstNameOnly,
+    /// Configurations are saved without their required fields (breaks R50).
+    SkipConfigurationRequiredFields,
+    /// Configurations created from RMM data are pushed at once (breaks R53).
+    AutoPushRmmConfigurations,
+    /// Parent companies are not turned into parent organizations (breaks R31).
+    IgnoreParentCompanies,
 }
 
 /// Why a user action was refused.
@@ -265,7 +275,15 @@ impl Engine {
         source: Source,
     ) -> Result<u64, Rejection> {
         let mut fields = self.resolve_names(kind, fields)?;
-        if let Err(e) = self.check_new_record(kind, &fields) {
+        let check = if self
+            .defects
+            .contains(&Defect::SkipConfigurationRequiredFields)
+        {
+            Ok(())
+        } else {
+            self.check_new_record(kind, &fields)
+        };
+        if let Err(e) = check {
             self.say(format!(
                 "{kind} {}: not saved: {e}",
                 self.label_fields(kind, &fields)
@@ -281,7 +299,9 @@ impl Engine {
             }
         }
         let id = self.insert(kind, fields, source);
-        if source.auto_pushes() {
+        let rmm_defect =
+            source == Source::Rmm && self.defects.contains(&Defect::AutoPushRmmConfigurations);
+        if source.auto_pushes() || rmm_defect {
             self.push(id, false).await;
         } else if self.settings.two_way {
             let label = self.label(&self.records[&id]);
@@ -308,7 +328,12 @@ impl Engine {
             }
         }
         let resolved = self.resolve_references(kind, &set, false)?;
-        if let Err(e) = self.check_editable(&self.records[&id], &resolved) {
+        let check = if self.defects.contains(&Defect::EditSyncedFieldsInOneWayMode) {
+            Ok(())
+        } else {
+            self.check_editable(&self.records[&id], &resolved)
+        };
+        if let Err(e) = check {
             let label = self.label(&self.records[&id]);
             self.say(format!(
                 "{kind} {label}: edit refused: {e} (synced from {})",
@@ -461,7 +486,7 @@ impl Engine {
 /// last name; locations by organization, name and address (not zip); configurations by
 /// organization, type and name, and by serial number and MAC address where both sides have
 /// them (the catalogue's asterisk, Q2). Comparison is exact: no case folding or trimming (Q4).
-fn same_record(kind: Kind, a: &Fields, b: &Fields) -> bool {
+fn same_record(kind: Kind, a: &Fields, b: &Fields, defects: &BTreeSet<Defect>) -> bool {
     let eq = |k: &str| a.get(k) == b.get(k);
     let both_or_none = |k: &str| {
         let present = |f: &Fields| {
@@ -473,6 +498,9 @@ fn same_record(kind: Kind, a: &Fields, b: &Fields) -> bool {
     };
     match kind {
         Kind::Organization => eq("name"),
+        Kind::Contact if defects.contains(&Defect::MatchContactsOnFirstNameOnly) => {
+            ["org", "first_name"].into_iter().all(eq)
+        }
         Kind::Contact => ["org", "first_name", "last_name"].into_iter().all(eq),
         Kind::Location => [
             "org", "name", "address1", "address2", "city", "state", "country",

@@ -1,6 +1,6 @@
 //! Pull: type and status filters, exact matching, the PSA wins, parents and children.
 
-use super::{same_record, Engine};
+use super::{same_record, Defect, Engine};
 use crate::model::{DocRecord, Source};
 use crate::psa::{Fields, Kind, PsaError, PsaRecord};
 use serde_json::{json, Value};
@@ -67,7 +67,8 @@ impl Engine {
                 .get("parent")
                 .and_then(Value::as_str)
                 .and_then(|p| linked.get(p))
-                .copied();
+                .copied()
+                .filter(|_| !self.defects.contains(&Defect::IgnoreParentCompanies));
             let rec = self.records.get_mut(&linked[&org.id]).expect("linked");
             match parent {
                 Some(p) => rec.fields.insert("parent".into(), json!(p)),
@@ -111,7 +112,9 @@ impl Engine {
                 Some(loc) => row.fields.insert("location".into(), json!(*loc)),
                 None => row.fields.remove("location"),
             };
-            self.link_or_create(kind, &row, |_, r| same_record(kind, &row.fields, &r.fields));
+            self.link_or_create(kind, &row, |e, r| {
+                same_record(kind, &row.fields, &r.fields, &e.defects)
+            });
         }
     }
 
