@@ -1487,7 +1487,7 @@ async fn company_info(
         "VersionNumber": "v4.6.99999",
         "CompanyID": creds.company,
         "IsCloud": false,
-        "SiteUrl": ctx.origin.trim_start_matches("http://"),
+        "SiteUrl": ctx.origin.split_once("://").map_or(ctx.origin.as_str(), |(_, host)| host),
     }))
     .into_response()
 }
