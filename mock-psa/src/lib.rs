@@ -26,5 +26,5 @@ pub use dialect::NeutralKind;
 pub use personality::{Credentials, Dialect, Personality};
 pub use seed::SeedDocument;
 pub use server::{MockServer, ServerOptions, TlsOptions};
-pub use tls::TlsIdentity;
 pub use state::Settings;
+pub use tls::TlsIdentity;
