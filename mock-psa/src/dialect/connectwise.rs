@@ -106,6 +106,7 @@ static COMPANIES: Resource = Resource {
         "parentCompany",
         "site",
         "accountNumber",
+        "dateAcquired",
         "deletedFlag",
         "leadFlag",
         "unsubscribeFlag",

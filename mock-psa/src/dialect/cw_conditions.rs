@@ -163,7 +163,13 @@ fn lex(input: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Current nesting of parentheses and `not`; bounded so hostile input cannot exhaust the
+    /// stack (a stack overflow aborts the process, which no panic handler can catch).
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and `not` accepted.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -194,6 +200,17 @@ impl Parser {
         Ok(left)
     }
     fn unary(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+    fn unary_inner(&mut self) -> Result<Expr, String> {
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "conditions are nested more than {MAX_DEPTH} levels deep"
+            ));
+        }
         if self.keyword("not") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -293,7 +310,11 @@ pub fn parse(input: &str) -> Result<Expr, String> {
     if toks.is_empty() {
         return Err("conditions are empty".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
