@@ -218,8 +218,10 @@ where
         req.extensions_mut().insert(scheme);
         app.clone().oneshot(req.map(Body::new))
     });
+    // `Date` comes from the virtual clock (set in the pipeline), not the wall clock.
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        .auto_date_header(false)
         .serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = conn => {}
@@ -248,6 +250,37 @@ fn build_app(state: AppState) -> Router {
 /// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
 /// authenticate, route, and journal the exchange. Panics become the dialect's 500.
 async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Response {
+    let mut resp = handle_psa_inner(state.clone(), router, req).await;
+    let now = state.world().clock.now();
+    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
+        resp.headers_mut().insert(http::header::DATE, v);
+    }
+    resp
+}
+
+/// An HTTP `Date` (IMF-fixdate) for Unix seconds: `Mon, 01 Jan 2024 00:00:00 GMT`.
+fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let stamp = crate::clock::format_rfc3339(unix); // YYYY-MM-DDTHH:MM:SSZ
+    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = stamp
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+        .copied()
+        .unwrap_or("Jan");
+    format!(
+        "{weekday}, {} {month} {} {} GMT",
+        stamp.get(8..10).unwrap_or("01"),
+        stamp.get(0..4).unwrap_or("1970"),
+        stamp.get(11..19).unwrap_or("00:00:00")
+    )
+}
+
+async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -> Response {
     let api = api_for(state.personality.dialect());
     let (mut parts, body) = req.into_parts();
     let method = parts.method.to_string();
@@ -389,6 +422,23 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, usize> {
     match axum::body::to_bytes(body, limit).await {
         Ok(b) => Ok(b),
         Err(_) => Err(limit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_date_is_imf_fixdate_of_the_virtual_time() {
+        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        // 2024-01-01 was a Monday; 2024-02-29 a Thursday.
+        assert_eq!(
+            super::http_date(1_704_067_200),
+            "Mon, 01 Jan 2024 00:00:00 GMT"
+        );
+        assert_eq!(
+            super::http_date(1_709_210_096),
+            "Thu, 29 Feb 2024 12:34:56 GMT"
+        );
     }
 }
 
