@@ -425,23 +425,6 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, usize> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn http_date_is_imf_fixdate_of_the_virtual_time() {
-        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        // 2024-01-01 was a Monday; 2024-02-29 a Thursday.
-        assert_eq!(
-            super::http_date(1_704_067_200),
-            "Mon, 01 Jan 2024 00:00:00 GMT"
-        );
-        assert_eq!(
-            super::http_date(1_709_210_096),
-            "Thu, 29 Feb 2024 12:34:56 GMT"
-        );
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn record(
     state: &MockState,
@@ -465,4 +448,21 @@ fn record(
         String::from_utf8_lossy(resp).into_owned(),
         fault,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_date_is_imf_fixdate_of_the_virtual_time() {
+        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        // 2024-01-01 was a Monday; 2024-02-29 a Thursday.
+        assert_eq!(
+            super::http_date(1_704_067_200),
+            "Mon, 01 Jan 2024 00:00:00 GMT"
+        );
+        assert_eq!(
+            super::http_date(1_709_210_096),
+            "Thu, 29 Feb 2024 12:34:56 GMT"
+        );
+    }
 }
