@@ -33,6 +33,9 @@ pub struct Settings {
     pub at_hourly_request_limit: u64,
     /// Autotask: refuse calls past `at_hourly_request_limit` (off: only count and report).
     pub at_enforce_request_limit: bool,
+    /// Autotask: add real latency as the hour fills, as the live API does (0.5 s from 50% of the
+    /// threshold, 1 s from 75%). Off by default: it slows tests down.
+    pub at_threshold_latency: bool,
 }
 
 impl Settings {
@@ -47,6 +50,7 @@ impl Settings {
             cw_requests_per_minute: 0,
             at_hourly_request_limit: 10_000,
             at_enforce_request_limit: true,
+            at_threshold_latency: false,
         }
     }
 }

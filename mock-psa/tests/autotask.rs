@@ -684,3 +684,32 @@ async fn version_information_and_zone_lookup_in_any_case() {
         json!({"errors": ["Zone information could not be determined"]})
     );
 }
+
+#[tokio::test]
+async fn threshold_latency_is_added_from_half_the_hourly_limit_when_switched_on() {
+    let at = At::start().await;
+    let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
+    assert_eq!(settings["at_threshold_latency"], false, "off by default");
+    settings["at_threshold_latency"] = json!(true);
+    settings["at_hourly_request_limit"] = json!(8);
+    at.admin(Method::PUT, "settings", Some(settings)).await;
+    let mut elapsed = Vec::new();
+    for _ in 0..7 {
+        let start = std::time::Instant::now();
+        assert_eq!(at.call(Method::GET, "Companies/0", None).await.0, 200);
+        elapsed.push(start.elapsed().as_millis());
+    }
+    // Calls 1-3 are under 50% (fast), 4-5 reach 50% (0.5 s), 6-7 reach 75% (1 s).
+    for (i, ms) in elapsed.iter().enumerate() {
+        let want = match i + 1 {
+            1..=3 => 0..500,
+            4..=5 => 500..1000,
+            _ => 1000..3000,
+        };
+        assert!(
+            want.contains(ms),
+            "call {}: {ms} ms, expected {want:?}",
+            i + 1
+        );
+    }
+}

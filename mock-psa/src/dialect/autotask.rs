@@ -691,6 +691,30 @@ fn requests_in_window(world: &World, now: i64) -> u64 {
 
 const AT_RATE_KEY: &str = "autotask:requests";
 
+/// The delay the live API adds as the hour's threshold fills (when switched on); lookups of
+/// zone and version are exempt, as they are from the count.
+fn threshold_latency(state: &MockState, path: &str) -> Option<std::time::Duration> {
+    let settings = state.settings();
+    let limit = settings.at_hourly_request_limit;
+    if !settings.at_threshold_latency || limit == 0 {
+        return None;
+    }
+    let lower = path.trim_matches('/');
+    if lower == "zoneinformation" || lower == "versioninformation" {
+        return None;
+    }
+    let used = {
+        let world = state.world();
+        requests_in_window(&world, world.clock.now())
+    };
+    let share = used.saturating_mul(100) / limit;
+    match share {
+        75.. => Some(std::time::Duration::from_millis(1000)),
+        50.. => Some(std::time::Duration::from_millis(500)),
+        _ => None,
+    }
+}
+
 /// Counts one authenticated call; past the hourly threshold (when enforced), 429 with
 /// Retry-After until the oldest counted minute leaves the window.
 fn throttle(state: &MockState) -> Result<(), Response> {
@@ -1332,6 +1356,9 @@ async fn handle(
     };
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
+    if let Some(delay) = threshold_latency(&state, &path) {
+        tokio::time::sleep(delay).await;
+    }
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["zoneinformation"] if method == Method::GET => zone(&state, &ctx, &query),
