@@ -20,9 +20,11 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;
 
 pub use dialect::NeutralKind;
 pub use personality::{Credentials, Dialect, Personality};
 pub use seed::SeedDocument;
-pub use server::{MockServer, ServerOptions};
+pub use server::{MockServer, ServerOptions, TlsOptions};
 pub use state::Settings;
+pub use tls::TlsIdentity;

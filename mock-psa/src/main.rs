@@ -1,7 +1,8 @@
 //! `mock-psa serve`: run one or all simulated PSAs on loopback ports.
 
 use clap::{Parser, Subcommand};
-use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
+use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions, TlsIdentity, TlsOptions};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -28,6 +29,18 @@ enum Command {
         /// Seed file (YAML or JSON) applied after the default lookups.
         #[arg(long)]
         seed: Option<PathBuf>,
+        /// Also serve HTTPS with a certificate generated at start (signed by a throwaway CA).
+        #[arg(long)]
+        tls: bool,
+        /// HTTPS port (0 picks free ports); with `all`, personalities take PORT, PORT+1, ...
+        #[arg(long, default_value_t = 0, requires = "tls")]
+        https_port: u16,
+        /// Write the CA certificate HTTPS clients must trust to this file (PEM).
+        #[arg(long, requires = "tls")]
+        ca_out: Option<PathBuf>,
+        /// Print one JSON line describing every listener (ports, URLs, CA) instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -36,7 +49,15 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let Command::Serve { psa, port, seed } = Cli::parse().command;
+    let Command::Serve {
+        psa,
+        port,
+        seed,
+        tls,
+        https_port,
+        ca_out,
+        json,
+    } = Cli::parse().command;
     let personalities: Vec<Personality> = if psa == "all" {
         Personality::ALL.to_vec()
     } else {
@@ -53,22 +74,57 @@ async fn main() -> anyhow::Result<()> {
         }
         None => None,
     };
+    // One CA for every personality, so a client trusts a single certificate.
+    let identity = if tls {
+        Some(TlsIdentity::generate()?)
+    } else {
+        None
+    };
+    if let (Some(path), Some(id)) = (&ca_out, &identity) {
+        std::fs::write(path, id.ca_pem())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     let mut servers = Vec::new();
+    let mut described = Vec::new();
     for (i, p) in personalities.into_iter().enumerate() {
-        let port = if port == 0 { 0 } else { port + i as u16 };
+        let step = |base: u16| if base == 0 { 0 } else { base + i as u16 };
         let server = MockServer::start(
             p,
             ServerOptions {
-                port,
+                port: step(port),
                 seed: seed.clone(),
+                tls: identity.as_ref().map(|id| TlsOptions {
+                    port: step(https_port),
+                    identity: Some(id.clone()),
+                }),
                 ..Default::default()
             },
         )
         .await?;
+        if json {
+            described.push(serde_json::json!({
+                "psa": p.key(),
+                "name": p.display_name(),
+                "port": server.addr().port(),
+                "origin": server.origin(),
+                "api_url": server.api_url(),
+                "admin_url": server.admin_url(),
+                "https": server.https_addr().map(|a| serde_json::json!({
+                    "port": a.port(),
+                    "origin": server.https_origin(),
+                    "api_url": server.https_api_url(),
+                })),
+            }));
+            servers.push(server);
+            continue;
+        }
         let c = p.default_credentials();
         println!("{} ({})", p.display_name(), p.key());
         println!("  api:   {}", server.api_url());
         println!("  admin: {}", server.admin_url());
+        if let Some(url) = server.https_api_url() {
+            println!("  https: {url}");
+        }
         match p.dialect() {
             mock_psa::Dialect::ConnectWise => println!("  auth:  Basic {}+{}:{} and any non-empty clientId header", c.company, c.user, c.secret),
             mock_psa::Dialect::Autotask => println!(
@@ -79,7 +135,21 @@ async fn main() -> anyhow::Result<()> {
         }
         servers.push(server);
     }
-    println!("serving; press Ctrl-C to stop");
+    if json {
+        // One line, flushed, so a parent process can read ports before sending requests.
+        let doc = serde_json::json!({
+            "servers": described,
+            "ca_pem": identity.as_ref().map(|i| i.ca_pem()),
+        });
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{doc}")?;
+        out.flush()?;
+    } else {
+        if let Some(path) = &ca_out {
+            println!("CA certificate for https clients: {}", path.display());
+        }
+        println!("serving; press Ctrl-C to stop");
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::dialect::{api_for, RequestCtx};
 use crate::personality::Personality;
 use crate::seed::SeedDocument;
 use crate::state::{AppState, MockState, Settings};
+use crate::tls::TlsIdentity;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -26,6 +27,10 @@ use tower::ServiceExt;
 #[derive(Clone)]
 struct DropConnection(Arc<Notify>);
 
+/// Which listener carried a request, so links and hrefs use the scheme the client used.
+#[derive(Clone, Copy)]
+struct Scheme(&'static str);
+
 /// Options for starting one personality.
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
@@ -34,13 +39,26 @@ pub struct ServerOptions {
     pub settings: Option<Settings>,
     /// Seed applied after the default lookups.
     pub seed: Option<SeedDocument>,
+    /// Also serve HTTPS (same state, same routes) on a second port.
+    pub tls: Option<TlsOptions>,
 }
 
-/// A running personality. Dropping it stops the listener.
+/// The optional HTTPS listener, for clients that insist on https (connectwise-rest).
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// Port on 127.0.0.1 for HTTPS; 0 picks a free one.
+    pub port: u16,
+    /// Certificate to present; `None` generates one (share one across personalities so a
+    /// client trusts a single CA).
+    pub identity: Option<TlsIdentity>,
+}
+
+/// A running personality. Dropping it stops the listeners.
 pub struct MockServer {
     addr: SocketAddr,
+    https: Option<(SocketAddr, TlsIdentity)>,
     state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: Vec<oneshot::Sender<()>>,
 }
 
 impl MockServer {
@@ -60,12 +78,35 @@ impl MockServer {
         let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
         let app = build_app(state.clone());
+        let mut shutdown = Vec::new();
+        let https = match options.tls {
+            Some(tls) => {
+                let identity = match tls.identity {
+                    Some(i) => i,
+                    None => TlsIdentity::generate()?,
+                };
+                let listener = TcpListener::bind(("127.0.0.1", tls.port)).await?;
+                let https_addr = listener.local_addr()?;
+                let (tx, rx) = oneshot::channel();
+                tokio::spawn(accept_loop(
+                    listener,
+                    app.clone(),
+                    Some(identity.acceptor()),
+                    rx,
+                ));
+                shutdown.push(tx);
+                Some((https_addr, identity))
+            }
+            None => None,
+        };
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(accept_loop(listener, app, rx));
+        tokio::spawn(accept_loop(listener, app, None, rx));
+        shutdown.push(tx);
         Ok(MockServer {
             addr,
+            https,
             state,
-            shutdown: Some(tx),
+            shutdown,
         })
     }
 
@@ -92,13 +133,34 @@ impl MockServer {
         format!("{}/__admin", self.origin())
     }
 
+    /// The HTTPS listener's address, when started with [`ServerOptions::tls`].
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https.as_ref().map(|(a, _)| *a)
+    }
+
+    /// `https://127.0.0.1:PORT`, when serving HTTPS.
+    pub fn https_origin(&self) -> Option<String> {
+        self.https_addr().map(|a| format!("https://{a}"))
+    }
+
+    /// The API root over HTTPS, when serving HTTPS.
+    pub fn https_api_url(&self) -> Option<String> {
+        self.https_origin()
+            .map(|o| format!("{o}{}", self.personality().api_root()))
+    }
+
+    /// The certificate authority HTTPS clients must trust, when serving HTTPS.
+    pub fn tls_identity(&self) -> Option<&TlsIdentity> {
+        self.https.as_ref().map(|(_, i)| i)
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
     /// Stops accepting connections.
     pub fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
+        for tx in self.shutdown.drain(..) {
             let _ = tx.send(());
         }
     }
@@ -110,7 +172,12 @@ impl Drop for MockServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Router, mut shutdown: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
     loop {
         let stream = tokio::select! {
             _ = &mut shutdown => return,
@@ -124,24 +191,42 @@ async fn accept_loop(listener: TcpListener, app: Router, mut shutdown: oneshot::
             },
         };
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let kill = Arc::new(Notify::new());
-            let kill_for_requests = kill.clone();
-            let service =
-                hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                    req.extensions_mut()
-                        .insert(DropConnection(kill_for_requests.clone()));
-                    app.clone().oneshot(req.map(Body::new))
-                });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = conn => {}
-                // Dropping the connection future closes the socket without a response.
-                _ = kill.notified() => {}
+            match tls {
+                // The handshake runs in the connection's own task, so a slow or failed one
+                // never holds up the accept loop.
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => serve_connection(stream, app, Scheme("https")).await,
+                    Err(e) => tracing::debug!("TLS handshake failed: {e}"),
+                },
+                None => serve_connection(stream, app, Scheme("http")).await,
             }
         });
+    }
+}
+
+async fn serve_connection<S>(io: S, app: Router, scheme: Scheme)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let kill = Arc::new(Notify::new());
+    let kill_for_requests = kill.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut()
+            .insert(DropConnection(kill_for_requests.clone()));
+        req.extensions_mut().insert(scheme);
+        app.clone().oneshot(req.map(Body::new))
+    });
+    // `Date` comes from the virtual clock (set in the pipeline), not the wall clock.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .auto_date_header(false)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::select! {
+        _ = conn => {}
+        // Dropping the connection future closes the socket without a response.
+        _ = kill.notified() => {}
     }
 }
 
@@ -165,6 +250,37 @@ fn build_app(state: AppState) -> Router {
 /// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
 /// authenticate, route, and journal the exchange. Panics become the dialect's 500.
 async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Response {
+    let mut resp = handle_psa_inner(state.clone(), router, req).await;
+    let now = state.world().clock.now();
+    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
+        resp.headers_mut().insert(http::header::DATE, v);
+    }
+    resp
+}
+
+/// An HTTP `Date` (IMF-fixdate) for Unix seconds: `Mon, 01 Jan 2024 00:00:00 GMT`.
+fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let stamp = crate::clock::format_rfc3339(unix); // YYYY-MM-DDTHH:MM:SSZ
+    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = stamp
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+        .copied()
+        .unwrap_or("Jan");
+    format!(
+        "{weekday}, {} {month} {} {} GMT",
+        stamp.get(8..10).unwrap_or("01"),
+        stamp.get(0..4).unwrap_or("1970"),
+        stamp.get(11..19).unwrap_or("00:00:00")
+    )
+}
+
+async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -> Response {
     let api = api_for(state.personality.dialect());
     let (mut parts, body) = req.into_parts();
     let method = parts.method.to_string();
@@ -255,13 +371,14 @@ async fn dispatch(
     body: Bytes,
 ) -> Response {
     let api = api_for(state.personality.dialect());
+    let scheme = parts.extensions.get::<Scheme>().map_or("http", |s| s.0);
     let origin = match parts
         .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
     {
-        Some(host) => format!("http://{host}"),
-        None => "http://127.0.0.1".to_string(),
+        Some(host) => format!("{scheme}://{host}"),
+        None => format!("{scheme}://127.0.0.1"),
     };
     let Some(routed) = api.route(parts.uri.path(), &origin) else {
         return api.error(
@@ -331,4 +448,21 @@ fn record(
         String::from_utf8_lossy(resp).into_owned(),
         fault,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_date_is_imf_fixdate_of_the_virtual_time() {
+        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        // 2024-01-01 was a Monday; 2024-02-29 a Thursday.
+        assert_eq!(
+            super::http_date(1_704_067_200),
+            "Mon, 01 Jan 2024 00:00:00 GMT"
+        );
+        assert_eq!(
+            super::http_date(1_709_210_096),
+            "Thu, 29 Feb 2024 12:34:56 GMT"
+        );
+    }
 }

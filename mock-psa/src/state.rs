@@ -24,6 +24,18 @@ pub struct Settings {
     pub bms_token_ttl_seconds: i64,
     /// BMS family: calls per endpoint per virtual hour before 429 (0 = unlimited).
     pub bms_hourly_quota: u64,
+    // --- ConnectWise and Autotask (issue 3) ---
+    /// ConnectWise: authenticated calls per virtual minute before 429 with Retry-After
+    /// (0 = unlimited, the default: real clients do not expect throttling).
+    pub cw_requests_per_minute: u64,
+    /// Autotask: the database's request threshold per rolling virtual hour, reported by
+    /// `ThresholdInformation`; past it calls get 429 with Retry-After.
+    pub at_hourly_request_limit: u64,
+    /// Autotask: refuse calls past `at_hourly_request_limit` (off: only count and report).
+    pub at_enforce_request_limit: bool,
+    /// Autotask: add real latency as the hour fills, as the live API does (0.5 s from 50% of the
+    /// threshold, 1 s from 75%). Off by default: it slows tests down.
+    pub at_threshold_latency: bool,
 }
 
 impl Settings {
@@ -35,6 +47,10 @@ impl Settings {
             bms_max_page_size: 100,
             bms_token_ttl_seconds: 3600,
             bms_hourly_quota: 1500,
+            cw_requests_per_minute: 0,
+            at_hourly_request_limit: 10_000,
+            at_enforce_request_limit: true,
+            at_threshold_latency: false,
         }
     }
 }

@@ -513,3 +513,203 @@ async fn malformed_bodies_and_metadata() {
     let (s, _) = at.call(Method::GET, "NoSuchEntity/1", None).await;
     assert_eq!(s, 404);
 }
+
+// Issue 3: request threshold on the virtual clock, impersonation, public routes --------------
+
+impl At {
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}/__admin/{path}", self.server.origin()));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.expect("admin");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn threshold_information_counts_a_rolling_virtual_hour_and_the_limit_answers_429() {
+    let at = At::start().await;
+    let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
+    assert_eq!(settings["at_hourly_request_limit"], 10000);
+    settings["at_hourly_request_limit"] = json!(5);
+    let (s, b) = at.admin(Method::PUT, "settings", Some(settings)).await;
+    assert_eq!(s, 200, "{b}");
+
+    // The threshold call itself counts against the limit.
+    let (s, t) = at.call(Method::GET, "ThresholdInformation", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        t,
+        json!({"externalRequestThreshold": 5, "requestThresholdTimeframe": 60, "currentTimeframeRequestCount": 1})
+    );
+    at.admin(Method::POST, "clock", Some(json!({"advance": 1800})))
+        .await;
+    for _ in 0..3 {
+        assert_eq!(at.call(Method::GET, "Companies/0", None).await.0, 200);
+    }
+    let (_, t) = at.call(Method::GET, "ThresholdInformation", None).await;
+    assert_eq!(t["currentTimeframeRequestCount"], 5);
+    // Over the limit: 429 with the errors body and Retry-After until the first call's minute
+    // leaves the window (at 01:00:00, 30 minutes on).
+    let resp = at
+        .req(Method::GET, &at.url("Companies/0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1800");
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("threshold of 5 requests"),
+        "{body}"
+    );
+    // Zone lookups are exempt.
+    let zone = at
+        .http
+        .get(at.url("zoneInformation?user=api@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zone.status(), 200);
+    // Once the first calls leave the rolling hour, calls are admitted again.
+    at.admin(Method::POST, "clock", Some(json!({"advance": 1800})))
+        .await;
+    let (s, t) = at.call(Method::GET, "ThresholdInformation", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        t["currentTimeframeRequestCount"], 5,
+        "4 from the second half hour + this one"
+    );
+    // With enforcement off, calls are only counted.
+    let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
+    settings["at_enforce_request_limit"] = json!(false);
+    at.admin(Method::PUT, "settings", Some(settings)).await;
+    for _ in 0..3 {
+        assert_eq!(at.call(Method::GET, "Companies/0", None).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn impersonation_attributes_creates_and_an_unknown_resource_is_refused() {
+    let at = At::start().await;
+    let body = json!({"companyName": "Imp Co", "companyType": 1, "ownerResourceID": 29682885, "phone": ""});
+    let resp = at
+        .req(Method::POST, &at.url("Companies"))
+        .header("ImpersonationResourceId", "29682885")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let id = resp.json::<Value>().await.unwrap()["itemId"]
+        .as_i64()
+        .unwrap();
+    let (_, got) = at.call(Method::GET, &format!("Companies/{id}"), None).await;
+    assert_eq!(got["item"]["createdByResourceID"], 29682885);
+    assert_eq!(got["item"]["impersonatorCreatorResourceID"], 29682886);
+    // Without the header the API user is the creator and there is no impersonator.
+    let plain = at.create_company("Plain Co").await;
+    let (_, got) = at
+        .call(Method::GET, &format!("Companies/{plain}"), None)
+        .await;
+    assert_eq!(got["item"]["createdByResourceID"], 29682886);
+    assert_eq!(got["item"]["impersonatorCreatorResourceID"], Value::Null);
+    for bad in ["12345", "abc"] {
+        let resp = at
+            .req(Method::POST, &at.url("Companies"))
+            .header("ImpersonationResourceId", bad)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 500);
+        let b: Value = resp.json().await.unwrap();
+        assert!(
+            b["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("ImpersonationResourceId"),
+            "{b}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn version_information_and_zone_lookup_in_any_case() {
+    let at = At::start().await;
+    for path in [
+        "/atservicesrest/versioninformation",
+        "/ATServicesRest/VersionInformation/",
+    ] {
+        let r = at
+            .http
+            .get(format!("{}{path}", at.server.origin()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"apiVersions": ["V1.0"]})
+        );
+    }
+    let r = at
+        .http
+        .get(format!(
+            "{}/atservicesrest/V1.0/ZONEINFORMATION?USER=API@EXAMPLE.COM",
+            at.server.origin()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let z: Value = r.json().await.unwrap();
+    assert!(z["url"].as_str().unwrap().ends_with("/ATServicesRest/"));
+    let r = at
+        .http
+        .get(at.url("zoneInformation?user=nobody@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"errors": ["Zone information could not be determined"]})
+    );
+}
+
+#[tokio::test]
+async fn threshold_latency_is_added_from_half_the_hourly_limit_when_switched_on() {
+    let at = At::start().await;
+    let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
+    assert_eq!(settings["at_threshold_latency"], false, "off by default");
+    settings["at_threshold_latency"] = json!(true);
+    settings["at_hourly_request_limit"] = json!(8);
+    at.admin(Method::PUT, "settings", Some(settings)).await;
+    let mut elapsed = Vec::new();
+    for _ in 0..7 {
+        let start = std::time::Instant::now();
+        assert_eq!(at.call(Method::GET, "Companies/0", None).await.0, 200);
+        elapsed.push(start.elapsed().as_millis());
+    }
+    // Calls 1-3 are under 50% (fast), 4-5 reach 50% (0.5 s), 6-7 reach 75% (1 s).
+    for (i, ms) in elapsed.iter().enumerate() {
+        let want = match i + 1 {
+            1..=3 => 0..500,
+            4..=5 => 500..1000,
+            _ => 1000..3000,
+        };
+        assert!(
+            want.contains(ms),
+            "call {}: {ms} ms, expected {want:?}",
+            i + 1
+        );
+    }
+}

@@ -748,3 +748,201 @@ async fn sites_under_a_company() {
     assert_eq!(orphan.status, 404, "{}", orphan.body);
     assert_eq!(orphan.body["code"], "NotFound");
 }
+
+// Issue 3: rate setting, communications sub-resource, public and system routes --------------
+
+#[tokio::test]
+async fn rate_setting_answers_429_with_retry_after_until_the_virtual_minute_ends() {
+    let cw = Cw::start().await;
+    let (_, mut settings) = cw.admin(Method::GET, "settings", None).await;
+    assert_eq!(settings["cw_requests_per_minute"], 0, "off by default");
+    settings["cw_requests_per_minute"] = json!(2);
+    let (s, b) = cw.admin(Method::PUT, "settings", Some(settings)).await;
+    assert_eq!(s, 200, "{b}");
+    cw.admin(
+        Method::POST,
+        "clock",
+        Some(json!({"set": "2024-01-01T00:00:15Z"})),
+    )
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            cw.call(Method::GET, "company/companies", None).await.status,
+            200
+        );
+    }
+    let r = cw.call(Method::GET, "company/companies", None).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.headers["retry-after"], "45");
+    assert_eq!(
+        r.body,
+        json!({"error": "ConnectWiseAPI", "message": "Too many requests. Please try again in 45 seconds."})
+    );
+    // Unauthenticated calls are not counted or throttled.
+    let info = Cw::send(
+        cw.http
+            .get(format!("{}/login/companyinfo/acme", cw.server.origin())),
+    )
+    .await;
+    assert_eq!(info.status, 200);
+    // The next virtual minute starts a fresh count.
+    cw.admin(Method::POST, "clock", Some(json!({"advance": 45})))
+        .await;
+    assert_eq!(
+        cw.call(Method::GET, "company/companies", None).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn contact_communications_sub_resource_validates_and_stays_in_step_with_the_contact() {
+    let cw = Cw::start().await;
+    let co = cw.create_company("ACME", "Acme").await;
+    let contact = cw
+        .call(
+            Method::POST,
+            "company/contacts",
+            Some(json!({"firstName": "Ann", "company": {"id": co},
+                        "communicationItems": [{"type": {"name": "Email"}, "value": "ann@acme.test", "defaultFlag": true}]})),
+        )
+        .await;
+    assert_eq!(contact.status, 201, "{}", contact.body);
+    let cid = contact.body["id"].as_i64().unwrap();
+    let path = format!("company/contacts/{cid}/communications");
+
+    let missing = cw
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"type": {"name": "Direct"}})),
+        )
+        .await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.body["code"], "InvalidObject");
+    assert_eq!(missing.body["errors"][0]["code"], "MissingRequiredField");
+    assert_eq!(missing.body["errors"][0]["field"], "value");
+    assert_eq!(
+        missing.body["errors"][0]["resource"],
+        "contactCommunication"
+    );
+    let unknown = cw
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"type": {"name": "Direct"}, "value": "1", "colour": "red"})),
+        )
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.body["code"], "ConnectWiseApi");
+    let bad_type = cw
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"type": {"name": "Pager"}, "value": "1"})),
+        )
+        .await;
+    assert_eq!(bad_type.status, 400);
+    assert_eq!(bad_type.body["errors"][0]["field"], "type");
+
+    // A second default e-mail takes the default from the first.
+    let second = cw
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"type": {"name": "Personal Email"}, "value": "ann@home.test", "defaultFlag": true})),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_eq!(second.body["communicationType"], "Email");
+    let again = cw
+        .call(Method::GET, &format!("company/contacts/{cid}"), None)
+        .await;
+    let flags: Vec<(String, bool)> = again.body["communicationItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["value"].as_str().unwrap().to_string(),
+                i["defaultFlag"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("ann@acme.test".to_string(), false),
+            ("ann@home.test".to_string(), true)
+        ]
+    );
+    // PUT replaces the item; the contact's `_info.lastUpdated` moves with the virtual clock.
+    cw.admin(Method::POST, "clock", Some(json!({"advance": 60})))
+        .await;
+    let item = second.body["id"].as_i64().unwrap();
+    let put = cw
+        .call(
+            Method::PUT,
+            &format!("{path}/{item}"),
+            Some(json!({"type": {"name": "Personal Email"}, "value": "ann@elsewhere.test"})),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["defaultFlag"], false);
+    let again = cw
+        .call(Method::GET, &format!("company/contacts/{cid}"), None)
+        .await;
+    assert_eq!(again.body["_info"]["lastUpdated"], "2024-01-01T00:01:00Z");
+    assert_eq!(
+        again.body["communicationItems"][1]["value"],
+        "ann@elsewhere.test"
+    );
+    // Unknown ids and parents are 404s in the envelope.
+    let r = cw.call(Method::GET, &format!("{path}/999999"), None).await;
+    assert_eq!((r.status, r.body["code"].clone()), (404, json!("NotFound")));
+    let r = cw
+        .call(Method::GET, "company/contacts/999999/communications", None)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = cw
+        .call(Method::DELETE, &format!("{path}/{item}"), None)
+        .await;
+    assert_eq!(r.status, 204);
+    let r = cw.call(Method::GET, &format!("{path}/count"), None).await;
+    assert_eq!(r.body, json!({"count": 1}));
+}
+
+#[tokio::test]
+async fn body_members_match_ignoring_case_and_system_info_needs_credentials() {
+    let cw = Cw::start().await;
+    let r = cw
+        .call(
+            Method::POST,
+            "company/companies",
+            Some(json!({"Identifier": "CASE", "NAME": "Case Co", "Status": {"name": "Active"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["identifier"], "CASE");
+    assert_eq!(r.body["name"], "Case Co");
+    assert_eq!(r.body["status"]["name"], "Active");
+
+    let info = cw.call(Method::GET, "system/info", None).await;
+    assert_eq!(info.status, 200);
+    assert!(info.body["version"].is_string());
+    let anon = Cw::send(cw.http.get(cw.url("system/info"))).await;
+    assert_eq!(anon.status, 401);
+    assert_eq!(anon.body["message"], "UserNotAuthenticated");
+    let other = Cw::send(cw.http.get(format!(
+        "{}/login/companyinfo/someoneelse",
+        cw.server.origin()
+    )))
+    .await;
+    assert_eq!(other.status, 404);
+    // Any Accept value is served.
+    let r = Cw::send(cw.req(Method::GET, "company/companies").header(
+        "Accept",
+        "application/vnd.connectwise.com+json; version=2019.1",
+    ))
+    .await;
+    assert_eq!(r.status, 200);
+}

@@ -21,9 +21,14 @@
 //! - Neutral company delete (a user deleting in the UI) removes its locations, contacts and
 //!   configuration items too. The neutral `mac_address` has no Autotask field and is ignored.
 
+// Handlers answer errors as ready `Response`s (the dialect's own body); boxing them would only
+// add noise on a path that is never hot.
+#![allow(clippy::result_large_err)]
+
 use super::*;
 use crate::clock::parse_rfc3339;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use bytes::Bytes;
@@ -650,6 +655,104 @@ fn check_record(world: &World, e: &Entity, rec: &Record, id: Option<i64>) -> Res
     Ok(())
 }
 
+/// Records who created a record over the API: the impersonated resource when the call named
+/// one (with the API user as the impersonator), else the API user.
+fn attribute(world: &mut World, e: &Entity, id: i64, actor: Actor) {
+    let creator = match e.table {
+        COMPANIES | PRODUCTS => "createdByResourceID",
+        CIS => "createdByPersonID",
+        _ => "",
+    };
+    let Some(rec) = world.store.table_mut(e.table).get_mut(id) else {
+        return;
+    };
+    if !creator.is_empty() {
+        rec.insert(creator.into(), Value::from(actor.resource));
+    }
+    if actor.impersonated && e.field("impersonatorCreatorResourceID").is_some() {
+        rec.insert(
+            "impersonatorCreatorResourceID".into(),
+            Value::from(API_RESOURCE_ID),
+        );
+    }
+}
+
+/// Autotask's request threshold: calls counted per virtual minute, summed over the last 60
+/// minutes (a rolling hour at minute granularity, deterministic on the virtual clock).
+fn requests_in_window(world: &World, now: i64) -> u64 {
+    let minute = now.div_euclid(60);
+    world
+        .quota
+        .range((minute - 59, AT_RATE_KEY.to_string())..=(minute, AT_RATE_KEY.to_string()))
+        .filter(|((_, k), _)| k == AT_RATE_KEY)
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+const AT_RATE_KEY: &str = "autotask:requests";
+
+/// The delay the live API adds as the hour's threshold fills (when switched on); lookups of
+/// zone and version are exempt, as they are from the count.
+fn threshold_latency(state: &MockState, path: &str) -> Option<std::time::Duration> {
+    let settings = state.settings();
+    let limit = settings.at_hourly_request_limit;
+    if !settings.at_threshold_latency || limit == 0 {
+        return None;
+    }
+    let lower = path.trim_matches('/');
+    if lower == "zoneinformation" || lower == "versioninformation" {
+        return None;
+    }
+    let used = {
+        let world = state.world();
+        requests_in_window(&world, world.clock.now())
+    };
+    let share = used.saturating_mul(100) / limit;
+    match share {
+        75.. => Some(std::time::Duration::from_millis(1000)),
+        50.. => Some(std::time::Duration::from_millis(500)),
+        _ => None,
+    }
+}
+
+/// Counts one authenticated call; past the hourly threshold (when enforced), 429 with
+/// Retry-After until the oldest counted minute leaves the window.
+fn throttle(state: &MockState) -> Result<(), Response> {
+    let settings = state.settings();
+    let mut world = state.world();
+    let now = world.clock.now();
+    let minute = now.div_euclid(60);
+    world
+        .quota
+        .retain(|(m, k), _| k != AT_RATE_KEY || *m > minute - 60);
+    let used = requests_in_window(&world, now);
+    let limit = settings.at_hourly_request_limit;
+    if settings.at_enforce_request_limit && used >= limit {
+        let oldest = world
+            .quota
+            .keys()
+            .filter(|(_, k)| k == AT_RATE_KEY)
+            .map(|(m, _)| *m)
+            .min()
+            .unwrap_or(minute);
+        let wait = ((oldest + 60) * 60 - now).max(1);
+        let mut resp = Autotask.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "The request threshold of {limit} requests per 60 minutes has been exceeded. Try again in {wait} seconds."
+            ),
+        );
+        resp.headers_mut()
+            .insert("retry-after", http::HeaderValue::from(wait));
+        return Err(resp);
+    }
+    *world
+        .quota
+        .entry((minute, AT_RATE_KEY.to_string()))
+        .or_insert(0) += 1;
+    Ok(())
+}
+
 /// Only one primary location per company: setting one clears the others.
 fn keep_one_primary(world: &mut World, location_id: i64) {
     let Some(loc) = world.store.get(LOCATIONS, location_id) else {
@@ -1244,24 +1347,45 @@ async fn handle(
     Extension(ctx): Extension<RequestCtx>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let actor = match impersonation(&state, &headers) {
+        Ok(a) => a,
+        Err(msg) => return fail(msg),
+    };
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
+    if let Some(delay) = threshold_latency(&state, &path) {
+        tokio::time::sleep(delay).await;
+    }
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["zoneinformation"] if method == Method::GET => zone(&state, &ctx, &query),
         ["versioninformation"] if method == Method::GET => ok(json!({"apiVersions": ["V1.0"]})),
         ["thresholdinformation"] if method == Method::GET => {
-            let n = state.world().journal.counters().total;
+            let limit = state.settings().at_hourly_request_limit;
+            let world = state.world();
+            let n = requests_in_window(&world, world.clock.now());
             ok(
-                json!({"externalRequestThreshold": 10000, "requestThresholdTimeframe": 60,
+                json!({"externalRequestThreshold": limit, "requestThresholdTimeframe": 60,
                       "currentTimeframeRequestCount": n}),
             )
         }
         ["zoneinformation" | "versioninformation" | "thresholdinformation"] => not_allowed(&method),
         [seg, rest @ ..] => match entity_by_segment(seg) {
-            Some(e) => entity_route(&state, &ctx, &method, e, rest, &query, &body, &path),
+            Some(e) => {
+                let call = Call {
+                    state: &state,
+                    ctx: &ctx,
+                    method: &method,
+                    query: &query,
+                    body: &body,
+                    path: &path,
+                    actor,
+                };
+                entity_route(&call, e, rest)
+            }
             None => not_found(&path),
         },
         [] => not_found(&path),
@@ -1281,24 +1405,72 @@ fn zone(state: &MockState, ctx: &RequestCtx, query: &str) -> Response {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn entity_route(
-    state: &MockState,
-    ctx: &RequestCtx,
-    method: &Method,
-    e: &'static Entity,
-    rest: &[&str],
-    query: &str,
-    body: &[u8],
-    path: &str,
-) -> Response {
+/// One API call as the entity routes see it.
+struct Call<'a> {
+    state: &'a MockState,
+    ctx: &'a RequestCtx,
+    method: &'a Method,
+    query: &'a str,
+    body: &'a [u8],
+    path: &'a str,
+    /// Who writes are attributed to: the impersonated resource, else the API user.
+    actor: Actor,
+}
+
+/// The resource a write is attributed to (`ImpersonationResourceId`), and whether it was
+/// impersonated (then the API user is recorded as the impersonator).
+#[derive(Clone, Copy)]
+struct Actor {
+    resource: i64,
+    impersonated: bool,
+}
+
+/// Reads `ImpersonationResourceId`: absent means the API user itself; otherwise it must name
+/// an active resource (the real API refuses writes it cannot attribute).
+fn impersonation(state: &MockState, headers: &HeaderMap) -> Result<Actor, String> {
+    let Some(raw) = headers
+        .get("impersonationresourceid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(Actor {
+            resource: API_RESOURCE_ID,
+            impersonated: false,
+        });
+    };
+    let id: i64 = raw
+        .parse()
+        .map_err(|_| format!("ImpersonationResourceId {raw} is not a valid resource id."))?;
+    let world = state.world();
+    match world.store.get(RESOURCES, id) {
+        Some(r) if r.get("isActive") != Some(&Value::Bool(false)) => Ok(Actor {
+            resource: id,
+            impersonated: true,
+        }),
+        _ => Err(format!(
+            "ImpersonationResourceId {id} does not reference an active resource."
+        )),
+    }
+}
+
+fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -> Response {
+    let Call {
+        state,
+        ctx,
+        method,
+        query,
+        body,
+        path,
+        actor,
+    } = *call;
     let get = method == Method::GET;
     let post = method == Method::POST;
     match rest {
         [] => match *method {
-            Method::POST if e.writable => write(state, e, None, body, Write::Create),
-            Method::PATCH if e.writable => write(state, e, None, body, Write::Patch),
-            Method::PUT if e.writable => write(state, e, None, body, Write::Put),
+            Method::POST if e.writable => write(state, e, None, body, Write::Create, actor),
+            Method::PATCH if e.writable => write(state, e, None, body, Write::Patch, actor),
+            Method::PUT if e.writable => write(state, e, None, body, Write::Put, actor),
             _ => not_allowed(method),
         },
         ["query"] | ["query", "count"] | ["query", "next"] if get || post => {
@@ -1368,21 +1540,21 @@ fn entity_route(
             let Ok(pid) = pid.parse::<i64>() else {
                 return not_found(path);
             };
-            child_route(state, method, ce, pid, more, body, path)
+            child_route(call, ce, pid, more)
         }
         _ => not_found(path),
     }
 }
 
-fn child_route(
-    state: &MockState,
-    method: &Method,
-    e: &'static Entity,
-    pid: i64,
-    rest: &[&str],
-    body: &[u8],
-    path: &str,
-) -> Response {
+fn child_route(call: &Call<'_>, e: &'static Entity, pid: i64, rest: &[&str]) -> Response {
+    let Call {
+        state,
+        method,
+        body,
+        path,
+        actor,
+        ..
+    } = *call;
     match rest {
         [] => match *method {
             Method::GET => {
@@ -1396,9 +1568,9 @@ fn child_route(
                 ok(json!({"items": items, "pageDetails": {"count": items.len(),
                     "requestCount": MAX_PAGE, "prevPageUrl": null, "nextPageUrl": null}}))
             }
-            Method::POST => write(state, e, Some(pid), body, Write::Create),
-            Method::PATCH => write(state, e, Some(pid), body, Write::Patch),
-            Method::PUT => write(state, e, Some(pid), body, Write::Put),
+            Method::POST => write(state, e, Some(pid), body, Write::Create, actor),
+            Method::PATCH => write(state, e, Some(pid), body, Write::Patch, actor),
+            Method::PUT => write(state, e, Some(pid), body, Write::Put, actor),
             _ => not_allowed(method),
         },
         ["entityinformation", more @ ..] => entity_info(state, e, more, method, path),
@@ -1441,6 +1613,7 @@ fn write(
     parent: Option<i64>,
     body: &[u8],
     how: Write,
+    actor: Actor,
 ) -> Response {
     let input = match body_json(body).and_then(|v| write_input(e, &v)) {
         Ok(m) => m,
@@ -1448,7 +1621,8 @@ fn write(
     };
     let mut world = state.world();
     let result = match how {
-        Write::Create => create_rec(&mut world, e, input, parent),
+        Write::Create => create_rec(&mut world, e, input, parent)
+            .inspect(|id| attribute(&mut world, e, *id, actor)),
         Write::Patch | Write::Put => match int(&input, "id") {
             Some(id) if id > 0 || (e.table == COMPANIES && id == OWN_COMPANY_ID) => {
                 update_rec(&mut world, e, id, input, parent, how == Write::Put).map(|()| id)
@@ -1840,7 +2014,7 @@ impl DialectApi for Autotask {
         if header("secret") != creds.secret {
             return Err(self.error(StatusCode::UNAUTHORIZED, "Authentication failed"));
         }
-        Ok(())
+        throttle(state)
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {

@@ -163,7 +163,13 @@ fn lex(input: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Current nesting of parentheses and `not`; bounded so hostile input cannot exhaust the
+    /// stack (a stack overflow aborts the process, which no panic handler can catch).
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and `not` accepted.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -194,6 +200,17 @@ impl Parser {
         Ok(left)
     }
     fn unary(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+    fn unary_inner(&mut self) -> Result<Expr, String> {
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "conditions are nested more than {MAX_DEPTH} levels deep"
+            ));
+        }
         if self.keyword("not") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -293,7 +310,11 @@ pub fn parse(input: &str) -> Result<Expr, String> {
     if toks.is_empty() {
         return Err("conditions are empty".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
@@ -419,6 +440,56 @@ pub fn eval(expr: &Expr, record: &Value) -> bool {
     }
 }
 
+/// True when the expression uses `in` anywhere (not allowed in `childConditions`).
+pub fn has_in(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(a, b) | Expr::Or(a, b) => has_in(a) || has_in(b),
+        Expr::Not(e) => has_in(e),
+        Expr::Cmp { op, .. } => *op == Op::In,
+    }
+}
+
+fn first_segments(expr: &Expr, out: &mut Vec<String>) {
+    match expr {
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            first_segments(a, out);
+            first_segments(b, out);
+        }
+        Expr::Not(e) => first_segments(e, out),
+        Expr::Cmp { path, .. } => {
+            if let Some(first) = path.first() {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(first)) {
+                    out.push(first.clone());
+                }
+            }
+        }
+    }
+}
+
+/// `childConditions`: when every term names the same array member (`communicationItems/...`),
+/// the whole expression must hold for one element of it, so `value like "a%" and
+/// communicationType = "Email"` means one e-mail item like `a%`, not any value and any type.
+/// Terms over several members fall back to [`eval`], where each term matches on its own.
+pub fn eval_child(expr: &Expr, record: &Value) -> bool {
+    let mut members = Vec::new();
+    first_segments(expr, &mut members);
+    let [member] = members.as_slice() else {
+        return eval(expr, record);
+    };
+    let Some(obj) = record.as_object() else {
+        return false;
+    };
+    let Some((key, Value::Array(items))) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(member))
+    else {
+        return eval(expr, record);
+    };
+    items.iter().any(|item| {
+        let mut one = obj.clone();
+        one.insert(key.clone(), item.clone());
+        eval(expr, &Value::Object(one))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +530,16 @@ mod tests {
             let e = parse(c).unwrap_or_else(|err| panic!("{c}: {err}"));
             assert_eq!(eval(&e, &rec()), *want, "{c}");
         }
+    }
+
+    #[test]
+    fn child_conditions_hold_for_one_element() {
+        let same = parse("communicationItems/value like \"ann@%\" and communicationItems/communicationType = \"Email\"").unwrap();
+        assert!(eval_child(&same, &rec()));
+        let crossed = parse("communicationItems/value = \"555-0100\" and communicationItems/communicationType = \"Email\"").unwrap();
+        // Any-element semantics would match (one item has the value, another the type).
+        assert!(eval(&crossed, &rec()));
+        assert!(!eval_child(&crossed, &rec()));
     }
 
     #[test]
