@@ -99,12 +99,16 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
     Ok(())
 }
 
-/// With a defect switched on, the named cases must fail on the named PSAs, naming an expectation.
-fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Failed> {
+/// With a defect switched on, the named case must fail on the named PSAs on an expectation, and
+/// the failing case must name the broken rule among its rules.
+fn suite_fails_with(defect: Defect, rule: &str, case: &str, psas: &[&str]) -> Result<(), Failed> {
     let case = scenarios()
         .into_iter()
         .find(|s| s.name == case)
         .ok_or("case missing")?;
+    if !case.rules.iter().any(|r| r == rule) {
+        return Err(format!("{} does not name {rule} among its rules", case.name).into());
+    }
     let opts = RunOptions {
         golden_dir: root().join("golden"),
         defects: vec![defect],
@@ -115,6 +119,9 @@ fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Fai
         let r = rt.block_on(run_case(&case, psa.parse()?, &opts));
         if r.status != Status::Fail {
             return Err(format!("{defect:?} went unnoticed by {}::{psa}", case.name).into());
+        }
+        if !r.rules.iter().any(|r| r == rule) {
+            return Err(format!("{}::{psa} failed without naming {rule}", case.name).into());
         }
         if !r.failures.iter().any(|f| f.contains("expect")) {
             return Err(format!(
@@ -188,26 +195,93 @@ fn main() {
         "suite::parallel_run_matches_goldens",
         parallel_run_matches_goldens,
     ));
-    trials.push(Trial::test(
-        "suite::fails_when_preexisting_records_are_auto_pushed",
-        || {
-            suite_fails_with(
-                Defect::PushPreexistingOnEnable,
-                "preexisting-records-not-auto-pushed",
-                &["connectwise", "autotask", "bms", "pulseway", "vorex"],
-            )
-        },
-    ));
-    trials.push(Trial::test(
-        "suite::fails_when_bms_contacts_are_pushed_without_email_type",
-        || {
-            suite_fails_with(
-                Defect::PushBmsContactsWithoutEmailType,
-                "contact-without-email-type",
-                &["bms"],
-            )
-        },
-    ));
+    // Each defect breaks one rule alone; the case covering that rule must catch it.
+    const ALL: &[&str] = &["connectwise", "autotask", "bms", "pulseway", "vorex"];
+    let teeth: &[(&str, Defect, &str, &str, &[&str])] = &[
+        (
+            "preexisting_records_are_auto_pushed",
+            Defect::PushPreexistingOnEnable,
+            "R46",
+            "preexisting-records-not-auto-pushed",
+            ALL,
+        ),
+        (
+            "bms_contacts_are_pushed_without_email_type",
+            Defect::PushBmsContactsWithoutEmailType,
+            "R18",
+            "contact-without-email-type",
+            &["bms"],
+        ),
+        (
+            "moved_records_keep_their_organization",
+            Defect::MovedRecordsKeepOrganization,
+            "R40",
+            "moved-record-rehomed",
+            &["connectwise", "bms", "pulseway", "vorex"],
+        ),
+        (
+            "records_deleted_in_the_psa_are_not_orphaned",
+            Defect::DeletedPsaRecordsNotOrphaned,
+            "R61",
+            "orphan-when-deleted-in-psa",
+            ALL,
+        ),
+        (
+            "orphaned_configurations_keep_their_status",
+            Defect::OrphansKeepStatus,
+            "R63",
+            "orphan-when-deleted-in-psa",
+            ALL,
+        ),
+        (
+            "disabled_assets_are_still_pulled",
+            Defect::DisabledAssetsStillPulled,
+            "R65",
+            "disable-sync-per-asset",
+            ALL,
+        ),
+        (
+            "disconnected_records_are_pulled_again",
+            Defect::DisconnectedRecordsRepulled,
+            "R69",
+            "manage-data-pause-and-disconnect",
+            ALL,
+        ),
+        (
+            "syncing_assets_can_be_deleted",
+            Defect::SyncingAssetsDeletable,
+            "R70",
+            "delete-only-when-not-syncing",
+            ALL,
+        ),
+        (
+            "pause_does_not_hold_pushes",
+            Defect::PauseDoesNotHoldPushes,
+            "R72",
+            "pause-and-resume-integration",
+            ALL,
+        ),
+        (
+            "saving_settings_queues_no_sync",
+            Defect::SettingsSaveQueuesNothing,
+            "R14",
+            "settings-save-queues-sync",
+            ALL,
+        ),
+        (
+            "manual_sync_is_not_prioritised",
+            Defect::ManualSyncNotPrioritised,
+            "R77",
+            "manual-sync-jumps-queue",
+            ALL,
+        ),
+    ];
+    for &(name, defect, rule, case, psas) in teeth {
+        trials.push(Trial::test(
+            format!("suite::fails_when_{name}"),
+            move || suite_fails_with(defect, rule, case, psas),
+        ));
+    }
     trials.push(Trial::test(
         "suite::changed_golden_names_the_field",
         changed_golden_names_the_field,
