@@ -4,7 +4,7 @@
 //! wholesale; when that read fails the sync log says so (R67) and the record is left alone.
 
 use super::{Defect, Engine};
-use crate::model::{DocRecord, Orphan};
+use crate::model::{DocRecord, Hold, Orphan};
 use crate::psa::{Kind, PsaRecord};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -221,7 +221,10 @@ impl Engine {
 
     /// A held record (Disable sync, Manage Data pause) is not overwritten by the pull (R65).
     pub(super) fn held_from_pull(&self, id: u64) -> bool {
-        !self.defects.contains(&Defect::DisabledAssetsStillPulled)
-            && self.records.get(&id).is_some_and(|r| r.hold.is_some())
+        let broken = self.defects.contains(&Defect::DisabledAssetsStillPulled);
+        self.records
+            .get(&id)
+            .and_then(|r| r.hold)
+            .is_some_and(|h| !(broken && h == Hold::Disabled))
     }
 }
