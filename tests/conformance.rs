@@ -111,6 +111,15 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::SkipConfigurationRequiredFields, "R50"),
     (Defect::AutoPushRmmConfigurations, "R53"),
     (Defect::IgnoreParentCompanies, "R31"),
+    (Defect::MovedRecordsKeepOrganization, "R40"),
+    (Defect::DeletedPsaRecordsNotOrphaned, "R61"),
+    (Defect::OrphansKeepStatus, "R63"),
+    (Defect::DisabledAssetsStillPulled, "R65"),
+    (Defect::DisconnectedRecordsRepulled, "R69"),
+    (Defect::SyncingAssetsDeletable, "R70"),
+    (Defect::PauseDoesNotHoldPushes, "R72"),
+    (Defect::SettingsSaveQueuesNothing, "R14"),
+    (Defect::ManualSyncNotPrioritised, "R77"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

@@ -1,9 +1,9 @@
 //! The connector under test, behind one seam: the harness hands it documentation-side steps and
 //! reads back its state. The reference sync runs in-process through this trait.
 
-use crate::scenario::{DocsState, RecordAction, Step};
+use crate::scenario::{DocsState, RecordAction, RecordRef, Step};
 use mock_psa::{Credentials, Personality};
-use reference_sync::{Connection, Defect, Engine, Kind, Source};
+use reference_sync::{Connection, Defect, Engine, Hold, ItemKind, Kind, Selector, Source};
 use serde_json::{Map, Value};
 
 /// What the connector is told when a case starts.
@@ -12,6 +12,8 @@ pub struct Session {
     pub psa: Personality,
     pub origin: String,
     pub credentials: Credentials,
+    /// The case's virtual clock when it starts (`YYYY-MM-DDTHH:MM:SSZ`); clock steps follow.
+    pub clock: String,
 }
 
 #[async_trait::async_trait]
@@ -52,6 +54,15 @@ pub fn parse_kind(s: &str) -> Result<Kind, String> {
         .map_err(|_| format!("unknown record kind `{s}`"))
 }
 
+/// A record kind, or a documentation-only item kind (password, document).
+pub fn parse_any_kind(s: &str) -> Result<Result<Kind, ItemKind>, String> {
+    parse_kind(s).map(Ok).or_else(|e| {
+        serde_json::from_value(Value::String(s.to_string()))
+            .map(Err)
+            .map_err(|_| e)
+    })
+}
+
 fn parse_source(s: Option<&str>) -> Result<Source, String> {
     match s {
         None => Ok(Source::Manual),
@@ -63,6 +74,13 @@ fn parse_source(s: Option<&str>) -> Result<Source, String> {
 
 fn fields(m: &Map<String, Value>) -> reference_sync::Fields {
     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn find(engine: &Engine, r: &RecordRef) -> Result<u64, String> {
+    let kind = parse_kind(&r.kind)?;
+    engine
+        .find_by_label(kind, &r.record)
+        .ok_or_else(|| format!("no {kind} `{}`", r.record))
 }
 
 #[async_trait::async_trait]
@@ -80,7 +98,11 @@ impl Connector for ReferenceConnector {
             origin: session.origin.clone(),
             credentials: session.credentials.clone(),
         };
-        let mut engine = Engine::new(conn, settings).with_defects(self.defects.clone());
+        let start = mock_psa::clock::parse_rfc3339(&session.clock)
+            .ok_or_else(|| format!("session clock `{}` is not a time", session.clock))?;
+        let mut engine = Engine::new(conn, settings)
+            .with_defects(self.defects.clone())
+            .with_clock(start);
         let groups = [
             (Kind::Organization, &docs.organizations),
             (Kind::Location, &docs.locations),
@@ -96,6 +118,16 @@ impl Connector for ReferenceConnector {
                     .map_err(|e| format!("docs.{}[{i}]: {e}", kind.plural()))?;
             }
         }
+        for (kind, rows) in [
+            (ItemKind::Password, &docs.passwords),
+            (ItemKind::Document, &docs.documents),
+        ] {
+            for (i, row) in rows.iter().enumerate() {
+                engine
+                    .create_item(kind, &fields(row))
+                    .map_err(|e| format!("docs.{}[{i}]: {e}", kind.plural()))?;
+            }
+        }
         self.engine = Some(engine);
         Ok(())
     }
@@ -107,6 +139,33 @@ impl Connector for ReferenceConnector {
                 .change_settings(change)
                 .await
                 .map(|_| "ok".to_string()),
+            Step::Create(RecordAction {
+                kind, fields: f, ..
+            }) if parse_any_kind(kind)?.is_err() => {
+                let Err(kind) = parse_any_kind(kind)? else {
+                    return Err("unreachable kind".into());
+                };
+                engine
+                    .create_item(kind, &fields(f))
+                    .map(|id| format!("created {} {id}", kind.plural()))
+            }
+            Step::Edit(RecordAction {
+                kind,
+                record,
+                fields: f,
+                ..
+            }) if parse_any_kind(kind)?.is_err() => {
+                let Err(kind) = parse_any_kind(kind)? else {
+                    return Err("unreachable kind".into());
+                };
+                let label = record.as_deref().ok_or("edit needs `record`")?;
+                let id = engine
+                    .find_item(kind, label)
+                    .ok_or_else(|| format!("no {} `{label}`", kind.plural()))?;
+                engine
+                    .edit_item(id, &fields(f))
+                    .map(|_| "saved".to_string())
+            }
             Step::Create(RecordAction {
                 kind,
                 fields: f,
@@ -136,6 +195,7 @@ impl Connector for ReferenceConnector {
                     .await
                     .map(|_| "saved".to_string())
             }
+            Step::Sync(how) if how == "manual" => engine.manual_sync().map(|_| "queued".into()),
             Step::Sync(_) => {
                 engine.full_sync().await;
                 Ok("ok".to_string())
@@ -144,6 +204,55 @@ impl Connector for ReferenceConnector {
             Step::UpdateCredentials(change) => {
                 engine.update_credentials(change).map(|_| "ok".to_string())
             }
+            Step::Clock(c) => {
+                let now = c
+                    .get("set")
+                    .and_then(Value::as_str)
+                    .and_then(mock_psa::clock::parse_rfc3339)
+                    .ok_or("a clock step reaches the connector as {set: time}")?;
+                engine.set_clock(now);
+                Ok("ok".to_string())
+            }
+            Step::DisableSync(r) | Step::EnableSync(r) | Step::Archive(r) | Step::Unarchive(r) => {
+                let (hold, on, done) = match step {
+                    Step::DisableSync(_) => (Hold::Disabled, true, "disabled"),
+                    Step::EnableSync(_) => (Hold::Disabled, false, "enabled"),
+                    Step::Archive(_) => (Hold::Archived, true, "archived"),
+                    _ => (Hold::Archived, false, "restored"),
+                };
+                let id = find(engine, r)?;
+                engine.set_hold(id, hold, on).map(|_| done.into())
+            }
+            Step::SyncNow(r) => {
+                let id = find(engine, r)?;
+                engine.sync_now(id).await
+            }
+            Step::Delete(r) => {
+                let id = find(engine, r)?;
+                engine.delete(id)
+            }
+            Step::ManageData(m) => {
+                let sel = Selector {
+                    kind: parse_kind(&m.kind)?,
+                    type_name: m.type_name.clone(),
+                    status: m.status.clone(),
+                    record: m.record.clone(),
+                };
+                engine.manage_data(m.action, &sel)
+            }
+            Step::Pause(_) => engine.pause().map(|_| "paused".into()),
+            Step::Resume(_) => engine.resume().await.map(|_| "resumed".into()),
+            Step::RemoveIntegration(how) => engine.remove_integration(*how),
+            Step::Merge(m) => {
+                let org = |name: &str| {
+                    engine
+                        .find_by_label(Kind::Organization, name)
+                        .ok_or_else(|| format!("no organization `{name}`"))
+                };
+                let (source, target) = (org(&m.source)?, org(&m.target)?);
+                engine.merge(source, target)
+            }
+            Step::RunQueue(_) => engine.run_queue().await,
             other => return Err(format!("`{}` is not a connector step", other.name())),
         };
         Ok(match outcome {

@@ -215,10 +215,12 @@ async fn drive(
             .map_err(|e| e.to_string())?,
         base: server.admin_url(),
     };
+    let clock = admin.call(reqwest::Method::GET, "/clock", None).await?;
     let session = Session {
         psa,
         origin: origin.clone(),
         credentials: psa.default_credentials(),
+        clock: clock["now"].as_str().unwrap_or_default().to_string(),
     };
     connector
         .initialize(&session, &case.docs)
@@ -270,7 +272,14 @@ async fn drive(
                         Some(Value::Object(c.clone())),
                     )
                     .await?;
-                format!("now {}", r["now"].as_str().unwrap_or(""))
+                // The connector keeps time too (its queue): it hears the mock's new time.
+                let now = r["now"].as_str().unwrap_or("").to_string();
+                let set = Step::Clock(Map::from_iter([("set".to_string(), json!(now))]));
+                connector
+                    .apply(&set)
+                    .await
+                    .map_err(|e| format!("step {n} (clock): {e}"))?;
+                format!("now {now}")
             }
             Step::Fault(rule) => {
                 let r = admin

@@ -1,6 +1,7 @@
 //! Scenario files: one case a file, YAML, checked strictly with file, line and column in errors.
 
 use mock_psa::Personality;
+use reference_sync::{ManageAction, Removal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,9 @@ pub struct DocsState {
     pub locations: Vec<Map<String, Value>>,
     pub contacts: Vec<Map<String, Value>>,
     pub configurations: Vec<Map<String, Value>>,
+    /// Documentation-only items (never pushed), each with its `organization`.
+    pub passwords: Vec<Map<String, Value>>,
+    pub documents: Vec<Map<String, Value>>,
 }
 
 /// One step of a case. Documentation-side actions go to the connector; `psa_*`, `clock` and
@@ -80,6 +84,30 @@ pub enum Step {
     Expect(Vec<Expectation>),
     /// Change the integration's credentials, tenant or PSA as an administrator (R7).
     UpdateCredentials(Map<String, Value>),
+    /// Disable sync with the PSA on one asset.
+    DisableSync(RecordRef),
+    /// Enable sync again on one asset.
+    EnableSync(RecordRef),
+    /// Refresh one asset from the PSA now.
+    SyncNow(RecordRef),
+    /// Delete a record in the documentation platform.
+    Delete(RecordRef),
+    /// A Manage Data bulk action.
+    ManageData(ManageStep),
+    /// Pause the integration.
+    Pause(Option<Value>),
+    /// Resume the integration.
+    Resume(Option<Value>),
+    /// Remove the integration: `disconnect` or `delete`.
+    RemoveIntegration(Removal),
+    /// Merge one organization into another.
+    Merge(MergeStep),
+    /// A worker picks up the sync queue.
+    RunQueue(Option<Value>),
+    /// Archive a record in the documentation platform.
+    Archive(RecordRef),
+    /// Restore an archived record.
+    Unarchive(RecordRef),
 }
 
 /// A step as written: a map with exactly one action key (`- sync: full`).
@@ -98,6 +126,18 @@ struct StepDoc {
     fault: Option<Value>,
     expect: Option<Vec<Expectation>>,
     update_credentials: Option<Map<String, Value>>,
+    disable_sync: Option<RecordRef>,
+    enable_sync: Option<RecordRef>,
+    sync_now: Option<RecordRef>,
+    delete: Option<RecordRef>,
+    manage_data: Option<ManageStep>,
+    pause: Option<Value>,
+    resume: Option<Value>,
+    remove_integration: Option<Removal>,
+    merge: Option<MergeStep>,
+    run_queue: Option<Value>,
+    archive: Option<RecordRef>,
+    unarchive: Option<RecordRef>,
 }
 
 impl TryFrom<StepDoc> for Step {
@@ -116,9 +156,21 @@ impl TryFrom<StepDoc> for Step {
         steps.extend(d.fault.map(Step::Fault));
         steps.extend(d.expect.map(Step::Expect));
         steps.extend(d.update_credentials.map(Step::UpdateCredentials));
+        steps.extend(d.disable_sync.map(Step::DisableSync));
+        steps.extend(d.enable_sync.map(Step::EnableSync));
+        steps.extend(d.sync_now.map(Step::SyncNow));
+        steps.extend(d.delete.map(Step::Delete));
+        steps.extend(d.manage_data.map(Step::ManageData));
+        steps.extend(d.pause.map(|v| Step::Pause(Some(v))));
+        steps.extend(d.resume.map(|v| Step::Resume(Some(v))));
+        steps.extend(d.remove_integration.map(Step::RemoveIntegration));
+        steps.extend(d.merge.map(Step::Merge));
+        steps.extend(d.run_queue.map(|v| Step::RunQueue(Some(v))));
+        steps.extend(d.archive.map(Step::Archive));
+        steps.extend(d.unarchive.map(Step::Unarchive));
         match steps.len() {
             1 => Ok(steps.remove(0)),
-            0 => Err("a step needs one action: settings, create, edit, sync, push_all, psa_create, psa_update, psa_delete, clock, fault, expect or update_credentials".into()),
+            0 => Err("a step needs one action: settings, create, edit, sync, push_all, psa_create, psa_update, psa_delete, clock, fault, expect, disable_sync, enable_sync, sync_now, delete, manage_data, pause, resume, remove_integration, merge, run_queue, archive, unarchive or update_credentials".into()),
             _ => Err("a step has exactly one action; split it into several steps".into()),
         }
     }
@@ -139,8 +191,50 @@ impl Step {
             Step::Fault(_) => "fault",
             Step::Expect(_) => "expect",
             Step::UpdateCredentials(_) => "update_credentials",
+            Step::DisableSync(_) => "disable_sync",
+            Step::EnableSync(_) => "enable_sync",
+            Step::SyncNow(_) => "sync_now",
+            Step::Delete(_) => "delete",
+            Step::ManageData(_) => "manage_data",
+            Step::Pause(_) => "pause",
+            Step::Resume(_) => "resume",
+            Step::RemoveIntegration(_) => "remove_integration",
+            Step::Merge(_) => "merge",
+            Step::RunQueue(_) => "run_queue",
+            Step::Archive(_) => "archive",
+            Step::Unarchive(_) => "unarchive",
         }
     }
+}
+
+/// One documentation record by kind and name (`First Last` for contacts).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRef {
+    pub kind: String,
+    pub record: String,
+}
+
+/// A Manage Data bulk action on the synced items of a kind with a type, a status or a name.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManageStep {
+    pub action: ManageAction,
+    pub kind: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+}
+
+/// Merge organization `source` into `target` (names).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeStep {
+    pub source: String,
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -263,12 +357,42 @@ impl Scenario {
         }
         for step in &s.steps {
             if let Step::Create(a) | Step::Edit(a) = step {
-                if let Err(e) = crate::connector::parse_kind(&a.kind) {
+                if let Err(e) = crate::connector::parse_any_kind(&a.kind) {
                     let (l, c) = locate(&format!("kind: {}", a.kind));
                     return Err(err(
                         l,
                         c,
+                        format!("{e}: expected organization, location, contact, configuration, password or document"),
+                    ));
+                }
+            }
+            let asset_kind = match step {
+                Step::DisableSync(r)
+                | Step::EnableSync(r)
+                | Step::SyncNow(r)
+                | Step::Delete(r)
+                | Step::Archive(r)
+                | Step::Unarchive(r) => Some(&r.kind),
+                Step::ManageData(m) => Some(&m.kind),
+                _ => None,
+            };
+            if let Some(kind) = asset_kind {
+                if let Err(e) = crate::connector::parse_kind(kind) {
+                    let (l, c) = locate(&format!("kind: {kind}"));
+                    return Err(err(
+                        l,
+                        c,
                         format!("{e}: expected organization, location, contact or configuration"),
+                    ));
+                }
+            }
+            if let Step::ManageData(m) = step {
+                if m.type_name.is_none() && m.status.is_none() && m.record.is_none() {
+                    let (l, c) = locate("manage_data");
+                    return Err(err(
+                        l,
+                        c,
+                        "manage_data needs a `type`, a `status` or a `record`".into(),
                     ));
                 }
             }
@@ -359,4 +483,69 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(steps: &str) -> Result<Scenario, ScenarioError> {
+        let text = format!("description: x\nrules: []\npsas: all\nsteps:\n  - sync: full\n{steps}");
+        Scenario::parse(&text, Path::new("case.yaml"))
+    }
+
+    #[test]
+    fn control_and_schedule_steps_parse_and_round_trip() {
+        let s = parse(
+            "  - disable_sync: {kind: configuration, record: PC-1}\n\
+             \x20 - manage_data: {action: disconnect, kind: organization, type: Customer}\n\
+             \x20 - remove_integration: delete\n\
+             \x20 - merge: {source: A, target: B}\n\
+             \x20 - run_queue: {}\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = s.steps.iter().map(Step::name).collect();
+        assert_eq!(
+            names,
+            [
+                "sync",
+                "disable_sync",
+                "manage_data",
+                "remove_integration",
+                "merge",
+                "run_queue"
+            ]
+        );
+        // Steps travel in their serialised form (the connector protocol).
+        let back = serde_json::to_value(&s.steps[2]).unwrap();
+        assert_eq!(back["manage_data"]["action"], "disconnect");
+        assert_eq!(back["manage_data"]["type"], "Customer");
+        assert_eq!(
+            serde_json::to_value(&s.steps[3]).unwrap()["remove_integration"],
+            "delete"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_column() {
+        let e = parse("  - manage_data: {action: pasue, kind: organization, type: Customer}\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (6, 27), "{e}");
+        assert!(e.message.contains("unknown variant `pasue`"), "{e}");
+        let e = parse("  - sync_now: {kind: widget, record: X}\n").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("unknown record kind `widget`"), "{e}");
+        let e = parse("  - manage_data: {action: pause, kind: organization}\n").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(
+            e.message
+                .contains("needs a `type`, a `status` or a `record`"),
+            "{e}"
+        );
+        let e = parse("  - remove_integration: nuke\n").unwrap_err();
+        assert!(
+            e.message.contains("expected `disconnect` or `delete`"),
+            "{e}"
+        );
+    }
 }

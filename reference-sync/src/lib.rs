@@ -8,6 +8,11 @@ pub mod engine;
 pub mod model;
 pub mod psa;
 
-pub use engine::{Defect, Engine, Rejection};
-pub use model::{DocRecord, Plan, Role, Settings, Source, SyncState};
+pub use engine::{
+    Defect, Engine, IntegrationStatus, ManageAction, Reason, Rejection, Removal, Selector,
+};
+pub use model::{
+    DocItem, DocRecord, Hold, ItemKind, Orphan, Plan, Role, Settings, Source, SyncState,
+    WhilePaused,
+};
 pub use psa::{Connection, Fields, Kind};

@@ -63,6 +63,24 @@ pub struct Settings {
     /// Whether the user sees every organization; a Manager without it does not see newly
     /// pulled organizations until an Administrator grants them (R4).
     pub all_org_access: bool,
+    /// Minutes between scheduled full syncs (R75); `null` queues none.
+    pub sync_interval_minutes: Option<u32>,
+    /// How long a queued sync waits for a worker, standing in for system load (R76); a
+    /// manual sync never waits (R77).
+    pub queue_delay_minutes: u32,
+    /// What happens to edits saved while the integration is paused (Q20).
+    pub while_paused: WhilePaused,
+}
+
+/// Edits saved while the integration is paused (Q20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WhilePaused {
+    /// Held and pushed when the integration resumes.
+    #[default]
+    PushOnResume,
+    /// Not pushed; the record is pushed at its next save after resuming.
+    PushOnNextSave,
 }
 
 impl Default for Settings {
@@ -81,6 +99,9 @@ impl Default for Settings {
             phone_type: None,
             account_manager: None,
             all_org_access: true,
+            sync_interval_minutes: Some(60),
+            queue_delay_minutes: 0,
+            while_paused: WhilePaused::PushOnResume,
         }
     }
 }
@@ -97,8 +118,70 @@ pub enum SyncState {
     Local,
     /// Its PSA record is gone or no longer meets the sync settings.
     Orphaned,
-    /// The last push failed; the error text is on the record.
+    /// The last push or Sync now failed; the error text is on the record.
     Error,
+    /// Sync disabled on this asset (R65): neither pulled nor pushed, link kept.
+    Disabled,
+    /// Paused from Manage Data (R68): neither pulled nor pushed, link kept.
+    Paused,
+    /// Permanently disconnected (R68, R69): stand-alone, and its PSA record is not pulled again
+    /// until reconnected.
+    Disconnected,
+    /// Archived (Q22): kept as it is, neither pulled nor pushed, link kept.
+    Archived,
+}
+
+/// Why a record is an orphan (R61, R62).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Orphan {
+    /// Its PSA record is gone.
+    DeletedInPsa,
+    /// Its PSA record no longer meets the sync settings (type, status, contacts sync).
+    NoLongerMeetsSyncSettings,
+    /// The organization it belongs to stopped syncing.
+    OrganizationStoppedSyncing,
+}
+
+/// A per-record control that stops syncing but keeps the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// Per-asset Disable sync (R65).
+    Disabled,
+    /// Manage Data Pause (R68, Q25).
+    Paused,
+    /// Archived in the documentation platform (Q22).
+    Archived,
+}
+
+/// Documentation-only content: lives inside an organization, never pushed (R60).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Password,
+    Document,
+}
+
+impl ItemKind {
+    pub const ALL: [ItemKind; 2] = [ItemKind::Password, ItemKind::Document];
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            ItemKind::Password => "passwords",
+            ItemKind::Document => "documents",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocItem {
+    pub id: u64,
+    pub kind: ItemKind,
+    /// Documentation id of its organization.
+    pub org: u64,
+    /// Everything else (`name` labels it).
+    pub fields: Fields,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +192,10 @@ pub struct DocRecord {
     pub fields: Fields,
     pub source: Source,
     pub psa_id: Option<String>,
-    pub orphaned: bool,
+    pub orphaned: Option<Orphan>,
     pub error: Option<String>,
+    pub hold: Option<Hold>,
+    /// The PSA id a Manage Data disconnect dropped; kept so the record is not pulled again and
+    /// can be reconnected (R69, Q21).
+    pub disconnected_from: Option<String>,
 }

@@ -116,6 +116,15 @@ impl PsaError {
     }
 }
 
+/// A read's result with "not found" (404) as `None`, for `PsaClient::get`.
+pub fn found<T>(read: Result<T, PsaError>) -> Result<Option<T>, PsaError> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(PsaError::Rejected { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// One client per dialect. All methods speak canonical fields.
 #[async_trait]
 pub trait PsaClient: Send {
@@ -124,6 +133,8 @@ pub trait PsaClient: Send {
     async fn connect(&mut self) -> Result<(), PsaError>;
     /// Every record of a kind (all pages).
     async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError>;
+    /// One record by PSA id, as `list` would show it; `None` when the PSA has no such record.
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError>;
     /// Creates a record; returns its PSA id.
     async fn create(
         &mut self,

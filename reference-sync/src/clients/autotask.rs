@@ -280,6 +280,79 @@ impl AutotaskClient {
         Ok(pid)
     }
 
+    /// One wire record in canonical form; `None` for the tenant's own company and its children.
+    async fn row(
+        &mut self,
+        kind: Kind,
+        rec: &Map<String, Value>,
+    ) -> Result<Option<PsaRecord>, PsaError> {
+        let fields = match kind {
+            Kind::Organization => {
+                if rec.get("id").and_then(Value::as_i64) == Some(0) {
+                    return Ok(None);
+                }
+                decode(ORG_MAP, rec, &self.lookups)
+            }
+            Kind::Location | Kind::Contact => {
+                let (Some(id), Some(pid)) = (
+                    rec.get("id").and_then(Value::as_i64),
+                    rec.get("companyID").and_then(Value::as_i64),
+                ) else {
+                    return Ok(None);
+                };
+                self.parents.insert((kind, id), pid);
+                if pid == 0 {
+                    return Ok(None);
+                }
+                let map = if kind == Kind::Location {
+                    LOCATION_MAP
+                } else {
+                    CONTACT_MAP
+                };
+                let mut fields = decode(map, rec, &self.lookups);
+                if kind == Kind::Contact {
+                    let t = |k: &str| rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+                    if let Some(e) = t("emailAddress") {
+                        fields.insert("email".into(), json!(e));
+                        fields.insert("email_type".into(), json!("Email"));
+                    }
+                    if let Some(p) = t("phone") {
+                        fields.insert("phone".into(), json!(p));
+                        fields.insert("phone_type".into(), json!("Direct"));
+                    }
+                }
+                fields
+            }
+            Kind::Configuration => {
+                let mut fields = decode(CONFIG_MAP, rec, &self.lookups);
+                let product = match rec.get("productID").and_then(Value::as_i64) {
+                    Some(p) => self.product(p).await?,
+                    None => None,
+                };
+                let title = rec
+                    .get("referenceTitle")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
+                // R33: without a reference title the product name shows.
+                let name = title.or_else(|| product.as_ref().and_then(|p| p.name.clone()));
+                if let Some(n) = name {
+                    fields.insert("name".into(), json!(n));
+                }
+                if let Some(p) = product {
+                    if let Some(m) = p.manufacturer {
+                        fields.insert("manufacturer".into(), json!(m));
+                    }
+                    if let Some(m) = p.model {
+                        fields.insert("model".into(), json!(m));
+                    }
+                }
+                fields
+            }
+        };
+        Ok(record(rec, fields))
+    }
+
     fn owner(&self, ctx: &PushContext) -> Result<i64, PsaError> {
         let pick = match &ctx.account_manager {
             Some(name) => self
@@ -374,6 +447,15 @@ fn text_of(fields: &Fields, key: &str) -> Option<String> {
     }
 }
 
+fn entity_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization => "Companies",
+        Kind::Location => "CompanyLocations",
+        Kind::Contact => "Contacts",
+        Kind::Configuration => "ConfigurationItems",
+    }
+}
+
 fn record(rec: &Map<String, Value>, fields: Fields) -> Option<PsaRecord> {
     let id = rec.get("id")?.as_i64()?;
     Some(PsaRecord {
@@ -461,79 +543,26 @@ impl PsaClient for AutotaskClient {
 
     async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
         let mut out = Vec::new();
-        match kind {
-            Kind::Organization => {
-                for rec in self.all("Companies").await? {
-                    if rec.get("id").and_then(Value::as_i64) == Some(0) {
-                        continue;
-                    }
-                    let fields = decode(ORG_MAP, &rec, &self.lookups);
-                    out.extend(record(&rec, fields));
-                }
-            }
-            Kind::Location | Kind::Contact => {
-                let (entity, map) = if kind == Kind::Location {
-                    ("CompanyLocations", LOCATION_MAP)
-                } else {
-                    ("Contacts", CONTACT_MAP)
-                };
-                for rec in self.all(entity).await? {
-                    let (Some(id), Some(pid)) = (
-                        rec.get("id").and_then(Value::as_i64),
-                        rec.get("companyID").and_then(Value::as_i64),
-                    ) else {
-                        continue;
-                    };
-                    self.parents.insert((kind, id), pid);
-                    if pid == 0 {
-                        continue;
-                    }
-                    let mut fields = decode(map, &rec, &self.lookups);
-                    if kind == Kind::Contact {
-                        let t =
-                            |k: &str| rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-                        if let Some(e) = t("emailAddress") {
-                            fields.insert("email".into(), json!(e));
-                            fields.insert("email_type".into(), json!("Email"));
-                        }
-                        if let Some(p) = t("phone") {
-                            fields.insert("phone".into(), json!(p));
-                            fields.insert("phone_type".into(), json!("Direct"));
-                        }
-                    }
-                    out.extend(record(&rec, fields));
-                }
-            }
-            Kind::Configuration => {
-                for rec in self.all("ConfigurationItems").await? {
-                    let mut fields = decode(CONFIG_MAP, &rec, &self.lookups);
-                    let product = match rec.get("productID").and_then(Value::as_i64) {
-                        Some(p) => self.product(p).await?,
-                        None => None,
-                    };
-                    let title = rec
-                        .get("referenceTitle")
-                        .and_then(Value::as_str)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string);
-                    // R33: without a reference title the product name shows.
-                    let name = title.or_else(|| product.as_ref().and_then(|p| p.name.clone()));
-                    if let Some(n) = name {
-                        fields.insert("name".into(), json!(n));
-                    }
-                    if let Some(p) = product {
-                        if let Some(m) = p.manufacturer {
-                            fields.insert("manufacturer".into(), json!(m));
-                        }
-                        if let Some(m) = p.model {
-                            fields.insert("model".into(), json!(m));
-                        }
-                    }
-                    out.extend(record(&rec, fields));
-                }
-            }
+        for rec in self.all(entity_of(kind)).await? {
+            out.extend(self.row(kind, &rec).await?);
         }
         Ok(out)
+    }
+
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError> {
+        let id = parse_id(id)?;
+        let got = self
+            .call(
+                Method::GET,
+                &self.url(&format!("{}/{id}", entity_of(kind))),
+                None,
+            )
+            .await?;
+        // An unknown id answers 200 with `{"item": null}`.
+        match got["item"].as_object() {
+            Some(rec) => self.row(kind, &rec.clone()).await,
+            None => Ok(None),
+        }
     }
 
     async fn create(

@@ -612,6 +612,39 @@ impl PsaClient for BmsClient {
         }
     }
 
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError> {
+        let id = Self::id_path(id)?;
+        let path = match kind {
+            Kind::Organization => format!("/crm/accounts/summary/{id}"),
+            // Locations are read nested in account summaries, as the list does.
+            Kind::Location => {
+                let accounts = self.list_accounts().await?;
+                return Ok(accounts
+                    .iter()
+                    .filter_map(|acc| acc.get("locations").and_then(Value::as_array))
+                    .flatten()
+                    .filter_map(|loc| self.decode_location(loc))
+                    .find(|r| r.id == id.to_string()));
+            }
+            Kind::Contact => format!("/crm/contacts/summary/{id}"),
+            Kind::Configuration => format!("/servicedesk/hardwareasset/{id}"),
+        };
+        let Some(wire) = found(self.call(Method::GET, &path, None).await)? else {
+            return Ok(None);
+        };
+        Ok(match kind {
+            Kind::Contact => self.decode_contact(&wire),
+            Kind::Organization => wire.as_object().map(|o| PsaRecord {
+                id: id.to_string(),
+                fields: decode(ORG_MAP, o, &self.lookups),
+            }),
+            _ => wire.as_object().map(|o| PsaRecord {
+                id: id.to_string(),
+                fields: decode(CONFIG_MAP, o, &self.lookups),
+            }),
+        })
+    }
+
     async fn create(
         &mut self,
         kind: Kind,

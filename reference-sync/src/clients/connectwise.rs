@@ -232,6 +232,53 @@ impl ConnectWiseClient {
         Ok(touched.then_some(items))
     }
 
+    /// One wire record in canonical form; `company` is the owner of a site.
+    fn row(&mut self, kind: Kind, r: &Map<String, Value>, company: Option<&str>) -> PsaRecord {
+        let id = r.get("id").map(Value::to_string).unwrap_or_default();
+        let fields = match kind {
+            Kind::Organization => decode(ORGANIZATION, r, &self.lookups),
+            Kind::Location => {
+                let mut fields = decode(LOCATION, r, &self.lookups);
+                if let Some(company) = company {
+                    self.site_company.insert(id.clone(), company.to_string());
+                    fields.insert("org".into(), json!(company));
+                }
+                if let Some(s) = r
+                    .get("stateReference")
+                    .and_then(|s| s.get("identifier"))
+                    .and_then(Value::as_str)
+                {
+                    fields.insert("state".into(), json!(s));
+                }
+                fields
+            }
+            Kind::Contact => {
+                let mut fields = decode(CONTACT, r, &self.lookups);
+                if let Some((v, t)) = self.communication(r, "Email") {
+                    fields.insert("email".into(), json!(v));
+                    fields.insert("email_type".into(), json!(t));
+                }
+                if let Some((v, t)) = self.communication(r, "Phone") {
+                    fields.insert("phone".into(), json!(v));
+                    fields.insert("phone_type".into(), json!(t));
+                }
+                fields
+            }
+            Kind::Configuration => {
+                let mut fields = decode(CONFIGURATION, r, &self.lookups);
+                if fields
+                    .get("mac_address")
+                    .and_then(Value::as_str)
+                    .is_some_and(|m| !single_mac(m))
+                {
+                    fields.remove("mac_address");
+                }
+                fields
+            }
+        };
+        PsaRecord { id, fields }
+    }
+
     fn site_path(&self, org: Option<&str>, id: Option<&str>) -> Result<String, PsaError> {
         let org = match (org, id) {
             (Some(o), _) => o.to_string(),
@@ -366,12 +413,7 @@ impl PsaClient for ConnectWiseClient {
                     .iter()
                     .filter_map(|r| r.get("id").map(|i| i.to_string()))
                     .collect();
-                for r in rows {
-                    out.push(PsaRecord {
-                        id: r["id"].to_string(),
-                        fields: decode(ORGANIZATION, &r, &self.lookups),
-                    });
-                }
+                out.extend(rows.iter().map(|r| self.row(kind, r, None)));
             }
             Kind::Location => {
                 for company in self.companies.clone() {
@@ -379,56 +421,41 @@ impl PsaClient for ConnectWiseClient {
                         .get_all(&format!("/company/companies/{company}/sites"))
                         .await?
                     {
-                        let id = r["id"].to_string();
-                        self.site_company.insert(id.clone(), company.clone());
-                        let mut fields = decode(LOCATION, &r, &self.lookups);
-                        fields.insert("org".into(), json!(company));
-                        if let Some(s) = r
-                            .get("stateReference")
-                            .and_then(|s| s.get("identifier"))
-                            .and_then(Value::as_str)
-                        {
-                            fields.insert("state".into(), json!(s));
-                        }
-                        out.push(PsaRecord { id, fields });
+                        out.push(self.row(kind, &r, Some(&company)));
                     }
                 }
             }
-            Kind::Contact => {
-                for r in self.get_all("/company/contacts").await? {
-                    let mut fields = decode(CONTACT, &r, &self.lookups);
-                    if let Some((v, t)) = self.communication(&r, "Email") {
-                        fields.insert("email".into(), json!(v));
-                        fields.insert("email_type".into(), json!(t));
-                    }
-                    if let Some((v, t)) = self.communication(&r, "Phone") {
-                        fields.insert("phone".into(), json!(v));
-                        fields.insert("phone_type".into(), json!(t));
-                    }
-                    out.push(PsaRecord {
-                        id: r["id"].to_string(),
-                        fields,
-                    });
-                }
-            }
-            Kind::Configuration => {
-                for r in self.get_all("/company/configurations").await? {
-                    let mut fields = decode(CONFIGURATION, &r, &self.lookups);
-                    if fields
-                        .get("mac_address")
-                        .and_then(Value::as_str)
-                        .is_some_and(|m| !single_mac(m))
-                    {
-                        fields.remove("mac_address");
-                    }
-                    out.push(PsaRecord {
-                        id: r["id"].to_string(),
-                        fields,
-                    });
+            Kind::Contact | Kind::Configuration => {
+                let path = if kind == Kind::Contact {
+                    "/company/contacts"
+                } else {
+                    "/company/configurations"
+                };
+                for r in self.get_all(path).await? {
+                    out.push(self.row(kind, &r, None));
                 }
             }
         }
         Ok(out)
+    }
+
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError> {
+        let path = match kind {
+            Kind::Organization => format!("/company/companies/{id}"),
+            // A site we never listed has no known company: it cannot be read on its own.
+            Kind::Location if !self.site_company.contains_key(id) => return Ok(None),
+            Kind::Location => self.site_path(None, Some(id))?,
+            Kind::Contact => format!("/company/contacts/{id}"),
+            Kind::Configuration => format!("/company/configurations/{id}"),
+        };
+        let Some(reply) = found(self.call(Method::GET, &path, None).await)? else {
+            return Ok(None);
+        };
+        let company = self.site_company.get(id).cloned();
+        Ok(reply
+            .body
+            .as_object()
+            .map(|r| self.row(kind, r, company.as_deref())))
     }
 
     async fn create(

@@ -1,17 +1,25 @@
 //! The sync engine: settings gates, pull (PSA wins, exact matching), push on save, the
-//! one-time push of all syncable assets, banners and the sync log.
+//! one-time push of all syncable assets, banners and the sync log; orphans and per-asset
+//! controls, Manage Data and the integration's life cycle; the queue on a virtual clock.
 
 use crate::clients::client_for;
-use crate::model::{DocRecord, Plan, Role, Settings, Source, SyncState};
+use crate::model::{DocItem, DocRecord, Hold, ItemKind, Plan, Role, Settings, Source, SyncState};
 use crate::psa::{Connection, Fields, Kind, PsaClient};
 use mock_psa::Personality;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod controls;
 mod integration;
+mod manage;
+mod orphans;
 mod pull;
 mod push;
+mod schedule;
+
+pub use manage::{ManageAction, Removal, Selector};
+pub use schedule::{IntegrationStatus, Reason};
 
 /// Deliberate defects, for proving the suite has teeth. Never set outside tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,6 +39,24 @@ pub enum Defect {
     AutoPushRmmConfigurations,
     /// Parent companies are not turned into parent organizations (breaks R31).
     IgnoreParentCompanies,
+    /// A PSA record moved to another company stays in its old organization (breaks R40).
+    MovedRecordsKeepOrganization,
+    /// Linked records whose PSA record was deleted stay synced (breaks R61).
+    DeletedPsaRecordsNotOrphaned,
+    /// Orphaned configurations keep their status instead of turning Inactive (breaks R63).
+    OrphansKeepStatus,
+    /// Disabled assets are still overwritten by the pull (breaks R65).
+    DisabledAssetsStillPulled,
+    /// Disconnected records are pulled again as new records (breaks R69).
+    DisconnectedRecordsRepulled,
+    /// Syncing assets may be deleted (breaks R70).
+    SyncingAssetsDeletable,
+    /// Edits saved while the integration is paused are pushed at once (breaks R72).
+    PauseDoesNotHoldPushes,
+    /// Saving settings queues no sync (breaks R14).
+    SettingsSaveQueuesNothing,
+    /// A manual sync waits in the queue like any other (breaks R77).
+    ManualSyncNotPrioritised,
 }
 
 /// Why a user action was refused.
@@ -49,6 +75,9 @@ pub enum Rejection {
         "the integration is linked to {0}; pointing it at another PSA or tenant needs a migration"
     )]
     TenantChangeRequiresMigration(String),
+    /// A well-formed action the platform refuses in the current state (R70, R72, R74).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A record as a user or API creates it: references by name.
@@ -71,10 +100,20 @@ pub struct Engine {
     next_id: u64,
     log: Vec<String>,
     defects: BTreeSet<Defect>,
+    /// Documentation-only content (R60, R71).
+    items: BTreeMap<u64, DocItem>,
+    sched: schedule::Scheduler,
+    /// Edits saved while paused, held for resume (Q20): record id -> changed fields (empty for a
+    /// record not yet in the PSA).
+    pending: BTreeMap<u64, BTreeSet<String>>,
 }
 
 impl Engine {
     pub fn new(conn: Connection, settings: Settings) -> Self {
+        let sched = schedule::Scheduler::new(
+            mock_psa::clock::DEFAULT_EPOCH,
+            settings.sync_interval_minutes,
+        );
         let mut engine = Engine {
             personality: conn.personality,
             connection: conn.clone(),
@@ -86,6 +125,9 @@ impl Engine {
             next_id: 1,
             log: Vec::new(),
             defects: BTreeSet::new(),
+            items: BTreeMap::new(),
+            sched,
+            pending: BTreeMap::new(),
         };
         engine.remember_enabled();
         engine
@@ -120,9 +162,14 @@ impl Engine {
         Ok(self.insert(kind, fields, source))
     }
 
-    fn insert(&mut self, kind: Kind, fields: Fields, source: Source) -> u64 {
-        let id = self.next_id;
+    /// Documentation ids are shared by records and documentation-only items.
+    fn allocate_id(&mut self) -> u64 {
         self.next_id += 1;
+        self.next_id - 1
+    }
+
+    fn insert(&mut self, kind: Kind, fields: Fields, source: Source) -> u64 {
+        let id = self.allocate_id();
         self.records.insert(
             id,
             DocRecord {
@@ -131,8 +178,10 @@ impl Engine {
                 fields,
                 source,
                 psa_id: None,
-                orphaned: false,
+                orphaned: None,
                 error: None,
+                hold: None,
+                disconnected_from: None,
             },
         );
         id
@@ -243,6 +292,7 @@ impl Engine {
             return Err(Rejection::PlanNotEligible);
         }
         let enabling = next.two_way && !self.settings.two_way;
+        let interval_changed = next.sync_interval_minutes != self.settings.sync_interval_minutes;
         self.settings = next;
         self.remember_enabled();
         if enabling {
@@ -261,6 +311,9 @@ impl Engine {
                     self.push(id, false).await;
                 }
             }
+        }
+        if touches_gated {
+            self.settings_saved(interval_changed);
         }
         Ok(())
     }
@@ -302,13 +355,16 @@ impl Engine {
         let rmm_defect =
             source == Source::Rmm && self.defects.contains(&Defect::AutoPushRmmConfigurations);
         if source.auto_pushes() || rmm_defect {
-            self.push(id, false).await;
+            if self.may_push(id, &Fields::new()) {
+                self.push(id, false).await;
+            }
         } else if self.settings.two_way {
             let label = self.label(&self.records[&id]);
-            self.say(
-                format!("{kind} {label}: created from {source:?} data, not pushed automatically")
-                    .to_lowercase(),
-            );
+            // Only the source is lower-cased: the label is the user's own text.
+            let source = format!("{source:?}").to_lowercase();
+            self.say(format!(
+                "{kind} {label}: created from {source} data, not pushed automatically"
+            ));
         }
         Ok(id)
     }
@@ -353,7 +409,11 @@ impl Engine {
                 rec.fields.insert(k, v);
             }
         }
-        if rec.psa_id.is_some() {
+        let linked = rec.psa_id.is_some();
+        if !self.may_push(id, &changed) {
+            return Ok(());
+        }
+        if linked {
             self.push_changes(id, &changed).await;
         } else {
             self.push(id, false).await;
@@ -367,6 +427,7 @@ impl Engine {
         if self.settings.role < Role::Manager {
             return Err(Rejection::Forbidden);
         }
+        self.integration_usable()?;
         if !self.settings.two_way {
             return Err(Rejection::Invalid(
                 "the push of all syncable assets needs two-way sync".into(),
@@ -381,7 +442,7 @@ impl Engine {
             let ids: Vec<u64> = self
                 .records
                 .values()
-                .filter(|r| r.kind == kind && r.psa_id.is_none() && !r.orphaned)
+                .filter(|r| r.kind == kind && r.psa_id.is_none() && Self::standing(r))
                 .map(|r| r.id)
                 .collect();
             for id in ids {
@@ -394,13 +455,21 @@ impl Engine {
     // ---- state ------------------------------------------------------------------------------
 
     pub fn sync_state(&self, r: &DocRecord) -> SyncState {
-        if r.orphaned {
+        if r.disconnected_from.is_some() {
+            SyncState::Disconnected
+        } else if r.hold == Some(Hold::Disabled) {
+            SyncState::Disabled
+        } else if r.hold == Some(Hold::Paused) {
+            SyncState::Paused
+        } else if r.hold == Some(Hold::Archived) {
+            SyncState::Archived
+        } else if r.orphaned.is_some() {
             SyncState::Orphaned
         } else if r.error.is_some() {
             SyncState::Error
         } else if r.psa_id.is_some() {
             SyncState::Synced
-        } else if self.settings.two_way {
+        } else if self.settings.two_way && !self.sched.removed {
             SyncState::NotPushed
         } else {
             SyncState::Local
@@ -429,6 +498,7 @@ impl Engine {
             serde_json::to_value(&self.settings).unwrap_or(Value::Null),
         );
         out.insert("type_states".into(), self.type_states());
+        out.insert("integration".into(), self.integration_snapshot());
         for kind in Kind::ALL {
             let rows: Vec<Value> = self
                 .records
@@ -465,6 +535,32 @@ impl Engine {
                     }
                     if !self.visible(r) {
                         m.insert("visible".into(), json!(false));
+                    }
+                    if let Some(o) = r.orphaned {
+                        m.insert("orphan_reason".into(), json!(o));
+                    }
+                    if let Some(p) = &r.disconnected_from {
+                        m.insert("disconnected_from".into(), json!(p));
+                    }
+                    if self.pending.contains_key(&r.id) {
+                        m.insert("push_held".into(), json!(true));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            out.insert(kind.plural().into(), Value::Array(rows));
+        }
+        for kind in ItemKind::ALL {
+            let rows: Vec<Value> = self
+                .items
+                .values()
+                .filter(|i| i.kind == kind)
+                .map(|i| {
+                    let mut m = Map::new();
+                    m.insert("id".into(), json!(i.id));
+                    m.insert("organization".into(), self.ref_label(&json!(i.org)));
+                    for (k, v) in &i.fields {
+                        m.insert(k.clone(), v.clone());
                     }
                     Value::Object(m)
                 })

@@ -1,46 +1,66 @@
 //! Pull: type and status filters, exact matching, the PSA wins, parents and children.
 
+use super::orphans::Sweep;
 use super::{same_record, Defect, Engine};
+
 use crate::model::{DocRecord, Source};
 use crate::psa::{Fields, Kind, PsaError, PsaRecord};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 impl Engine {
-    /// A full sync: pulls organizations, locations, contacts and configurations (PSA wins).
+    /// A full sync run now: pulls organizations, locations, contacts and configurations (PSA
+    /// wins), with the integration's status changes (R78).
     pub async fn full_sync(&mut self) {
-        self.say(format!(
-            "full sync with {} started",
-            self.personality.display_name()
-        ));
-        if let Err(e) = self.pull_all().await {
-            self.say(format!("full sync failed: {e}"));
-            return;
-        }
-        self.say("full sync finished".into());
+        self.run_sync(None).await;
     }
 
+    /// Each kind is pulled, then the orphan sweep looks at the linked records it did not reach
+    /// (R61-R64). Disconnected PSA records are left out before anything else (R69).
     pub(super) async fn pull_all(&mut self) -> Result<(), PsaError> {
         self.ensure_connected().await?;
         let orgs = self.client.list(Kind::Organization).await?;
-        let synced_orgs = self.pull_organizations(orgs);
+        let orgs = self.without_disconnected(Kind::Organization, orgs);
+        let synced_orgs = self.pull_organizations(orgs.clone());
+        let sweep = self.orphan_organizations(&orgs, &synced_orgs).await;
         let locations = self.client.list(Kind::Location).await?;
-        self.pull_children(Kind::Location, locations, &synced_orgs);
-        if self.settings.contacts {
-            let contacts = self.client.list(Kind::Contact).await?;
-            self.pull_children(Kind::Contact, contacts, &synced_orgs);
-        }
+        self.pull_and_sweep(Kind::Location, Some(locations), &synced_orgs, &sweep)
+            .await;
+        let contacts = match self.settings.contacts {
+            true => Some(self.client.list(Kind::Contact).await?),
+            false => None,
+        };
+        self.pull_and_sweep(Kind::Contact, contacts, &synced_orgs, &sweep)
+            .await;
         let configs = self.client.list(Kind::Configuration).await?;
-        let s = self.settings.clone();
-        let configs = configs
-            .into_iter()
-            .filter(|c| {
-                Self::in_list(&s.config_types, c.fields.get("type"))
-                    && Self::in_list(&s.config_statuses, c.fields.get("status"))
-            })
-            .collect();
-        self.pull_children(Kind::Configuration, configs, &synced_orgs);
+        self.pull_and_sweep(Kind::Configuration, Some(configs), &synced_orgs, &sweep)
+            .await;
         Ok(())
+    }
+
+    /// Pulls one kind of child record and sweeps its orphans; `listed` is `None` when the kind
+    /// is not pulled at all (contacts with contacts sync off).
+    async fn pull_and_sweep(
+        &mut self,
+        kind: Kind,
+        listed: Option<Vec<PsaRecord>>,
+        synced_orgs: &BTreeMap<String, u64>,
+        sweep: &Sweep,
+    ) {
+        let Some(rows) = listed else {
+            self.orphan_children(kind, None, &[], synced_orgs, sweep)
+                .await;
+            return;
+        };
+        let rows = self.without_disconnected(kind, rows);
+        let syncing: Vec<PsaRecord> = rows
+            .iter()
+            .filter(|r| self.meets_settings(kind, r))
+            .cloned()
+            .collect();
+        self.pull_children(kind, syncing.clone(), synced_orgs);
+        self.orphan_children(kind, Some(&rows), &syncing, synced_orgs, sweep)
+            .await;
     }
 
     /// Pulls companies that meet the type and status filters; returns PSA id -> doc id.
@@ -131,9 +151,12 @@ impl Engine {
             .or_else(|| {
                 self.records
                     .values()
-                    .find(|r| r.kind == kind && r.psa_id.is_none() && matches(self, r))
+                    .find(|r| r.kind == kind && Self::matchable(r) && matches(self, r))
                     .map(|r| r.id)
             });
+        if let Some(id) = existing.filter(|id| self.held_from_pull(*id)) {
+            return id;
+        }
         let id = match existing {
             Some(id) => id,
             None => {
@@ -146,10 +169,14 @@ impl Engine {
                 id
             }
         };
+        let keep_org = self.defects.contains(&Defect::MovedRecordsKeepOrganization);
         let rec = self.records.get_mut(&id).expect("exists");
         rec.psa_id = Some(row.id.clone());
-        rec.orphaned = false;
+        rec.orphaned = None;
         for (k, v) in &row.fields {
+            if keep_org && k == "org" && rec.fields.contains_key("org") {
+                continue;
+            }
             rec.fields.insert(k.clone(), v.clone());
         }
         id
@@ -162,8 +189,10 @@ impl Engine {
             fields: fields.clone(),
             source: Source::Psa,
             psa_id: None,
-            orphaned: false,
+            orphaned: None,
             error: None,
+            hold: None,
+            disconnected_from: None,
         })
     }
 }

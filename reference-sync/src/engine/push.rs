@@ -33,7 +33,7 @@ impl Engine {
                 .get(key)
                 .and_then(Value::as_u64)
                 .and_then(|id| self.records.get(&id))
-                .is_some_and(|o| o.psa_id.is_some())
+                .is_some_and(|o| o.psa_id.is_some() && o.orphaned.is_none())
         };
         match rec.kind {
             Kind::Organization => {
@@ -143,7 +143,7 @@ impl Engine {
             return;
         };
         let label = self.label(&rec);
-        if !self.settings.two_way || changed.is_empty() || rec.orphaned {
+        if !self.settings.two_way || changed.is_empty() || rec.orphaned.is_some() {
             return;
         }
         let psa_id = rec.psa_id.clone().expect("linked");
