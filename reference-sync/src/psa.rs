@@ -133,6 +133,10 @@ pub trait PsaClient: Send {
     async fn connect(&mut self) -> Result<(), PsaError>;
     /// Every record of a kind (all pages).
     async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError>;
+    /// The companies whose children the next lists need (those that sync, and those holding
+    /// linked records). A PSA whose children live under each company (ConnectWise sites) lists
+    /// only these instead of asking every company; the others list globally and ignore it.
+    fn scope_children(&mut self, _companies: &[String]) {}
     /// One record by PSA id, as `list` would show it; `None` when the PSA has no such record.
     async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError>;
     /// Creates a record; returns its PSA id.

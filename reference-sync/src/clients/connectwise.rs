@@ -404,6 +404,10 @@ impl PsaClient for ConnectWiseClient {
         Ok(())
     }
 
+    fn scope_children(&mut self, companies: &[String]) {
+        self.companies = companies.to_vec();
+    }
+
     async fn list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
         let mut out = Vec::new();
         match kind {

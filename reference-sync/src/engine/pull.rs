@@ -23,6 +23,8 @@ impl Engine {
         let orgs = self.without_disconnected(Kind::Organization, orgs);
         let synced_orgs = self.pull_organizations(orgs.clone());
         let sweep = self.orphan_organizations(&orgs, &synced_orgs).await;
+        let scope = self.child_scope(&synced_orgs);
+        self.client.scope_children(&scope);
         let locations = self.client.list(Kind::Location).await?;
         self.pull_and_sweep(Kind::Location, Some(locations), &synced_orgs, &sweep)
             .await;
@@ -36,6 +38,21 @@ impl Engine {
         self.pull_and_sweep(Kind::Configuration, Some(configs), &synced_orgs, &sweep)
             .await;
         Ok(())
+    }
+
+    /// PSA companies whose children matter: every syncing one, and every one that holds a
+    /// linked documentation location (so the orphan sweep still sees those).
+    fn child_scope(&self, synced_orgs: &BTreeMap<String, u64>) -> Vec<String> {
+        let mut scope: Vec<String> = synced_orgs.keys().cloned().collect();
+        for r in self.records.values().filter(|r| r.kind == Kind::Location) {
+            let org = r.fields.get("org").and_then(Value::as_u64);
+            if let Some(psa) = org.and_then(|o| self.records.get(&o)?.psa_id.clone()) {
+                scope.push(psa);
+            }
+        }
+        scope.sort_by_key(|id| id.parse::<i64>().unwrap_or(i64::MAX));
+        scope.dedup();
+        scope
     }
 
     /// Pulls one kind of child record and sweeps its orphans; `listed` is `None` when the kind
