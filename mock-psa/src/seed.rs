@@ -23,7 +23,7 @@ impl SeedDocument {
     /// Parses JSON when the text is JSON, YAML otherwise; YAML errors carry line and column.
     pub fn parse(text: &str) -> Result<SeedDocument, String> {
         let trimmed = text.trim_start();
-        if trimmed.starts_with('{') {
+        let doc: SeedDocument = if trimmed.starts_with('{') {
             serde_json::from_str(text)
                 .map_err(|e| format!("seed JSON, line {} column {}: {e}", e.line(), e.column()))
         } else {
@@ -31,6 +31,76 @@ impl SeedDocument {
                 Some(l) => format!("seed YAML, line {} column {}: {e}", l.line(), l.column()),
                 None => format!("seed YAML: {e}"),
             })
+        }?;
+        doc.expanded()
+    }
+
+    /// Expands rows written once with `repeat: N` into N rows, replacing `{n}` in their text
+    /// values with 1..=N, zero-padded to N's width: a thousand companies in one line.
+    pub fn expanded(mut self) -> Result<SeedDocument, String> {
+        for (group, rows) in [
+            ("companies", &mut self.companies),
+            ("locations", &mut self.locations),
+            ("contacts", &mut self.contacts),
+            ("configurations", &mut self.configurations),
+        ] {
+            let mut out = Vec::with_capacity(rows.len());
+            for (i, row) in rows.drain(..).enumerate() {
+                let Some(repeat) = row.get("repeat") else {
+                    out.push(row);
+                    continue;
+                };
+                let n = repeat
+                    .as_u64()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| {
+                        format!("{group}[{i}]: repeat must be a whole number from 1 to 100000")
+                    })?;
+                let width = n.to_string().len();
+                for k in 1..=n {
+                    let index = format!("{k:0width$}");
+                    let copy: Map<String, Value> = row
+                        .iter()
+                        .filter(|(key, _)| key.as_str() != "repeat")
+                        .map(|(key, v)| {
+                            let v = match v {
+                                Value::String(t) => Value::String(t.replace("{n}", &index)),
+                                other => other.clone(),
+                            };
+                            (key.clone(), v)
+                        })
+                        .collect();
+                    out.push(copy);
+                }
+            }
+            *rows = out;
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeedDocument;
+
+    #[test]
+    fn repeat_expands_rows_with_padded_indexes() {
+        let seed = SeedDocument::parse(
+            "companies:\n  - {name: Acme, type: Customer}\n  - {name: 'P {n}', type: Prospect, repeat: 12}\n",
+        )
+        .unwrap();
+        assert_eq!(seed.companies.len(), 13);
+        assert_eq!(seed.companies[1]["name"], "P 01");
+        assert_eq!(seed.companies[12]["name"], "P 12");
+        assert!(seed.companies.iter().all(|c| !c.contains_key("repeat")));
+    }
+
+    #[test]
+    fn a_bad_repeat_is_an_error_naming_the_row() {
+        for bad in ["0", "-1", "two", "1000000"] {
+            let text = format!("contacts:\n  - {{first_name: A, repeat: {bad}}}\n");
+            let err = SeedDocument::parse(&text).unwrap_err();
+            assert!(err.contains("contacts[0]: repeat"), "{bad}: {err}");
         }
     }
 }
