@@ -274,3 +274,61 @@ async fn reauthenticates_after_token_expiry_and_pages_everything() {
     let orgs = c.list(Kind::Organization).await.unwrap();
     assert_eq!(orgs.len(), 205);
 }
+
+/// The spec declares `summary/{id}` without the envelope; the client reads either shape.
+#[tokio::test]
+async fn reads_bare_summary_dtos() {
+    let p = Personality::Bms;
+    let settings = mock_psa::Settings {
+        bms_summary_envelope: false,
+        ..mock_psa::Settings::for_personality(p)
+    };
+    let server = MockServer::start(
+        p,
+        ServerOptions {
+            settings: Some(settings),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut c = BmsClient::new(Connection {
+        personality: p,
+        origin: server.origin(),
+        credentials: p.default_credentials(),
+    });
+    c.connect().await.unwrap();
+    let ctx = PushContext {
+        email_type: Some("Email".into()),
+        phone_type: Some("Direct".into()),
+        ..Default::default()
+    };
+    let org = c
+        .create(
+            Kind::Organization,
+            &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let contact = c
+        .create(
+            Kind::Contact,
+            &fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
+                           "email": "ann@acme.test", "phone": "555-0100"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    // Changing the e-mail reads the contact's summary first.
+    c.update(
+        Kind::Contact,
+        &contact,
+        &fields(json!({"email": "ann@new.test"})),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    let row = raw(&server, "contacts", &contact).await;
+    assert_eq!(row["emails"][0]["emailAddress"], "ann@new.test", "{row}");
+}

@@ -141,10 +141,17 @@ fn contact_put(c: &Ctx<'_>) -> R<Response> {
     let body = c.object()?;
     let rule = c.settings.bms_contact_rule;
     c.write(&V1_CONTACT, |w| {
+        let (email, phone) = defaults_of(&body)?;
+        let changes = [(EMAIL, email), (PHONE, phone)];
+        // Check the e-mail and phone changes before anything is saved.
+        let mut probe = CONTACT.get(&w.store, id)?.clone();
+        for (ch, (value, ty)) in changes.clone() {
+            contacts::set_default_channel(&w.store, &mut probe, ch, value, ty)
+                .map_err(ApiErr::bad)?;
+        }
         contacts::update_contact(w, id, &body, Put::Merge, rule)?;
         let mut rec = CONTACT.get(&w.store, id)?.clone();
-        let (email, phone) = defaults_of(&body)?;
-        for (ch, (value, ty)) in [(EMAIL, email), (PHONE, phone)] {
+        for (ch, (value, ty)) in changes {
             contacts::set_default_channel(&w.store, &mut rec, ch, value, ty)
                 .map_err(ApiErr::bad)?;
         }
