@@ -616,62 +616,26 @@ async fn page_filter_and_sort_250_accounts(#[case] psa: &str) {
     c.set("bms_max_page_size", json!(100)).await;
 
     // Filters, alone and together, case-insensitive names.
-    let total = |r: &Reply| r.body["totalRecords"].as_u64().unwrap();
+    let filters = [
+        ("Filter.AccountName=account 12".to_string(), 10),
+        ("filter.accountCode=A007".into(), 1),
+        ("Filter.IsActive=false".into(), 10),
+        (format!("Filter.AccountTypeId={prospect}"), 25),
+        ("Filter.AccountTypeId=Prospect".into(), 25),
+        (
+            "Filter.AccountTypeName=prospect&Filter.IsActive=false".into(),
+            5,
+        ),
+        ("Filter.CreatedOnFrom=2024-01-02".into(), 0),
+        ("Filter.CreatedOnTo=2024-01-01".into(), 250),
+    ];
+    for (filter, want) in filters {
+        let r = c
+            .call("GET", &format!("/v2/crm/accounts/summary?{filter}"), None)
+            .await;
+        assert_eq!(r.body["totalRecords"], want, "{filter}");
+    }
     let q = |s: &str| format!("/v2/crm/accounts/summary?{s}");
-    assert_eq!(
-        total(
-            &c.call("GET", &q("Filter.AccountName=account 12"), None)
-                .await
-        ),
-        10
-    );
-    assert_eq!(
-        total(&c.call("GET", &q("filter.accountCode=A007"), None).await),
-        1
-    );
-    assert_eq!(
-        total(&c.call("GET", &q("Filter.IsActive=false"), None).await),
-        10
-    );
-    assert_eq!(
-        total(
-            &c.call("GET", &q(&format!("Filter.AccountTypeId={prospect}")), None)
-                .await
-        ),
-        25
-    );
-    assert_eq!(
-        total(
-            &c.call("GET", &q("Filter.AccountTypeId=Prospect"), None)
-                .await
-        ),
-        25
-    );
-    assert_eq!(
-        total(
-            &c.call(
-                "GET",
-                &q("Filter.AccountTypeName=prospect&Filter.IsActive=false"),
-                None
-            )
-            .await
-        ),
-        5
-    );
-    assert_eq!(
-        total(
-            &c.call("GET", &q("Filter.CreatedOnFrom=2024-01-02"), None)
-                .await
-        ),
-        0
-    );
-    assert_eq!(
-        total(
-            &c.call("GET", &q("Filter.CreatedOnTo=2024-01-01"), None)
-                .await
-        ),
-        250
-    );
 
     // Sort: by member, descending with a word or a minus, ties keep id order.
     let r = c
@@ -1743,8 +1707,126 @@ async fn hourly_quota_per_endpoint(#[case] psa: &str) {
         429,
         "same hour",
     );
-    c.set("bms_hourly_quota", json!(0)).await;
+    // A new virtual hour starts a new count (with a token that outlives the hour).
+    c.set("bms_token_ttl_seconds", json!(86_400)).await;
+    let mut c = c;
+    let r = c.authenticate_urlencoded(&CREDS).await;
+    c.take_tokens(&r.body);
+    c.admin("POST", "clock", json!({"advance": 1})).await;
     c.ok("GET", "/v2/crm/accounts/summary", None).await;
+    c.set("bms_hourly_quota", json!(0)).await;
+    for _ in 0..5 {
+        c.ok("GET", "/v2/crm/contacts/summary", None).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records made "directly in the PSA" through the admin API show in the API and the neutral view.
+
+#[rstest]
+#[case::bms("bms")]
+#[case::pulseway("pulseway")]
+#[case::vorex("vorex")]
+#[tokio::test]
+async fn neutral_records_round_trip(#[case] psa: &str) {
+    let c = Client::start(psa).await;
+    let records = [
+        (
+            "companies",
+            json!({"name": "Parent", "short_name": "PAR", "phone": "555-1"}),
+        ),
+        (
+            "companies",
+            json!({"name": "Child", "parent": "Parent", "status": "Inactive", "type": "Vendor"}),
+        ),
+        (
+            "locations",
+            json!({"company": "Child", "name": "Depot", "city": "Capital City", "primary": false}),
+        ),
+        (
+            "contacts",
+            json!({"company": "Child", "first_name": "Bo", "email": "bo@x.example",
+                            "email_type": "Personal Email", "phone": "555-2", "important": true, "title": "Boss"}),
+        ),
+        (
+            "configurations",
+            json!({"company": "Child", "name": "PC-1", "type": "Printer",
+                                  "manufacturer": "HP", "location": "Depot"}),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (kind, body) in records {
+        ids.push(c.admin("POST", &format!("records/{kind}"), body).await["id"].clone());
+    }
+    let snap = c.admin("GET", "snapshot?view=neutral", Value::Null).await;
+    let r = &snap["records"];
+    assert_eq!(r["companies"][0]["phone"], "555-1");
+    assert_eq!(r["companies"][1]["parent"], "Parent");
+    assert_eq!(r["companies"][1]["status"], "Inactive");
+    assert_eq!(r["companies"][1]["type"], "Vendor");
+    assert_eq!(r["locations"].as_array().unwrap().len(), 3);
+    let k = &r["contacts"][0];
+    assert_eq!(
+        (k["email_type"].as_str(), k["phone_type"].as_str()),
+        (Some("Personal Email"), Some("Direct"))
+    );
+    assert_eq!(
+        (k["location"].as_str(), k["important"].as_bool()),
+        (Some("Main"), Some(true))
+    );
+    let cfg = &r["configurations"][0];
+    assert_eq!(
+        (cfg["type"].as_str(), cfg["status"].as_str()),
+        (Some("Printer"), Some("Active"))
+    );
+    assert_eq!(cfg["location"], "Depot");
+    assert!(cfg.get("serial_number").is_none());
+
+    // The API sees the same records.
+    let child = c
+        .ok("GET", &format!("/v2/crm/accounts/summary/{}", ids[1]), None)
+        .await;
+    assert_eq!(child["parentId"], ids[0]);
+    assert_eq!(child["accountType"], "Vendor");
+    let bo = c
+        .ok("GET", &format!("/v2/crm/contacts/summary/{}", ids[3]), None)
+        .await;
+    assert_eq!(bo["emails"][0]["emailType"], "Personal Email");
+    assert_eq!(bo["jobTitle"], "Boss");
+
+    // Changes and deletes in the PSA: e-mail cleared, phone retyped, company removed with
+    // everything it holds.
+    c.admin(
+        "PATCH",
+        &format!("records/contacts/{}", ids[3]),
+        json!({"email": null, "phone_type": "Mobile", "location": "Depot"}),
+    )
+    .await;
+    let bo = c
+        .ok("GET", &format!("/v2/crm/contacts/summary/{}", ids[3]), None)
+        .await;
+    assert_eq!(bo["emails"], json!([]));
+    assert_eq!(bo["phones"][0]["phoneType"], "Mobile");
+    assert_eq!(bo["locationName"], "Depot");
+    c.admin(
+        "DELETE",
+        &format!("records/companies/{}", ids[1]),
+        Value::Null,
+    )
+    .await;
+    let snap = c.admin("GET", "snapshot?view=neutral", Value::Null).await;
+    for (kind, left) in [
+        ("companies", 1),
+        ("locations", 1),
+        ("contacts", 0),
+        ("configurations", 0),
+    ] {
+        assert_eq!(
+            snap["records"][kind].as_array().unwrap().len(),
+            left,
+            "{kind}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1977,142 +2059,136 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
     );
 
     // Errors in the V1 envelope.
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$filter=AccountName eq", None)
-            .await,
-        400,
-        "incomplete $filter",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$filter=AccountName like 'x'", None)
-            .await,
-        400,
-        "unknown operator",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$filter=Nosuch eq 1", None)
-            .await,
-        400,
-        "unknown member",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$filter=(AccountName eq 'x'", None)
-            .await,
-        400,
-        "unbalanced",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$filter=AccountName eq 'x", None)
-            .await,
-        400,
-        "unterminated",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$orderby=Nosuch", None).await,
-        400,
-        "unknown $orderby",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$top=-1", None).await,
-        400,
-        "negative $top",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts?$skip=x", None).await,
-        400,
-        "$skip not a number",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/accounts/999999999", None).await,
-        404,
-        "unknown account",
-    );
-    v1_fails(
-        &v1.call("POST", "/crm/accounts", Some(json!({"AccountName": "X"})))
-            .await,
-        400,
-        "missing required",
-    );
-    v1_fails(
-        &v1.call("POST", "/crm/locations", Some(json!({"LocationName": "X"})))
-            .await,
-        400,
-        "location without account",
-    );
-    v1_fails(
-        &v1.call(
+    let loc_path = format!("/crm/locations/{}", loc["Id"]);
+    let contact_path = format!("/crm/contacts/{cid}");
+    let table: Vec<(&str, &str, Option<Value>, u16, &str)> = vec![
+        (
+            "GET",
+            "/crm/accounts?$filter=AccountName eq",
+            None,
+            400,
+            "incomplete $filter",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$filter=AccountName like 'x'",
+            None,
+            400,
+            "unknown operator",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$filter=Nosuch eq 1",
+            None,
+            400,
+            "unknown member",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$filter=(AccountName eq 'x'",
+            None,
+            400,
+            "unbalanced",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$filter=AccountName eq 'x",
+            None,
+            400,
+            "unterminated",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$filter=AccountName eq 'x' junk",
+            None,
+            400,
+            "trailing text",
+        ),
+        (
+            "GET",
+            "/crm/accounts?$orderby=Nosuch",
+            None,
+            400,
+            "unknown $orderby",
+        ),
+        ("GET", "/crm/accounts?$top=-1", None, 400, "negative $top"),
+        (
+            "GET",
+            "/crm/accounts?$skip=x",
+            None,
+            400,
+            "$skip not a number",
+        ),
+        (
+            "GET",
+            "/crm/accounts/999999999",
+            None,
+            404,
+            "unknown account",
+        ),
+        (
+            "POST",
+            "/crm/accounts",
+            Some(json!({"AccountName": "X"})),
+            400,
+            "missing required",
+        ),
+        (
+            "POST",
+            "/crm/locations",
+            Some(json!({"LocationName": "X"})),
+            400,
+            "location without account",
+        ),
+        (
             "POST",
             "/crm/locations",
             Some(json!({"AccountId": 999_999_999, "LocationName": "X"})),
-        )
-        .await,
-        404,
-        "location of unknown account",
-    );
-    v1_fails(
-        &v1.call("PUT", "/crm/contacts/999999999", Some(json!({})))
-            .await,
-        404,
-        "unknown contact",
-    );
-    v1_fails(
-        &v1.call(
+            404,
+            "location of unknown account",
+        ),
+        (
             "PUT",
-            &format!("/crm/contacts/{cid}"),
+            "/crm/contacts/999999999",
+            Some(json!({})),
+            404,
+            "unknown contact",
+        ),
+        (
+            "PUT",
+            &contact_path,
             Some(json!({"DefaultEmailTypeId": 999_999_999})),
-        )
-        .await,
-        400,
-        "unknown e-mail type",
-    );
-    v1_fails(
-        &v1.call("DELETE", &format!("/crm/locations/{}", loc["Id"]), None)
-            .await,
-        400,
-        "location in use",
-    );
-    v1_fails(
-        &v1.call("PATCH", "/crm/accounts", None).await,
-        405,
-        "V1 has no PATCH",
-    );
-    v1_fails(
-        &v1.call("GET", "/crm/nothing", None).await,
-        404,
-        "unknown V1 route",
-    );
-    let r = c
-        .raw(
-            "POST",
-            "/api/token",
-            Body::Raw(
-                "application/x-www-form-urlencoded",
-                form(&[
-                    ("grant_type", "password"),
-                    ("username", "api"),
-                    ("password", "bad"),
-                    ("tenant", "acme"),
-                ]),
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let r = c
-        .raw(
-            "POST",
-            "/api/token",
-            Body::Raw(
-                "application/x-www-form-urlencoded",
-                form(&[("grant_type", "client_credentials")]),
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(r.body["error"], "unsupported_grant_type");
+            400,
+            "unknown e-mail type",
+        ),
+        ("DELETE", &loc_path, None, 400, "location in use"),
+        ("PATCH", "/crm/accounts", None, 405, "V1 has no PATCH"),
+        ("GET", "/crm/nothing", None, 404, "unknown V1 route"),
+    ];
+    for (method, path, body, status, what) in table {
+        v1_fails(&v1.call(method, path, body).await, status, what);
+    }
+    let token_errors = [
+        (
+            &[
+                ("grant_type", "password"),
+                ("username", "api"),
+                ("password", "bad"),
+                ("tenant", "acme"),
+            ][..],
+            "invalid_grant",
+        ),
+        (
+            &[("grant_type", "client_credentials")][..],
+            "unsupported_grant_type",
+        ),
+    ];
+    for (pairs, code) in token_errors {
+        let body = Body::Raw("application/x-www-form-urlencoded", form(pairs));
+        let r = c.raw("POST", "/api/token", body, None).await;
+        assert_eq!((r.status, r.body["error"].as_str()), (400, Some(code)));
+        assert!(r.body["error_description"].is_string());
+    }
     // Each API accepts only its own tokens.
     let r = c
         .raw("GET", "/api/crm/accounts", Body::None, Some(&c.token))

@@ -2,7 +2,7 @@
 //! Patch, the paged summary with `Filter.*`, `summary/{id}`, `lookup`, and the read-only V2
 //! location routes (locations are written through V1, see `v1.rs`).
 
-use super::listing::{f, How, ListSpec};
+use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::wire::*;
@@ -92,34 +92,32 @@ const ADDRESS_SCHEMA: &Schema = &[
 pub const SUMMARY: ListSpec = ListSpec {
     table: ACCOUNTS,
     filters: &[
-        f("AccountName", How::Text(&["accountName"])),
-        f("AccountCode", How::Text(&["accountCode"])),
-        f(
-            "AccountTypeId",
-            How::IdOrName("accountTypeId", ACCOUNT_TYPES),
-        ),
-        f(
-            "AccountTypeName",
-            How::IdOrName("accountTypeId", ACCOUNT_TYPES),
-        ),
-        f("CreatedOnFrom", How::From("createdOn")),
-        f("CreatedOnTo", How::To("createdOn")),
-        f("ModifiedOnFrom", How::From("modifiedOn")),
-        f("ModifiedOnTo", How::To("modifiedOn")),
-        f("IsActive", How::Bool("isActive")),
+        &[
+            f("AccountName", How::Text(&["accountName"])),
+            f("AccountCode", How::Text(&["accountCode"])),
+            f(
+                "AccountTypeId",
+                How::IdOrName("accountTypeId", ACCOUNT_TYPES),
+            ),
+            f(
+                "AccountTypeName",
+                How::IdOrName("accountTypeId", ACCOUNT_TYPES),
+            ),
+        ],
+        AUDITED,
     ],
     out: account_out,
 };
 
 const LOOKUP: ListSpec = ListSpec {
     table: ACCOUNTS,
-    filters: &[
+    filters: &[&[
         f("Ids", How::Ids("id")),
         f("Name", How::Text(&["accountName"])),
         f("WithSecurityScope", How::IgnoredBool),
         // Choice: inactive accounts are left out unless asked for.
         f("WithInactiveAccounts", How::InactiveUnless("isActive")),
-    ],
+    ]],
     out: |store, r| {
         json!({"id": id_of(r), "name": member(r, "accountName"),
                "tenantName": tenant_name(store), "isActive": member(r, "isActive")})
@@ -318,39 +316,37 @@ pub fn account_out(store: &Store, acc: &Record) -> Value {
         .into_iter()
         .map(|l| location_out(store, l))
         .collect();
-    json!({
-        "id": g("id"),
-        "createdBy": g("createdBy"),
-        "createdOn": g("createdOn"),
-        "modifiedBy": g("modifiedBy"),
-        "modifiedOn": g("modifiedOn"),
-        "parentId": g("parentId"),
-        "accountCode": g("accountCode"),
-        "accountTypeId": g("accountTypeId"),
-        "accountType": name_of(store, ACCOUNT_TYPES, acc.get("accountTypeId")),
-        "accountName": g("accountName"),
-        "businessTypeId": g("businessTypeId"),
-        "businessType": name_of(store, BUSINESS_TYPES, acc.get("businessTypeId")),
-        "serviceTypeId": g("serviceTypeId"),
-        "serviceType": null,
-        "accountManagerId": g("accountManagerId"),
-        "accountManagerUserName": name_of(store, EMPLOYEES, acc.get("accountManagerId")),
-        "currencyId": g("currencyId"),
-        "currencyName": null,
-        "creditLimit": g("creditLimit"),
-        "netDays": g("netDays"),
-        "salesTaxItemId": g("salesTaxItemId"),
-        "salesTaxItemName": null,
-        "website": g("website"),
-        "description": g("description"),
-        "classId": g("classId"),
-        "className": null,
-        "isActive": g("isActive"),
-        "isBilling": false,
-        "acquiredDate": g("acquiredDate"),
-        "tenantName": tenant_name(store),
-        "locations": locs,
-    })
+    audited(
+        acc,
+        json!({
+            "parentId": g("parentId"),
+            "accountCode": g("accountCode"),
+            "accountTypeId": g("accountTypeId"),
+            "accountType": name_of(store, ACCOUNT_TYPES, acc.get("accountTypeId")),
+            "accountName": g("accountName"),
+            "businessTypeId": g("businessTypeId"),
+            "businessType": name_of(store, BUSINESS_TYPES, acc.get("businessTypeId")),
+            "serviceTypeId": g("serviceTypeId"),
+            "serviceType": null,
+            "accountManagerId": g("accountManagerId"),
+            "accountManagerUserName": name_of(store, EMPLOYEES, acc.get("accountManagerId")),
+            "currencyId": g("currencyId"),
+            "currencyName": null,
+            "creditLimit": g("creditLimit"),
+            "netDays": g("netDays"),
+            "salesTaxItemId": g("salesTaxItemId"),
+            "salesTaxItemName": null,
+            "website": g("website"),
+            "description": g("description"),
+            "classId": g("classId"),
+            "className": null,
+            "isActive": g("isActive"),
+            "isBilling": false,
+            "acquiredDate": g("acquiredDate"),
+            "tenantName": tenant_name(store),
+            "locations": locs,
+        }),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,22 +516,20 @@ pub fn delete_location(world: &mut World, id: i64) -> R<()> {
 
 pub fn location_out(store: &Store, loc: &Record) -> Value {
     let g = |k: &str| member(loc, k);
-    json!({
-        "id": g("id"),
-        "createdBy": g("createdBy"),
-        "createdOn": g("createdOn"),
-        "modifiedBy": g("modifiedBy"),
-        "modifiedOn": g("modifiedOn"),
-        "accountId": g("accountId"),
-        "locationName": g("locationName"),
-        "isMain": g("isMain"),
-        "isActive": g("isActive"),
-        "accountName": account_name(store, int_of(loc, "accountId")),
-        "timeZoneId": null,
-        "dateFormatId": null,
-        "timeFormatId": null,
-        "addresses": loc.get("addresses").cloned().unwrap_or_else(|| json!([])),
-    })
+    audited(
+        loc,
+        json!({
+            "accountId": g("accountId"),
+            "locationName": g("locationName"),
+            "isMain": g("isMain"),
+            "isActive": g("isActive"),
+            "accountName": account_name(store, int_of(loc, "accountId")),
+            "timeZoneId": null,
+            "dateFormatId": null,
+            "timeFormatId": null,
+            "addresses": loc.get("addresses").cloned().unwrap_or_else(|| json!([])),
+        }),
+    )
 }
 
 pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> {

@@ -52,7 +52,7 @@ const ASSET_REQUIRED: &[&str] = &["name", "accountId", "accountLocationId", "cat
 
 const SEARCH: ListSpec = ListSpec {
     table: ASSETS,
-    filters: &[
+    filters: &[&[
         f("CategoryIds", How::Ids("categoryId")),
         f("AssetName", How::Text(&["name"])),
         f("MachineGroupId", How::Int("machineGroupId")),
@@ -71,7 +71,7 @@ const SEARCH: ListSpec = ListSpec {
         ),
         f("ExcludedId", How::NotId),
         f("IsActive", How::Bool("isActive")),
-    ],
+    ]],
     out: |store, a| {
         json!({
             "id": member(a, "id"),

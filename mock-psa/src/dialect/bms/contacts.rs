@@ -3,7 +3,7 @@
 //! DELETE, and the e-mail/phone operation lists.
 
 use super::accounts::summary_of;
-use super::listing::{f, How, ListSpec};
+use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::wire::*;
@@ -103,27 +103,25 @@ pub const PHONE: Channel = Channel {
 const SUMMARY: ListSpec = ListSpec {
     table: CONTACTS,
     filters: &[
-        f("AccountId", How::Int("accountId")),
-        f(
-            "AccountName",
-            How::RefText("accountId", ACCOUNTS, &["accountName"]),
-        ),
-        f("FirstName", How::Text(&["firstName"])),
-        f("LastName", How::Text(&["lastName"])),
-        f("Phone", How::AnyText("phones", "phoneNumber")),
-        f("Email", How::AnyText("emails", "emailAddress")),
-        f("CreatedOnFrom", How::From("createdOn")),
-        f("CreatedOnTo", How::To("createdOn")),
-        f("ModifiedOnFrom", How::From("modifiedOn")),
-        f("ModifiedOnTo", How::To("modifiedOn")),
-        f("IsActive", How::Bool("isActive")),
+        &[
+            f("AccountId", How::Int("accountId")),
+            f(
+                "AccountName",
+                How::RefText("accountId", ACCOUNTS, &["accountName"]),
+            ),
+            f("FirstName", How::Text(&["firstName"])),
+            f("LastName", How::Text(&["lastName"])),
+            f("Phone", How::AnyText("phones", "phoneNumber")),
+            f("Email", How::AnyText("emails", "emailAddress")),
+        ],
+        AUDITED,
     ],
     out: contact_out,
 };
 
 const SEARCH: ListSpec = ListSpec {
     table: CONTACTS,
-    filters: &[
+    filters: &[&[
         f("Ids", How::Ids("id")),
         f("AccountIds", How::Ids("accountId")),
         f("AccountId", How::Int("accountId")),
@@ -144,7 +142,7 @@ const SEARCH: ListSpec = ListSpec {
         f("IsPoc", How::Bool("isPoc")),
         f("HasClientPortalAccess", How::Bool("hasClientPortalAccess")),
         f("IsActive", How::Bool("isActive")),
-    ],
+    ]],
     out: |store, c| {
         json!({
             "id": member(c, "id"),
@@ -165,10 +163,10 @@ const SEARCH: ListSpec = ListSpec {
 
 const ACCOUNT_LOOKUP: ListSpec = ListSpec {
     table: CONTACTS,
-    filters: &[
+    filters: &[&[
         f("Name", How::Text(&["firstName", "lastName"])),
         f("LocationId", How::Int("locationId")),
-    ],
+    ]],
     out: |store, c| {
         json!({
             "id": member(c, "id"),
@@ -606,27 +604,25 @@ fn patch_channels(world: &mut World, id: i64, ops: &[Value], ch: Channel, rule: 
 /// `ContactsSummaryOutputDto`.
 pub fn contact_out(store: &Store, c: &Record) -> Value {
     let g = |k: &str| member(c, k);
-    json!({
-        "id": g("id"),
-        "createdBy": g("createdBy"),
-        "createdOn": g("createdOn"),
-        "modifiedBy": g("modifiedBy"),
-        "modifiedOn": g("modifiedOn"),
-        "accountId": g("accountId"),
-        "accountName": account_name(store, int_of(c, "accountId")),
-        "locationId": g("locationId"),
-        "locationName": location_name(store, int_of(c, "locationId")),
-        "firstName": g("firstName"),
-        "lastName": g("lastName"),
-        "jobTitle": g("jobTitle"),
-        "isPoc": g("isPoc"),
-        "isActive": g("isActive"),
-        "effectiveDate": g("effectiveDate"),
-        "isBillable": false,
-        "emails": channels_out(store, c, EMAIL),
-        "phones": channels_out(store, c, PHONE),
-        "canRecieveInvoices": c.get("receiveInvoices").cloned().unwrap_or(Value::Bool(false)),
-    })
+    audited(
+        c,
+        json!({
+            "accountId": g("accountId"),
+            "accountName": account_name(store, int_of(c, "accountId")),
+            "locationId": g("locationId"),
+            "locationName": location_name(store, int_of(c, "locationId")),
+            "firstName": g("firstName"),
+            "lastName": g("lastName"),
+            "jobTitle": g("jobTitle"),
+            "isPoc": g("isPoc"),
+            "isActive": g("isActive"),
+            "effectiveDate": g("effectiveDate"),
+            "isBillable": false,
+            "emails": channels_out(store, c, EMAIL),
+            "phones": channels_out(store, c, PHONE),
+            "canRecieveInvoices": c.get("receiveInvoices").cloned().unwrap_or(Value::Bool(false)),
+        }),
+    )
 }
 
 /// `ContactOutputDto`: the summary plus the PUT-only members.

@@ -49,6 +49,15 @@ pub const fn f(param: &'static str, how: How) -> Filter {
     Filter { param, how }
 }
 
+/// The creation, modification and activity filters of the main lists.
+pub const AUDITED: &[Filter] = &[
+    f("CreatedOnFrom", How::From("createdOn")),
+    f("CreatedOnTo", How::To("createdOn")),
+    f("ModifiedOnFrom", How::From("modifiedOn")),
+    f("ModifiedOnTo", How::To("modifiedOn")),
+    f("IsActive", How::Bool("isActive")),
+];
+
 type Pred = Box<dyn Fn(&Record) -> bool>;
 
 fn text_of(r: &Record, members: &[&str]) -> String {
@@ -78,9 +87,9 @@ fn time_of(r: &Record, member: &str) -> Option<i64> {
 }
 
 /// Turns the `Filter.*` parameters present into predicates over stored rows.
-fn compile(store: &Store, q: &Query, filters: &[Filter]) -> R<Vec<Pred>> {
+fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
     let mut preds: Vec<Pred> = Vec::new();
-    for fl in filters {
+    for fl in filters.iter().flat_map(|g| g.iter()) {
         let name = format!("Filter.{}", fl.param);
         if let How::InactiveUnless(m) = fl.how {
             if q.boolean(&name)? != Some(true) {
@@ -317,7 +326,8 @@ impl Window {
 /// What a list route shows: its table, its `Filter.*` parameters and its row projection.
 pub struct ListSpec {
     pub table: &'static str,
-    pub filters: &'static [Filter],
+    /// Groups of filters (a route's own, and the shared [`AUDITED`]).
+    pub filters: &'static [&'static [Filter]],
     pub out: fn(&Store, &Record) -> Value,
 }
 

@@ -123,6 +123,18 @@ pub fn int_of(r: &Record, k: &str) -> Option<i64> {
     r.get(k).and_then(Value::as_i64)
 }
 
+/// `id` and the audit members, then the members of `rest` (the order every DTO shows).
+pub fn audited(r: &Record, rest: Value) -> Value {
+    let mut o = serde_json::Map::new();
+    for k in ["id", "createdBy", "createdOn", "modifiedBy", "modifiedOn"] {
+        o.insert(k.into(), member(r, k));
+    }
+    if let Value::Object(m) = rest {
+        o.extend(m);
+    }
+    Value::Object(o)
+}
+
 /// A member, or null.
 pub fn member(r: &Record, k: &str) -> Value {
     r.get(k).cloned().unwrap_or(Value::Null)

@@ -12,6 +12,10 @@ use crate::state::World;
 use crate::store::{Record, Store};
 use serde_json::{json, Map, Value};
 
+fn as_map(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
 fn err_text(e: ApiErr) -> String {
     e.text()
 }
@@ -154,21 +158,13 @@ fn company_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, Stri
     let store = &world.store;
     let name = text(f, "name").ok_or("a company needs a name")?;
     let type_name = text(f, "type").unwrap_or_else(|| "Customer".into());
-    let mut body = Map::new();
-    body.insert("accountName".into(), json!(name));
-    body.insert("accountCode".into(), json!(text(f, "short_name")));
-    body.insert(
-        "accountTypeId".into(),
-        json!(lookup_id(store, ACCOUNT_TYPES, "name", &type_name)?),
-    );
-    body.insert(
-        "businessTypeId".into(),
-        json!(default_lookup(store, BUSINESS_TYPES)),
-    );
-    body.insert(
-        "accountManagerId".into(),
-        json!(lookup_id(store, EMPLOYEES, "name", "Alex Admin")?),
-    );
+    let mut body = as_map(json!({
+        "accountName": name,
+        "accountCode": text(f, "short_name"),
+        "accountTypeId": lookup_id(store, ACCOUNT_TYPES, "name", &type_name)?,
+        "businessTypeId": default_lookup(store, BUSINESS_TYPES),
+        "accountManagerId": lookup_id(store, EMPLOYEES, "name", "Alex Admin")?,
+    }));
     if let Some(s) = text(f, "status") {
         body.insert("isActive".into(), json!(status_bool(&s)?));
     }
@@ -265,6 +261,27 @@ fn location_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result
 // ---------------------------------------------------------------------------------------------
 // Contacts.
 
+/// A contact's or configuration's row, moved to the neutral `company` when one is given,
+/// with the account it now belongs to.
+fn load_moved(
+    store: &Store,
+    table: &str,
+    what: &str,
+    id: i64,
+    f: &Map<String, Value>,
+) -> Result<(Record, i64), String> {
+    let mut rec = store
+        .get(table, id)
+        .cloned()
+        .ok_or_else(|| format!("no {what} {id}"))?;
+    let mut account = int_of(&rec, "accountId").unwrap_or(0);
+    if let Some(c) = text(f, "company") {
+        account = account_by_name(store, &c)?;
+        rec.insert("accountId".into(), json!(account));
+    }
+    Ok((rec, account))
+}
+
 fn contact_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, String> {
     let store = &world.store;
     let company = text(f, "company").ok_or("a contact needs a company")?;
@@ -301,15 +318,7 @@ fn contact_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, Stri
 
 fn contact_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<(), String> {
     let store = &world.store;
-    let mut rec = store
-        .get(CONTACTS, id)
-        .cloned()
-        .ok_or_else(|| format!("no contact {id}"))?;
-    let mut account = int_of(&rec, "accountId").unwrap_or(0);
-    if let Some(c) = text(f, "company") {
-        account = account_by_name(store, &c)?;
-        rec.insert("accountId".into(), json!(account));
-    }
+    let (mut rec, account) = load_moved(store, CONTACTS, "contact", id, f)?;
     copy_texts(
         f,
         &mut rec,
@@ -382,32 +391,19 @@ fn config_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, Strin
     let store = &world.store;
     let company = text(f, "company").ok_or("a configuration needs a company")?;
     let account = account_by_name(store, &company)?;
-    let mut rec = Record::new();
-    rec.insert("accountId".into(), json!(account));
-    rec.insert(
-        "accountLocationId".into(),
-        json!(main_location_id(store, account)),
-    );
     // Choice: neutral configurations without a type are Workstations.
-    rec.insert(
-        "categoryId".into(),
-        json!(lookup_id(store, ASSET_CATEGORIES, "name", "Workstation")?),
-    );
+    let mut rec = as_map(json!({
+        "accountId": account,
+        "accountLocationId": main_location_id(store, account),
+        "categoryId": lookup_id(store, ASSET_CATEGORIES, "name", "Workstation")?,
+    }));
     config_fields(store, f, account, &mut rec)?;
     create_asset(world, &rec).map_err(err_text)
 }
 
 fn config_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<(), String> {
     let store = &world.store;
-    let mut rec = store
-        .get(ASSETS, id)
-        .cloned()
-        .ok_or_else(|| format!("no configuration {id}"))?;
-    let mut account = int_of(&rec, "accountId").unwrap_or(0);
-    if let Some(c) = text(f, "company") {
-        account = account_by_name(store, &c)?;
-        rec.insert("accountId".into(), json!(account));
-    }
+    let (mut rec, account) = load_moved(store, ASSETS, "configuration", id, f)?;
     config_fields(store, f, account, &mut rec)?;
     check_asset(store, &rec).map_err(err_text)?;
     save(world, ASSETS, id, rec);

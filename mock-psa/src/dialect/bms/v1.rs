@@ -398,18 +398,22 @@ impl Parser {
         matches!(self.toks.get(self.at), Some(Tok::Ident(x)) if x.eq_ignore_ascii_case(w))
     }
     fn or(&mut self) -> R<Expr> {
-        let mut left = self.and()?;
-        while self.peek_word("or") {
-            self.at += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.chain("or", Self::and, Expr::Or)
     }
     fn and(&mut self) -> R<Expr> {
-        let mut left = self.cmp()?;
-        while self.peek_word("and") {
+        self.chain("and", Self::cmp, Expr::And)
+    }
+    /// `operand (word operand)*`, folded to the left.
+    fn chain(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> R<Expr>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> R<Expr> {
+        let mut left = operand(self)?;
+        while self.peek_word(word) {
             self.at += 1;
-            left = Expr::And(Box::new(left), Box::new(self.cmp()?));
+            left = join(Box::new(left), Box::new(operand(self)?));
         }
         Ok(left)
     }
