@@ -218,19 +218,9 @@ pub fn v1_token(c: &Ctx<'_>) -> R<Response> {
     .into_response())
 }
 
-/// The bearer check of every non-public route: 401 when the token is absent, unknown,
-/// expired, or belongs to the other API version.
-pub fn check_bearer(state: &MockState, parts: &Parts, api: Api) -> Result<(), Response> {
-    let fail = |msg: &str| {
-        Err(match api {
-            Api::V1 => (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"Message": "Authorization has been denied for this request."})),
-            )
-                .into_response(),
-            Api::V2 => Api::V2.error(&ApiErr::new(StatusCode::UNAUTHORIZED, msg)),
-        })
-    };
+/// The bearer check of every non-public route: why the token is refused, if it is (absent,
+/// unknown, expired, or belonging to the other API version).
+pub fn check_bearer(state: &MockState, parts: &Parts, api: Api) -> Result<(), &'static str> {
     let token = parts
         .headers
         .get(http::header::AUTHORIZATION)
@@ -238,17 +228,27 @@ pub fn check_bearer(state: &MockState, parts: &Parts, api: Api) -> Result<(), Re
         .and_then(|h| {
             let (scheme, rest) = h.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        });
-    let Some(token) = token else {
-        return fail("Unauthorized: a Bearer token is required");
-    };
+        })
+        .ok_or("Unauthorized: a Bearer token is required")?;
     if token.starts_with(V1_PREFIX) != (api == Api::V1) {
-        return fail("Unauthorized: invalid token");
+        return Err("Unauthorized: invalid token");
     }
     let world = state.world();
     match world.sessions.get(token) {
-        None => fail("Unauthorized: invalid token"),
-        Some(s) if s.expires_at <= world.clock.now() => fail("Unauthorized: token expired"),
+        None => Err("Unauthorized: invalid token"),
+        Some(s) if s.expires_at <= world.clock.now() => Err("Unauthorized: token expired"),
         Some(_) => Ok(()),
+    }
+}
+
+/// The 401 of each API: V2's envelope, V1's ASP.NET Web API message.
+pub fn denied(api: Api, message: &str) -> Response {
+    match api {
+        Api::V1 => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"Message": "Authorization has been denied for this request."})),
+        )
+            .into_response(),
+        Api::V2 => Api::V2.error(&ApiErr::new(StatusCode::UNAUTHORIZED, message)),
     }
 }

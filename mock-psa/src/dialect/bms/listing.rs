@@ -58,7 +58,8 @@ pub const AUDITED: &[Filter] = &[
     f("IsActive", How::Bool("isActive")),
 ];
 
-type Pred = Box<dyn Fn(&Record) -> bool>;
+/// A predicate over stored rows (a compiled filter, or a route's scope).
+pub type Pred = Box<dyn Fn(&Record) -> bool>;
 
 fn text_of(r: &Record, members: &[&str]) -> String {
     members

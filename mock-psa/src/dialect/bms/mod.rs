@@ -78,7 +78,7 @@ impl DialectApi for BmsV2 {
         } else {
             Api::V2
         };
-        auth::check_bearer(state, parts, api)
+        auth::check_bearer(state, parts, api).map_err(|m| auth::denied(api, m))
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {

@@ -139,7 +139,8 @@ pub fn delete(world: &mut World, kind: NeutralKind, id: i64) -> Result<(), Strin
 
 pub fn view(store: &Store) -> NeutralView {
     let mut view = NeutralView::new();
-    let kinds: [(NeutralKind, &str, fn(&Store, &Record) -> Map<String, Value>); 4] = [
+    type ViewFn = fn(&Store, &Record) -> Map<String, Value>;
+    let kinds: [(NeutralKind, &str, ViewFn); 4] = [
         (NeutralKind::Company, ACCOUNTS, view_company),
         (NeutralKind::Location, LOCATIONS, view_location),
         (NeutralKind::Contact, CONTACTS, view_contact),

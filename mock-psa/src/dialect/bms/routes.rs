@@ -2,12 +2,11 @@
 //! template and the error format; handlers share [`Ctx`] helpers for the usual shapes
 //! (read an id, read a body, write under the lock, answer with the saved record).
 
-use super::listing::{v2_list, ListSpec};
+use super::listing::{v2_list, ListSpec, Pred};
 use super::model::Entity;
 use super::wire::{json_array, json_object, path_id, Api, ApiErr, Query, R};
 use super::{accounts, assets, auth, contacts, lookups, v1};
 use crate::state::{AppState, Settings, World};
-use crate::store::Record;
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
@@ -89,12 +88,7 @@ impl Ctx<'_> {
     }
 
     /// A V2 list: `paged` lists carry `totalRecords`, the lookups and searches do not.
-    pub fn list(
-        &self,
-        spec: &ListSpec,
-        paged: bool,
-        scope: Option<Box<dyn Fn(&Record) -> bool>>,
-    ) -> R<Response> {
+    pub fn list(&self, spec: &ListSpec, paged: bool, scope: Option<Pred>) -> R<Response> {
         let w = self.world();
         let (rows, total) = v2_list(&w.store, spec, &self.query, &self.settings, scope)?;
         Ok(self.api.ok(Value::Array(rows), paged.then_some(total)))
