@@ -200,23 +200,25 @@ fn assert_fails(r: &Reply, status: u16, what: &str) {
     assert!(!msg.is_empty(), "{what}: no message in {}", r.text);
 }
 
-fn ids(rows: &Value) -> Vec<i64> {
+/// The ids of a result list (`id` in V2, `Id` in V1).
+fn ids_at(rows: &Value, key: &str) -> Vec<i64> {
     rows.as_array()
         .unwrap()
         .iter()
-        .map(|r| r["id"].as_i64().unwrap())
+        .map(|r| r[key].as_i64().unwrap())
         .collect()
+}
+
+fn ids(rows: &Value) -> Vec<i64> {
+    ids_at(rows, "id")
 }
 
 // ---------------------------------------------------------------------------------------------
 // Security.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn authenticate_refresh_userinfo(#[case] psa: &str) {
+async fn authenticate_refresh_userinfo(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let mut c = Client::start(psa).await;
 
     // urlencoded, camelCase keys (most clients) and PascalCase keys (the spec).
@@ -419,11 +421,8 @@ async fn authenticate_refresh_userinfo(#[case] psa: &str) {
 // Accounts.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn account_with_two_locations(#[case] psa: &str) {
+async fn account_with_two_locations(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let body = c
         .account_body(
@@ -530,11 +529,8 @@ async fn account_with_two_locations(#[case] psa: &str) {
 }
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn page_filter_and_sort_250_accounts(#[case] psa: &str) {
+async fn page_filter_and_sort_250_accounts(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let template = c
         .account_body("x", json!([{"LocationName": "Main", "Addresses": []}]))
@@ -702,11 +698,8 @@ async fn page_filter_and_sort_250_accounts(#[case] psa: &str) {
 // Contacts.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn contacts_create_patch_search(#[case] psa: &str) {
+async fn contacts_create_patch_search(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let acc = c.create_account("Acme").await;
     let other = c.create_account("Other").await;
@@ -905,11 +898,8 @@ async fn contacts_create_patch_search(#[case] psa: &str) {
 // Assets and lookups.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn assets_create_search_put_delete(#[case] psa: &str) {
+async fn assets_create_search_put_delete(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let acc = c.create_account("Acme").await;
     let other = c.create_account("Other").await;
@@ -994,11 +984,8 @@ async fn assets_create_search_put_delete(#[case] psa: &str) {
 }
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn lookups(#[case] psa: &str) {
+async fn lookups(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let types = c.ok("GET", "/v2/system/accounttypes/lookup", None).await;
     assert_eq!(types[0]["name"], "Customer");
@@ -1071,11 +1058,8 @@ async fn lookups(#[case] psa: &str) {
 // The malformed-input table: every route, every kind of bad input.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn malformed_input_table(#[case] psa: &str) {
+async fn malformed_input_table(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let acc = c.create_account("Acme").await;
     let a = acc["id"].as_i64().unwrap();
@@ -1637,6 +1621,15 @@ async fn malformed_input_table(#[case] psa: &str) {
         ("POST", "/v2/system/tenantlookup/emailtypes".into()),
         ("GET", "/v2/system/statuses/lookup".into()),
         ("GET", "/v2/security/userinfo".into()),
+        ("GET", "/v2/servicedesk/tickets".into()),
+        ("POST", "/v2/servicedesk/tickets".into()),
+        ("POST", "/v2/servicedesk/tickets/search".into()),
+        ("GET", "/v2/servicedesk/tickets/1".into()),
+        ("PUT", "/v2/servicedesk/tickets/1".into()),
+        ("PATCH", "/v2/servicedesk/tickets/1".into()),
+        ("GET", "/v2/servicedesk/tickets/1/notes".into()),
+        ("POST", "/v2/servicedesk/tickets/1/notes".into()),
+        ("GET", "/v2/system/issuetypes/8/issuesubtypes/lookup".into()),
     ];
     for (method, path) in &routes {
         let r = c.raw(method, path, Body::Json(json!({})), None).await;
@@ -1671,11 +1664,8 @@ async fn malformed_input_table(#[case] psa: &str) {
 }
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn hourly_quota_per_endpoint(#[case] psa: &str) {
+async fn hourly_quota_per_endpoint(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     c.set("bms_hourly_quota", json!(3)).await;
     for _ in 0..3 {
@@ -1724,11 +1714,8 @@ async fn hourly_quota_per_endpoint(#[case] psa: &str) {
 // Records made "directly in the PSA" through the admin API show in the API and the neutral view.
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn neutral_records_round_trip(#[case] psa: &str) {
+async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let records = [
         (
@@ -1884,11 +1871,8 @@ fn v1_fails(r: &Reply, status: u16, what: &str) {
 }
 
 #[rstest]
-#[case::bms("bms")]
-#[case::pulseway("pulseway")]
-#[case::vorex("vorex")]
 #[tokio::test]
-async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
+async fn v1_odata_accounts_contacts_locations(#[values("bms", "pulseway", "vorex")] psa: &str) {
     let c = Client::start(psa).await;
     let v1 = V1::start(&c).await;
     let body = c.account_body("x", Value::Null).await;
@@ -1914,7 +1898,7 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
     // OData: $top/$skip with TotalRecords, $orderby, $filter.
     let r = v1.ok("GET", "/crm/accounts?$top=2&$skip=1", None).await;
     assert_eq!(r["TotalRecords"], 5);
-    assert_eq!(ids_pascal(&r["Result"]), vec![made[1], made[2]]);
+    assert_eq!(ids_at(&r["Result"], "Id"), vec![made[1], made[2]]);
     let r = v1
         .ok("GET", "/crm/accounts?$orderby=AccountName", None)
         .await;
@@ -1939,7 +1923,7 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
         .await;
     assert_eq!(r["TotalRecords"], 1);
     let r = v1.ok("GET", "/crm/accounts?$filter=IsActive eq true and (AccountCode eq 'C0' or AccountCode eq 'C4')", None).await;
-    assert_eq!(ids_pascal(&r["Result"]), vec![made[0], made[4]]);
+    assert_eq!(ids_at(&r["Result"], "Id"), vec![made[0], made[4]]);
     let r = v1
         .ok(
             "GET",
@@ -1950,7 +1934,7 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
             None,
         )
         .await;
-    assert_eq!(ids_pascal(&r["Result"]), vec![made[3]]);
+    assert_eq!(ids_at(&r["Result"], "Id"), vec![made[3]]);
     let r = v1
         .ok("GET", "/crm/accounts?$filter=AccountName ne 'it''s'", None)
         .await;
@@ -1995,7 +1979,7 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
             None,
         )
         .await;
-    assert_eq!(ids_pascal(&r["Result"]), vec![branch]);
+    assert_eq!(ids_at(&r["Result"], "Id"), vec![branch]);
     let r = v1
         .ok("GET", "/crm/locations?$filter=LocationName eq 'HQ'", None)
         .await;
@@ -2039,7 +2023,7 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
             None,
         )
         .await;
-    assert_eq!(ids_pascal(&r["Result"]), vec![cid]);
+    assert_eq!(ids_at(&r["Result"], "Id"), vec![cid]);
     let r = v1
         .ok(
             "PUT",
@@ -2221,10 +2205,227 @@ async fn v1_odata_accounts_contacts_locations(#[case] psa: &str) {
     assert_eq!(r["TotalRecords"], 4);
 }
 
-fn ids_pascal(rows: &Value) -> Vec<i64> {
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["Id"].as_i64().unwrap())
-        .collect()
+// ---------------------------------------------------------------------------------------------
+// Tickets and notes, as the Pulseway client uses them.
+
+#[rstest]
+#[tokio::test]
+async fn tickets_and_notes(#[values("bms", "pulseway", "vorex")] psa: &str) {
+    let c = Client::start(psa).await;
+    let acc = c.create_account("Acme").await;
+    let ann = c.create_contact(&acc, "Ann", "Lee", "ann@acme.test").await;
+    assert_eq!(
+        c.lookup_id("/v2/system/issuetypes/lookup", "Incident")
+            .await,
+        8
+    );
+    assert_eq!(
+        c.lookup_id("/v2/system/sources/lookup", "Voice Mail").await,
+        6
+    );
+    let subtypes = c
+        .ok("GET", "/v2/system/issuetypes/8/issuesubtypes/lookup", None)
+        .await;
+    assert_eq!(subtypes[0]["name"], "Hardware");
+    let new = c.lookup_id("/v2/system/statuses/lookup", "New").await;
+    let done = c.lookup_id("/v2/system/statuses/lookup", "Completed").await;
+    let high = c.lookup_id("/v2/system/priorities/lookup", "High").await;
+    let queue = c
+        .lookup_id("/v2/system/queues/lookup", "Service Desk")
+        .await;
+    let body = |title: &str, open: &str| {
+        json!({"AccountId": acc["id"], "Title": title, "Details": "<p>Printer on fire</p>",
+               "PriorityId": high, "TypeId": 8, "StatusId": new, "QueueId": queue, "SourceId": 6,
+               "OpenDate": open, "ContactId": ann["id"], "LocationId": acc["locations"][0]["id"]})
+    };
+    let t = c
+        .ok(
+            "POST",
+            "/v2/servicedesk/tickets",
+            Some(body("Printer", "2024-01-01T09:00:00Z")),
+        )
+        .await;
+    assert!(t["id"].is_i64());
+    assert_eq!(t["ticketNumber"], "T20240101.0001");
+    assert_eq!(
+        (t["statusName"].as_str(), t["priorityName"].as_str()),
+        (Some("New"), Some("High"))
+    );
+    assert_eq!(
+        (t["typeName"].as_str(), t["sourceName"].as_str()),
+        (Some("Incident"), Some("Voice Mail"))
+    );
+    assert_eq!(t["contactName"], "Ann Lee");
+    let id = t["id"].as_i64().unwrap();
+    c.ok(
+        "POST",
+        "/v2/servicedesk/tickets",
+        Some(body("Laptop", "2024-02-01T09:00:00Z")),
+    )
+    .await;
+
+    let list = |q: &str| format!("/v2/servicedesk/tickets?PageSize=10&PageNumber=1&{q}");
+    let r = c
+        .call("GET", &list("Filter.OpenDateFrom=2024-01-15"), None)
+        .await;
+    assert_eq!(r.body["totalRecords"], 1);
+    assert_eq!(r.body["result"][0]["title"], "Laptop");
+    let r = c
+        .call(
+            "GET",
+            &list(&format!("Filter.ContactId={}", ann["id"])),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["totalRecords"], 2);
+
+    // Completed by a JSON Patch as a browser script sends it; ExcludeCompleted hides it.
+    let patched = c
+        .ok(
+            "PATCH",
+            &format!("/v2/servicedesk/tickets/{id}"),
+            Some(json!([{"op": "replace", "path": "statusId", "value": done}])),
+        )
+        .await;
+    assert_eq!(patched["statusName"], "Completed");
+    let r = c
+        .call("GET", &list("Filter.ExcludeCompleted=true"), None)
+        .await;
+    assert_eq!(r.body["totalRecords"], 1);
+    assert_eq!(r.body["result"][0]["title"], "Laptop");
+
+    // Search with a JSON body: paging, sort and filters (arrays as repeated values).
+    let searches = [
+        (
+            json!({"pageSize": 1, "pageNumber": 2, "sort": "title desc", "filter": {"accountId": acc["id"]}}),
+            2,
+            "Laptop",
+        ),
+        (
+            json!({"pageSize": 5, "filter": {"ids": [id], "title": "print"}}),
+            1,
+            "Printer",
+        ),
+    ];
+    for (search, total, first) in searches {
+        let r = c
+            .call("POST", "/v2/servicedesk/tickets/search", Some(search))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["totalRecords"], total);
+        assert_eq!(r.body["result"][0]["title"], first);
+    }
+
+    // Notes.
+    let note = c
+        .ok(
+            "POST",
+            &format!("/v2/servicedesk/tickets/{id}/notes"),
+            Some(json!({"Details": "<b>Fixed</b>", "IsInternal": true})),
+        )
+        .await;
+    assert_eq!(note["details"], "<b>Fixed</b>");
+    let notes = c
+        .ok("GET", &format!("/v2/servicedesk/tickets/{id}/notes"), None)
+        .await;
+    assert_eq!(notes.as_array().unwrap().len(), 1);
+    assert_eq!(notes[0]["isInternal"], true);
+    assert_eq!(notes[0]["typeName"], "Internal Note");
+    assert_eq!(notes[0]["createdByName"], "API Employee");
+    assert!(notes[0]["createdByEmail"].is_string());
+
+    // Errors.
+    let mut no_title = body("x", "2024-01-01T00:00:00Z");
+    no_title["Title"] = Value::Null;
+    let mut bad_type = body("x", "2024-01-01T00:00:00Z");
+    bad_type["TypeId"] = json!(999_999);
+    let table: Vec<(&str, String, Option<Value>, u16, &str)> = vec![
+        (
+            "POST",
+            "/v2/servicedesk/tickets".into(),
+            Some(no_title),
+            400,
+            "missing title",
+        ),
+        (
+            "POST",
+            "/v2/servicedesk/tickets".into(),
+            Some(bad_type),
+            400,
+            "unknown type",
+        ),
+        (
+            "POST",
+            "/v2/servicedesk/tickets".into(),
+            Some(body("x", "soon")),
+            400,
+            "bad open date",
+        ),
+        (
+            "POST",
+            "/v2/servicedesk/tickets".into(),
+            Some(json!({"Title": 5})),
+            400,
+            "wrong type",
+        ),
+        (
+            "GET",
+            "/v2/servicedesk/tickets/999999999".into(),
+            None,
+            404,
+            "unknown ticket",
+        ),
+        (
+            "PUT",
+            "/v2/servicedesk/tickets/999999999".into(),
+            Some(json!({})),
+            404,
+            "PUT unknown ticket",
+        ),
+        (
+            "PUT",
+            format!("/v2/servicedesk/tickets/{id}"),
+            Some(json!({"Title": "x"})),
+            400,
+            "PUT missing required",
+        ),
+        (
+            "GET",
+            "/v2/servicedesk/tickets/999999999/notes".into(),
+            None,
+            404,
+            "notes of unknown ticket",
+        ),
+        (
+            "POST",
+            format!("/v2/servicedesk/tickets/{id}/notes"),
+            Some(json!({"IsInternal": true})),
+            400,
+            "note without details",
+        ),
+        (
+            "POST",
+            "/v2/servicedesk/tickets/search".into(),
+            Some(json!({"filter": 5})),
+            400,
+            "filter not an object",
+        ),
+        (
+            "GET",
+            "/v2/servicedesk/tickets?Filter.ExcludeCompleted=nope".into(),
+            None,
+            400,
+            "bad boolean",
+        ),
+        (
+            "GET",
+            "/v2/system/issuetypes/999/issuesubtypes/lookup".into(),
+            None,
+            404,
+            "unknown issue type",
+        ),
+    ];
+    for (method, path, body, status, what) in table {
+        assert_fails(&c.call(method, &path, body).await, status, what);
+    }
 }

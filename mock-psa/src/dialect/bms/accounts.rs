@@ -163,13 +163,8 @@ fn put(c: &Ctx<'_>) -> R<Response> {
 
 fn patch(c: &Ctx<'_>) -> R<Response> {
     let id = c.id(0, ACCOUNT.label)?;
-    let ops = c.ops()?;
-    c.write(&ACCOUNT, |w| {
-        let mut rec = ACCOUNT.get(&w.store, id)?.clone();
-        apply_patch(&mut rec, &ops, ACCOUNT_SCHEMA, &[])?;
-        validate_account(&w.store, &rec, Some(id))?;
-        save(w, ACCOUNTS, id, rec);
-        Ok(id)
+    c.patch(&ACCOUNT, ACCOUNT_SCHEMA, &[], |store, rec| {
+        validate_account(store, rec, Some(id))
     })
 }
 

@@ -105,18 +105,7 @@ fn get(c: &Ctx<'_>) -> R<Response> {
 }
 
 fn put(c: &Ctx<'_>) -> R<Response> {
-    let id = c.id(0, ASSET.label)?;
-    let body = c.object()?;
-    c.write(&ASSET, |w| {
-        let mut rec = ASSET.get(&w.store, id)?.clone();
-        let mut errs = Vec::new();
-        let input = read_schema(&body, ASSET_SCHEMA, "", &mut errs);
-        check(errs)?;
-        apply_put(&mut rec, &input, ASSET_SCHEMA, Put::Replace);
-        check_asset(&w.store, &rec)?;
-        save(w, ASSETS, id, rec);
-        Ok(id)
-    })
+    c.replace(&ASSET, ASSET_SCHEMA, check_asset)
 }
 
 fn delete(c: &Ctx<'_>) -> R<Response> {

@@ -220,16 +220,13 @@ fn put(c: &Ctx<'_>) -> R<Response> {
 }
 
 fn patch(c: &Ctx<'_>) -> R<Response> {
-    let id = c.id(0, CONTACT.label)?;
-    let ops = c.ops()?;
     let rule = c.settings.bms_contact_rule;
-    c.write(&CONTACT_FULL, |w| {
-        let mut rec = CONTACT.get(&w.store, id)?.clone();
-        apply_patch(&mut rec, &ops, CONTACT_SCHEMA, CONTACT_ALIASES)?;
-        validate_contact(&w.store, &rec, rule)?;
-        save(w, CONTACTS, id, rec);
-        Ok(id)
-    })
+    c.patch(
+        &CONTACT_FULL,
+        CONTACT_SCHEMA,
+        CONTACT_ALIASES,
+        |store, rec| validate_contact(store, rec, rule),
+    )
 }
 
 fn delete(c: &Ctx<'_>) -> R<Response> {

@@ -38,6 +38,9 @@ pub enum How {
     /// Accepted and checked as a boolean, but it changes nothing (a security scope the mock
     /// does not model).
     IgnoredBool,
+    /// When true, rows whose `member` names the lookup row called `name` in `table` are left
+    /// out (`Filter.ExcludeCompleted`).
+    ExcludeNamed(&'static str, &'static str, &'static str),
 }
 
 pub struct Filter {
@@ -128,6 +131,15 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
             How::IgnoredBool => {
                 q.boolean(&name)?;
                 continue;
+            }
+            How::ExcludeNamed(m, table, row_name) => {
+                if q.boolean(&name)? != Some(true) {
+                    continue;
+                }
+                let hidden = store
+                    .find_by(table, "name", row_name)
+                    .and_then(|r| r.get("id").and_then(Value::as_i64));
+                Box::new(move |r| hidden.is_none() || r.get(m).and_then(Value::as_i64) != hidden)
             }
             How::IdOrName(m, table) => {
                 let want = match raw.trim().parse::<i64>() {

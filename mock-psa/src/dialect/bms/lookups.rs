@@ -17,6 +17,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "system/tenantlookup/{table}", generic),
     route("POST", "system/tenantlookup/{table}", add),
     route("GET", "system/{table}/lookup", specific),
+    route(
+        "GET",
+        "system/issuetypes/{id}/issuesubtypes/lookup",
+        subtypes,
+    ),
     route("GET", "hr/employees/lookup", employees),
 ];
 
@@ -96,6 +101,16 @@ const LOOKUPS: &[Lookup] = &[
         table: QUEUES,
         members: PLAIN,
     },
+    Lookup {
+        name: "issuetypes",
+        table: ISSUE_TYPES,
+        members: PLAIN,
+    },
+    Lookup {
+        name: "sources",
+        table: SOURCES,
+        members: PLAIN,
+    },
 ];
 
 fn find(c: &Ctx<'_>) -> R<&'static Lookup> {
@@ -133,6 +148,21 @@ fn generic(c: &Ctx<'_>) -> R<Response> {
 fn specific(c: &Ctx<'_>) -> R<Response> {
     let l = find(c)?;
     Ok(rows(c, l.table, l.members))
+}
+
+fn subtypes(c: &Ctx<'_>) -> R<Response> {
+    let ty = c.id(0, "Issue type")?;
+    let w = c.world();
+    if w.store.get(ISSUE_TYPES, ty).is_none() {
+        return Err(ApiErr::not_found("Issue type", ty));
+    }
+    let rows = w
+        .store
+        .rows(ISSUE_SUBTYPES)
+        .filter(|r| int_of(r, "issueTypeId") == Some(ty))
+        .map(|r| json!({"id": id_of(r), "name": member(r, "name"), "isActive": member(r, "isActive")}))
+        .collect();
+    Ok(c.ok(Value::Array(rows)))
 }
 
 fn employees(c: &Ctx<'_>) -> R<Response> {
@@ -221,7 +251,7 @@ pub fn seed(world: &mut World, p: Personality) {
         r.insert("isVendor".into(), json!(i == 3));
         world.store.insert(ACCOUNT_TYPES, r);
     }
-    let simple: [(&str, &[&str], &str); 9] = [
+    let simple: [(&str, &[&str], &str); 11] = [
         (
             BUSINESS_TYPES,
             &["Small Business", "Mid-Market", "Enterprise", "Non-Profit"],
@@ -243,6 +273,26 @@ pub fn seed(world: &mut World, p: Personality) {
         ),
         (PRIORITIES, &["Low", "Medium", "High", "Critical"], "Medium"),
         (QUEUES, &["Service Desk", "Projects"], "Service Desk"),
+        // Small system ids, as a real Pulseway tenant shows (8 Incident, 6 Voice Mail).
+        (
+            ISSUE_TYPES,
+            &[
+                "Service Request",
+                "Change Request",
+                "Problem",
+                "Question",
+                "Alert",
+                "Maintenance",
+                "Project Task",
+                "Incident",
+            ],
+            "Incident",
+        ),
+        (
+            SOURCES,
+            &["Email", "Phone", "Portal", "Chat", "Walk-In", "Voice Mail"],
+            "Email",
+        ),
     ];
     for (table, names, default) in simple {
         for r in named(names, default) {
@@ -262,6 +312,16 @@ pub fn seed(world: &mut World, p: Personality) {
         world
             .store
             .insert(STATUSES, r.as_object().cloned().unwrap_or_default());
+    }
+    let incident = world
+        .store
+        .find_by(ISSUE_TYPES, "name", "Incident")
+        .map(id_of);
+    for name in ["Hardware", "Software", "Network"] {
+        let r = json!({"name": name, "issueTypeId": incident, "isActive": true});
+        world
+            .store
+            .insert(ISSUE_SUBTYPES, r.as_object().cloned().unwrap_or_default());
     }
     for (name, user, api) in [
         ("Alex Admin", "alex.admin", false),

@@ -23,6 +23,11 @@ pub const COUNTRIES: &str = "countries";
 pub const STATUSES: &str = "ticket_statuses";
 pub const PRIORITIES: &str = "priorities";
 pub const QUEUES: &str = "queues";
+pub const TICKETS: &str = "tickets";
+pub const TICKET_NOTES: &str = "ticket_notes";
+pub const ISSUE_TYPES: &str = "issue_types";
+pub const ISSUE_SUBTYPES: &str = "issue_subtypes";
+pub const SOURCES: &str = "ticket_sources";
 /// One row: tenant name, product and the sub-record id base, read by `tenantName` and userinfo.
 pub const TENANT: &str = "tenant";
 
@@ -30,7 +35,8 @@ pub const TENANT: &str = "tenant";
 pub const ACTOR: &str = "API Employee";
 
 /// First id of each table and the base of sub-record ids (addresses, e-mails, phones).
-/// Choice: Pulseway uses large tenant-scoped ids (as its real tenants do for lookups),
+/// Ticket types and sources are small system ids everywhere (Pulseway: type 8 Incident,
+/// source 6 Voice Mail). Choice: Pulseway uses large tenant-scoped ids (as its real tenants do for lookups),
 /// Kaseya BMS and Vorex small distinct ranges, so goldens show which product they came from.
 pub fn id_plan(p: Personality) -> (&'static [(&'static str, i64)], i64) {
     match p {
@@ -51,6 +57,8 @@ pub fn id_plan(p: Personality) -> (&'static [(&'static str, i64)], i64) {
                 (STATUSES, 44_601),
                 (PRIORITIES, 44_701),
                 (QUEUES, 44_801),
+                (TICKETS, 10_210_001),
+                (TICKET_NOTES, 11_320_001),
                 (COUNTRIES, 1),
             ],
             9_000_000,
@@ -72,6 +80,8 @@ pub fn id_plan(p: Personality) -> (&'static [(&'static str, i64)], i64) {
                 (STATUSES, 901),
                 (PRIORITIES, 951),
                 (QUEUES, 971),
+                (TICKETS, 60_001),
+                (TICKET_NOTES, 70_001),
                 (COUNTRIES, 1),
             ],
             90_000,
@@ -93,6 +103,8 @@ pub fn id_plan(p: Personality) -> (&'static [(&'static str, i64)], i64) {
                 (STATUSES, 81),
                 (PRIORITIES, 91),
                 (QUEUES, 96),
+                (TICKETS, 5001),
+                (TICKET_NOTES, 6001),
                 (COUNTRIES, 1),
             ],
             10_000,

@@ -3,10 +3,14 @@
 //! (read an id, read a body, write under the lock, answer with the saved record).
 
 use super::listing::{v2_list, ListSpec, Pred};
-use super::model::Entity;
-use super::wire::{json_array, json_object, path_id, Api, ApiErr, Query, R};
-use super::{accounts, assets, auth, contacts, lookups, v1};
+use super::model::{save, Entity};
+use super::wire::{
+    apply_patch, apply_put, check, json_array, json_object, path_id, read_schema, Api, ApiErr, Put,
+    Query, Schema, R,
+};
+use super::{accounts, assets, auth, contacts, lookups, tickets, v1};
 use crate::state::{AppState, Settings, World};
+use crate::store::{Record, Store};
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
@@ -37,6 +41,7 @@ const V2: &[&[Route]] = &[
     accounts::ROUTES,
     contacts::ROUTES,
     assets::ROUTES,
+    tickets::ROUTES,
     lookups::ROUTES,
 ];
 const V1: &[&[Route]] = &[v1::ROUTES];
@@ -52,7 +57,20 @@ pub struct Ctx<'a> {
     pub body: &'a [u8],
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The same call with other query parameters (a search body read as a query).
+    pub fn with_query(&self, query: Query) -> Ctx<'a> {
+        Ctx {
+            state: self.state,
+            settings: self.settings.clone(),
+            api: self.api,
+            params: self.params.clone(),
+            query,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.state.world()
     }
@@ -85,6 +103,46 @@ impl Ctx<'_> {
         let mut w = self.world();
         let id = f(&mut w)?;
         Ok(self.ok((e.out)(&w.store, e.get(&w.store, id)?)))
+    }
+
+    /// V2 PUT of `e` at path id 0: the schema's members replace, then `validate`, then save.
+    pub fn replace(
+        &self,
+        e: &Entity,
+        schema: &Schema,
+        validate: impl Fn(&Store, &Record) -> R<()>,
+    ) -> R<Response> {
+        let id = self.id(0, e.label)?;
+        let body = self.object()?;
+        self.write(e, |w| {
+            let mut rec = e.get(&w.store, id)?.clone();
+            let mut errs = Vec::new();
+            let input = read_schema(&body, schema, "", &mut errs);
+            check(errs)?;
+            apply_put(&mut rec, &input, schema, Put::Replace);
+            validate(&w.store, &rec)?;
+            save(w, e.table, id, rec);
+            Ok(id)
+        })
+    }
+
+    /// JSON Patch of `e` at path id 0, validated like a PUT.
+    pub fn patch(
+        &self,
+        e: &Entity,
+        schema: &Schema,
+        aliases: &[(&str, &str)],
+        validate: impl Fn(&Store, &Record) -> R<()>,
+    ) -> R<Response> {
+        let id = self.id(0, e.label)?;
+        let ops = self.ops()?;
+        self.write(e, |w| {
+            let mut rec = e.get(&w.store, id)?.clone();
+            apply_patch(&mut rec, &ops, schema, aliases)?;
+            validate(&w.store, &rec)?;
+            save(w, e.table, id, rec);
+            Ok(id)
+        })
     }
 
     /// A V2 list: `paged` lists carry `totalRecords`, the lookups and searches do not.

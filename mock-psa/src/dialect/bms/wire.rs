@@ -440,6 +440,11 @@ impl Query {
         )
     }
 
+    /// A query made of pairs (the JSON body of a `.../search` route).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Query(pairs)
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
