@@ -167,17 +167,17 @@ fn check_ticket(store: &Store, rec: &Record) -> R<()> {
         errs.push(format!("AccountId {} does not exist", account.unwrap_or(0)));
     }
     if let Some(l) = int_of(rec, "locationId") {
-        if !store
+        if store
             .get(LOCATIONS, l)
-            .is_some_and(|loc| int_of(loc, "accountId") == account)
+            .is_none_or(|loc| int_of(loc, "accountId") != account)
         {
             errs.push(format!("LocationId {l} is not a location of the account"));
         }
     }
     if let Some(k) = int_of(rec, "contactId") {
-        if !store
+        if store
             .get(CONTACTS, k)
-            .is_some_and(|c| int_of(c, "accountId") == account)
+            .is_none_or(|c| int_of(c, "accountId") != account)
         {
             errs.push(format!("ContactId {k} is not a contact of the account"));
         }
