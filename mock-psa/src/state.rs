@@ -18,11 +18,15 @@ pub struct Settings {
     /// Largest request body accepted; larger ones get 413 in the dialect's error format.
     pub max_body_bytes: usize,
     pub journal: JournalLimits,
-    /// BMS family: largest `PageSize` honoured (bigger values are capped).
+
+    // --- Kaseya BMS, Pulseway PSA, Vorex PSA (the BMS V2 family; issue 4) ---
+    /// Largest `PageSize` (and OData `$top`) honoured; bigger values are capped.
     pub bms_max_page_size: u64,
-    /// BMS family: lifetime of an access token on the virtual clock, in seconds.
+    /// `PageSize` when a list request gives none (or <= 0).
+    pub bms_default_page_size: u64,
+    /// Lifetime of an access token on the virtual clock, in seconds.
     pub bms_token_ttl_seconds: i64,
-    /// BMS family: calls per endpoint per virtual hour before 429 (0 = unlimited).
+    /// Calls per endpoint per virtual hour before 429 (0 = unlimited).
     pub bms_hourly_quota: u64,
     // --- ConnectWise and Autotask (issue 3) ---
     /// ConnectWise: authenticated calls per virtual minute before 429 with Retry-After
@@ -36,6 +40,15 @@ pub struct Settings {
     /// Autotask: add real latency as the hour fills, as the live API does (0.5 s from 50% of the
     /// threshold, 1 s from 75%). Off by default: it slows tests down.
     pub at_threshold_latency: bool,
+    /// The BMS contact rule (first name, location, and on create a default e-mail and
+    /// phone). On for Kaseya BMS, off for Pulseway PSA and Vorex PSA.
+    pub bms_contact_rule: bool,
+    /// Whether `GET .../summary/{id}` answers in the envelope (the spec says bare DTO; a
+    /// real client reads `result`).
+    pub bms_summary_envelope: bool,
+    /// HTTP status of a failed `/v2/security/authenticate` (the record does not say).
+    pub bms_auth_failure_status: u16,
+    // --- end of the BMS V2 family ---
 }
 
 impl Settings {
@@ -45,12 +58,16 @@ impl Settings {
             max_body_bytes: 1024 * 1024,
             journal: JournalLimits::default(),
             bms_max_page_size: 100,
+            bms_default_page_size: 50,
             bms_token_ttl_seconds: 3600,
             bms_hourly_quota: 1500,
             cw_requests_per_minute: 0,
             at_hourly_request_limit: 10_000,
             at_enforce_request_limit: true,
             at_threshold_latency: false,
+            bms_contact_rule: p == Personality::Bms,
+            bms_summary_envelope: true,
+            bms_auth_failure_status: 401,
         }
     }
 }

@@ -49,18 +49,33 @@ async fn raw(server: &MockServer, table: &str, id: &str) -> Value {
         .unwrap()
 }
 
+/// A connected client against a fresh server of `p` (default settings unless given).
+async fn connected(
+    p: Personality,
+    settings: Option<mock_psa::Settings>,
+) -> (MockServer, BmsClient) {
+    let server = MockServer::start(
+        p,
+        ServerOptions {
+            settings,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut c = BmsClient::new(Connection {
+        personality: p,
+        origin: server.origin(),
+        credentials: p.default_credentials(),
+    });
+    c.connect().await.unwrap();
+    (server, c)
+}
+
 #[tokio::test]
 async fn create_list_and_partial_update_through_the_client() {
     for p in [Personality::Bms, Personality::Pulseway, Personality::Vorex] {
-        let server = MockServer::start(p, ServerOptions::default())
-            .await
-            .unwrap();
-        let mut c = BmsClient::new(Connection {
-            personality: p,
-            origin: server.origin(),
-            credentials: p.default_credentials(),
-        });
-        c.connect().await.unwrap();
+        let (server, mut c) = connected(p, None).await;
         let ctx = PushContext {
             email_type: Some("Email".into()),
             phone_type: Some("Mobile".into()),
@@ -249,15 +264,7 @@ async fn create_list_and_partial_update_through_the_client() {
 #[tokio::test]
 async fn reauthenticates_after_token_expiry_and_pages_everything() {
     let p = Personality::Pulseway;
-    let server = MockServer::start(p, ServerOptions::default())
-        .await
-        .unwrap();
-    let mut c = BmsClient::new(Connection {
-        personality: p,
-        origin: server.origin(),
-        credentials: p.default_credentials(),
-    });
-    c.connect().await.unwrap();
+    let (server, mut c) = connected(p, None).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     for i in 0..205 {
         http.post(format!("{}/records/companies", server.admin_url()))
@@ -273,4 +280,48 @@ async fn reauthenticates_after_token_expiry_and_pages_everything() {
         .unwrap();
     let orgs = c.list(Kind::Organization).await.unwrap();
     assert_eq!(orgs.len(), 205);
+}
+
+/// The spec declares `summary/{id}` without the envelope; the client reads either shape.
+#[tokio::test]
+async fn reads_bare_summary_dtos() {
+    let p = Personality::Bms;
+    let settings = mock_psa::Settings {
+        bms_summary_envelope: false,
+        ..mock_psa::Settings::for_personality(p)
+    };
+    let (server, mut c) = connected(p, Some(settings)).await;
+    let ctx = PushContext {
+        email_type: Some("Email".into()),
+        phone_type: Some("Direct".into()),
+        ..Default::default()
+    };
+    let org = c
+        .create(
+            Kind::Organization,
+            &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let contact = c
+        .create(
+            Kind::Contact,
+            &fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
+                           "email": "ann@acme.test", "phone": "555-0100"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    // Changing the e-mail reads the contact's summary first.
+    c.update(
+        Kind::Contact,
+        &contact,
+        &fields(json!({"email": "ann@new.test"})),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    let row = raw(&server, "contacts", &contact).await;
+    assert_eq!(row["emails"][0]["emailAddress"], "ann@new.test", "{row}");
 }

@@ -185,7 +185,11 @@ impl BmsClient {
         let ok_status = (200..300).contains(&reply.status);
         let success = reply.body.get("success").and_then(Value::as_bool);
         if ok_status && success != Some(false) {
-            return Ok(reply.body.get("result").cloned().unwrap_or(Value::Null));
+            // `summary/{id}` may answer the bare DTO its spec declares, without the envelope.
+            return Ok(match success {
+                Some(_) => reply.body.get("result").cloned().unwrap_or(Value::Null),
+                None => reply.body.clone(),
+            });
         }
         let err = reply.body.get("error");
         let mut message = err

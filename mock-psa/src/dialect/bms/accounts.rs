@@ -1,0 +1,556 @@
+//! Accounts and their locations: create with nested `Locations[].Addresses[]`, PUT, JSON
+//! Patch, the paged summary with `Filter.*`, `summary/{id}`, `lookup`, and the read-only V2
+//! location routes (locations are written through V1, see `v1.rs`).
+
+use super::listing::{f, How, ListSpec, AUDITED};
+use super::model::*;
+use super::routes::{route, Ctx, Route};
+use super::wire::*;
+use crate::dialect::get_ci;
+use crate::state::World;
+use crate::store::{Record, Store};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "crm/accounts", post),
+    route("GET", "crm/accounts/summary", summary),
+    route("GET", "crm/accounts/lookup", lookup),
+    route("GET", "crm/accounts/summary/{id}", get_summary),
+    route("PUT", "crm/accounts/{id}", put),
+    route("PATCH", "crm/accounts/{id}", patch),
+    route(
+        "GET",
+        "crm/accounts/{id}/locations/lookup",
+        locations_lookup,
+    ),
+    route(
+        "GET",
+        "crm/accounts/{id}/locations/{locationId}",
+        get_location,
+    ),
+];
+
+pub const ACCOUNT: Entity = Entity {
+    table: ACCOUNTS,
+    label: "Account",
+    out: account_out,
+};
+pub const LOCATION: Entity = Entity {
+    table: LOCATIONS,
+    label: "Location",
+    out: location_out,
+};
+
+pub const ACCOUNT_SCHEMA: &Schema = &[
+    ("accountName", Ty::Str),
+    ("accountCode", Ty::Str),
+    ("accountTypeId", Ty::Int),
+    ("businessTypeId", Ty::Int),
+    ("accountManagerId", Ty::Int),
+    ("parentId", Ty::Int),
+    ("description", Ty::Str),
+    ("website", Ty::Str),
+    ("serviceTypeId", Ty::Int),
+    ("currencyId", Ty::Int),
+    ("salesTaxItemId", Ty::Int),
+    ("classId", Ty::Int),
+    ("isActive", Ty::Bool),
+    ("acquiredDate", Ty::Str),
+    ("creditLimit", Ty::Num),
+    ("netDays", Ty::Int),
+    ("routeInvoiceToParent", Ty::Bool),
+];
+const ACCOUNT_REQUIRED: &[&str] = &[
+    "accountName",
+    "accountTypeId",
+    "businessTypeId",
+    "accountManagerId",
+];
+
+const LOCATION_SCHEMA: &Schema = &[
+    ("locationName", Ty::Str),
+    ("isMain", Ty::Bool),
+    ("isActive", Ty::Bool),
+];
+
+const ADDRESS_SCHEMA: &Schema = &[
+    ("address1", Ty::Str),
+    ("address2", Ty::Str),
+    ("city", Ty::Str),
+    ("state", Ty::Str),
+    ("zipCode", Ty::Str),
+    ("countryId", Ty::Int),
+    ("country", Ty::Str),
+    ("phone", Ty::Str),
+    ("fax", Ty::Str),
+    ("emailAddress", Ty::Str),
+    ("isMain", Ty::Bool),
+    ("isBilling", Ty::Bool),
+];
+
+pub const SUMMARY: ListSpec = ListSpec {
+    table: ACCOUNTS,
+    filters: &[
+        &[
+            f("AccountName", How::Text(&["accountName"])),
+            f("AccountCode", How::Text(&["accountCode"])),
+            f(
+                "AccountTypeId",
+                How::IdOrName("accountTypeId", ACCOUNT_TYPES),
+            ),
+            f(
+                "AccountTypeName",
+                How::IdOrName("accountTypeId", ACCOUNT_TYPES),
+            ),
+        ],
+        AUDITED,
+    ],
+    out: account_out,
+};
+
+const LOOKUP: ListSpec = ListSpec {
+    table: ACCOUNTS,
+    filters: &[&[
+        f("Ids", How::Ids("id")),
+        f("Name", How::Text(&["accountName"])),
+        f("WithSecurityScope", How::IgnoredBool),
+        // Choice: inactive accounts are left out unless asked for.
+        f("WithInactiveAccounts", How::InactiveUnless("isActive")),
+    ]],
+    out: |store, r| {
+        json!({"id": id_of(r), "name": member(r, "accountName"),
+               "tenantName": tenant_name(store), "isActive": member(r, "isActive")})
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Handlers.
+
+fn post(c: &Ctx<'_>) -> R<Response> {
+    let body = c.object()?;
+    c.write(&ACCOUNT, |w| create_account(w, &body, true))
+}
+
+fn summary(c: &Ctx<'_>) -> R<Response> {
+    c.list(&SUMMARY, true, None)
+}
+
+fn lookup(c: &Ctx<'_>) -> R<Response> {
+    c.list(&LOOKUP, false, None)
+}
+
+/// `summary/{id}` of accounts and contacts: enveloped unless `bms_summary_envelope` is off
+/// (the spec declares the bare DTO; a real client reads `result`).
+pub fn summary_of(c: &Ctx<'_>, e: &Entity) -> R<Response> {
+    let id = c.id(0, e.label)?;
+    if c.settings.bms_summary_envelope {
+        return c.show(e, id);
+    }
+    let w = c.world();
+    Ok(axum::Json((e.out)(&w.store, e.get(&w.store, id)?)).into_response())
+}
+
+fn get_summary(c: &Ctx<'_>) -> R<Response> {
+    summary_of(c, &ACCOUNT)
+}
+
+fn put(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, ACCOUNT.label)?;
+    let body = c.object()?;
+    c.write(&ACCOUNT, |w| update_account(w, id, &body, Put::Replace))
+}
+
+fn patch(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, ACCOUNT.label)?;
+    c.patch(&ACCOUNT, ACCOUNT_SCHEMA, &[], |store, rec| {
+        validate_account(store, rec, Some(id))
+    })
+}
+
+fn locations_lookup(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, ACCOUNT.label)?;
+    let w = c.world();
+    let acc = ACCOUNT.get(&w.store, id)?;
+    let rows = account_locations(&w.store, acc)
+        .into_iter()
+        .map(|l| {
+            json!({"id": id_of(l), "name": member(l, "locationName"),
+                   "accountId": member(l, "accountId"), "isMain": member(l, "isMain")})
+        })
+        .collect();
+    Ok(c.ok(Value::Array(rows)))
+}
+
+fn get_location(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, ACCOUNT.label)?;
+    let loc = c.id(1, LOCATION.label)?;
+    let w = c.world();
+    ACCOUNT.get(&w.store, id)?;
+    let l = LOCATION
+        .get(&w.store, loc)
+        .ok()
+        .filter(|l| int_of(l, "accountId") == Some(id))
+        .ok_or_else(|| ApiErr::not_found(LOCATION.label, loc))?;
+    Ok(c.ok(location_out(&w.store, l)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts.
+
+fn validate_account(store: &Store, rec: &Record, self_id: Option<i64>) -> R<()> {
+    let mut errs = Vec::new();
+    require(rec, ACCOUNT_REQUIRED, &mut errs);
+    check(errs)?;
+    let mut errs = Vec::new();
+    for (m, table) in [
+        ("accountTypeId", ACCOUNT_TYPES),
+        ("businessTypeId", BUSINESS_TYPES),
+        ("accountManagerId", EMPLOYEES),
+    ] {
+        if !lookup_exists(store, table, int_of(rec, m)) {
+            errs.push(format!(
+                "{} {} does not exist",
+                pascal_name(m),
+                int_of(rec, m).unwrap_or(0)
+            ));
+        }
+    }
+    if let Some(p) = int_of(rec, "parentId") {
+        if store.get(ACCOUNTS, p).is_none() || Some(p) == self_id {
+            errs.push(format!("ParentId {p} is not a valid parent account"));
+        }
+    }
+    check(errs)
+}
+
+/// Creates an account and its `Locations[]`. V2 requires at least one location; V1 takes
+/// an account alone (its locations have their own routes).
+pub fn create_account(
+    world: &mut World,
+    body: &Map<String, Value>,
+    locations_required: bool,
+) -> R<i64> {
+    let mut errs = Vec::new();
+    let mut rec = read_schema(body, ACCOUNT_SCHEMA, "", &mut errs);
+    require(&rec, ACCOUNT_REQUIRED, &mut errs);
+    let mut locations = Vec::new();
+    match get_ci(body, "locations") {
+        Some(Value::Array(a)) => {
+            if a.is_empty() && locations_required {
+                errs.push("Locations must contain at least one location".into());
+            }
+            for (i, l) in a.iter().enumerate() {
+                let at = format!("Locations[{i}].");
+                match l.as_object() {
+                    Some(o) => {
+                        let (loc, addrs) = read_location(o, &at, &mut errs, true);
+                        if missing(loc.get("locationName")) {
+                            errs.push(format!("{at}LocationName is required"));
+                        }
+                        locations.push((loc, addrs.unwrap_or_default()));
+                    }
+                    None => errs.push(format!("Locations[{i}] must be an object")),
+                }
+            }
+        }
+        None | Some(Value::Null) if !locations_required => {}
+        None | Some(Value::Null) => errs.push("Locations is required".into()),
+        Some(_) => errs.push("Locations must be an array".into()),
+    }
+    check(errs)?;
+    validate_account(&world.store, &rec, None)?;
+    let now = world.clock.rfc3339();
+    if !matches!(rec.get("isActive"), Some(Value::Bool(_))) {
+        rec.insert("isActive".into(), Value::Bool(true));
+    }
+    let mut full = Record::new();
+    for (m, _) in ACCOUNT_SCHEMA {
+        full.insert((*m).into(), member(&rec, m));
+    }
+    audit_new(&mut full, &now);
+    full.insert("locationIds".into(), json!([]));
+    let id = world.store.insert(ACCOUNTS, full);
+    // The first location flagged main wins; without a flag the first location is main.
+    let main_at = locations
+        .iter()
+        .position(|(l, _)| is_true(l, "isMain"))
+        .unwrap_or(0);
+    for (i, (mut loc, addrs)) in locations.into_iter().enumerate() {
+        loc.insert("isMain".into(), Value::Bool(i == main_at));
+        insert_location(world, id, loc, addrs);
+    }
+    Ok(id)
+}
+
+/// PUT of an account (V2 replaces, V1 merges); locations are not touched.
+pub fn update_account(world: &mut World, id: i64, body: &Map<String, Value>, mode: Put) -> R<i64> {
+    let mut rec = ACCOUNT.get(&world.store, id)?.clone();
+    let mut errs = Vec::new();
+    let input = read_schema(body, ACCOUNT_SCHEMA, "", &mut errs);
+    check(errs)?;
+    apply_put(&mut rec, &input, ACCOUNT_SCHEMA, mode);
+    validate_account(&world.store, &rec, Some(id))?;
+    save(world, ACCOUNTS, id, rec);
+    Ok(id)
+}
+
+/// Deletes an account with its locations, contacts and assets (V1 and the PSA's UI).
+pub fn delete_account(world: &mut World, id: i64) -> R<()> {
+    ACCOUNT.get(&world.store, id)?;
+    world.store.table_mut(ACCOUNTS).remove(id);
+    for table in [LOCATIONS, CONTACTS, ASSETS] {
+        remove_where(&mut world.store, table, "accountId", id);
+    }
+    Ok(())
+}
+
+pub fn account_out(store: &Store, acc: &Record) -> Value {
+    let g = |k: &str| member(acc, k);
+    let locs: Vec<Value> = account_locations(store, acc)
+        .into_iter()
+        .map(|l| location_out(store, l))
+        .collect();
+    audited(
+        acc,
+        json!({
+            "parentId": g("parentId"),
+            "accountCode": g("accountCode"),
+            "accountTypeId": g("accountTypeId"),
+            "accountType": name_of(store, ACCOUNT_TYPES, acc.get("accountTypeId")),
+            "accountName": g("accountName"),
+            "businessTypeId": g("businessTypeId"),
+            "businessType": name_of(store, BUSINESS_TYPES, acc.get("businessTypeId")),
+            "serviceTypeId": g("serviceTypeId"),
+            "serviceType": null,
+            "accountManagerId": g("accountManagerId"),
+            "accountManagerUserName": name_of(store, EMPLOYEES, acc.get("accountManagerId")),
+            "currencyId": g("currencyId"),
+            "currencyName": null,
+            "creditLimit": g("creditLimit"),
+            "netDays": g("netDays"),
+            "salesTaxItemId": g("salesTaxItemId"),
+            "salesTaxItemName": null,
+            "website": g("website"),
+            "description": g("description"),
+            "classId": g("classId"),
+            "className": null,
+            "isActive": g("isActive"),
+            "isBilling": false,
+            "acquiredDate": g("acquiredDate"),
+            "tenantName": tenant_name(store),
+            "locations": locs,
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations.
+
+/// Reads one `Locations[]` / V1 location body into (location members, addresses).
+pub fn read_location(
+    obj: &Map<String, Value>,
+    at: &str,
+    errs: &mut Vec<String>,
+    need_addresses: bool,
+) -> (Record, Option<Vec<Record>>) {
+    let loc = read_schema(obj, LOCATION_SCHEMA, at, errs);
+    let addresses = match get_ci(obj, "addresses") {
+        Some(Value::Array(a)) => {
+            let mut out = Vec::new();
+            for (j, addr) in a.iter().enumerate() {
+                let here = format!("{at}Addresses[{j}].");
+                match addr.as_object() {
+                    Some(ao) => out.push(read_schema(ao, ADDRESS_SCHEMA, &here, errs)),
+                    None => errs.push(format!("{at}Addresses[{j}] must be an object")),
+                }
+            }
+            Some(out)
+        }
+        None | Some(Value::Null) => {
+            if need_addresses {
+                errs.push(format!("{at}Addresses is required"));
+            }
+            None
+        }
+        Some(_) => {
+            errs.push(format!("{at}Addresses must be an array"));
+            None
+        }
+    };
+    (loc, addresses)
+}
+
+fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
+    let mut next = next_sub_id(store, LOCATIONS, "addresses", sub_base(store));
+    addrs
+        .into_iter()
+        .map(|a| {
+            let mut r = Record::new();
+            r.insert("id".into(), Value::from(next));
+            next += 1;
+            for (m, _) in ADDRESS_SCHEMA {
+                r.insert((*m).into(), member(&a, m));
+            }
+            audit_new(&mut r, now);
+            Value::Object(r)
+        })
+        .collect()
+}
+
+/// Stores a location of `account_id`; a new main location demotes the previous one.
+pub fn insert_location(
+    world: &mut World,
+    account_id: i64,
+    loc: Record,
+    addresses: Vec<Record>,
+) -> i64 {
+    let now = world.clock.rfc3339();
+    let has_main = world
+        .store
+        .rows(LOCATIONS)
+        .any(|r| int_of(r, "accountId") == Some(account_id) && is_true(r, "isMain"));
+    let is_main = loc
+        .get("isMain")
+        .and_then(Value::as_bool)
+        .unwrap_or(!has_main);
+    if is_main && has_main {
+        demote_mains(&mut world.store, account_id);
+    }
+    let addresses = build_addresses(&world.store, addresses, &now);
+    let mut rec = Record::new();
+    rec.insert("accountId".into(), Value::from(account_id));
+    rec.insert("locationName".into(), member(&loc, "locationName"));
+    rec.insert("isMain".into(), Value::Bool(is_main));
+    rec.insert(
+        "isActive".into(),
+        Value::Bool(loc.get("isActive").and_then(Value::as_bool).unwrap_or(true)),
+    );
+    audit_new(&mut rec, &now);
+    rec.insert("addresses".into(), Value::Array(addresses));
+    let id = world.store.insert(LOCATIONS, rec);
+    if let Some(acc) = world.store.table_mut(ACCOUNTS).get_mut(account_id) {
+        if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
+            ids.push(Value::from(id));
+        } else {
+            acc.insert("locationIds".into(), json!([id]));
+        }
+    }
+    id
+}
+
+fn demote_mains(store: &mut Store, account_id: i64) {
+    let ids: Vec<i64> = store
+        .rows(LOCATIONS)
+        .filter(|r| int_of(r, "accountId") == Some(account_id))
+        .map(id_of)
+        .collect();
+    for id in ids {
+        if let Some(r) = store.table_mut(LOCATIONS).get_mut(id) {
+            r.insert("isMain".into(), Value::Bool(false));
+        }
+    }
+}
+
+/// Changes a location (V1 PUT and the UI): members present replace, absent ones stay;
+/// `Addresses[i]` merges into the i-th address, extra ones are added.
+pub fn update_location(world: &mut World, id: i64, body: &Map<String, Value>) -> R<i64> {
+    let mut rec = LOCATION.get(&world.store, id)?.clone();
+    let mut errs = Vec::new();
+    let (loc, addrs) = read_location(body, "", &mut errs, false);
+    if loc.contains_key("locationName") && missing(loc.get("locationName")) {
+        errs.push("LocationName is required".into());
+    }
+    check(errs)?;
+    let account_id = int_of(&rec, "accountId").unwrap_or(0);
+    let becomes_main = is_true(&loc, "isMain") && !is_true(&rec, "isMain");
+    rec.extend(loc);
+    let now = world.clock.rfc3339();
+    if let Some(addrs) = addrs {
+        let mut existing: Vec<Value> = rec
+            .get("addresses")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut fresh = Vec::new();
+        for (i, a) in addrs.into_iter().enumerate() {
+            match existing.get_mut(i).and_then(Value::as_object_mut) {
+                Some(old) => {
+                    old.extend(a);
+                    audit_touch(old, &now);
+                }
+                None => fresh.push(a),
+            }
+        }
+        existing.extend(build_addresses(&world.store, fresh, &now));
+        rec.insert("addresses".into(), Value::Array(existing));
+    }
+    if becomes_main {
+        demote_mains(&mut world.store, account_id);
+    }
+    save(world, LOCATIONS, id, rec);
+    Ok(id)
+}
+
+/// Unlinks and deletes a location.
+pub fn delete_location(world: &mut World, id: i64) -> R<()> {
+    let loc = world
+        .store
+        .table_mut(LOCATIONS)
+        .remove(id)
+        .ok_or_else(|| ApiErr::not_found(LOCATION.label, id))?;
+    if let Some(acc) =
+        int_of(&loc, "accountId").and_then(|a| world.store.table_mut(ACCOUNTS).get_mut(a))
+    {
+        if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
+            ids.retain(|v| v.as_i64() != Some(id));
+        }
+    }
+    Ok(())
+}
+
+pub fn location_out(store: &Store, loc: &Record) -> Value {
+    let g = |k: &str| member(loc, k);
+    audited(
+        loc,
+        json!({
+            "accountId": g("accountId"),
+            "locationName": g("locationName"),
+            "isMain": g("isMain"),
+            "isActive": g("isActive"),
+            "accountName": account_name(store, int_of(loc, "accountId")),
+            "timeZoneId": null,
+            "dateFormatId": null,
+            "timeFormatId": null,
+            "addresses": loc.get("addresses").cloned().unwrap_or_else(|| json!([])),
+        }),
+    )
+}
+
+pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> {
+    acc.get("locationIds")
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_i64)
+                .filter_map(|id| store.get(LOCATIONS, id))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn main_location<'a>(store: &'a Store, acc: &Record) -> Option<&'a Record> {
+    let locs = account_locations(store, acc);
+    locs.iter()
+        .find(|l| is_true(l, "isMain"))
+        .or_else(|| locs.first())
+        .copied()
+}
+
+/// The main location of account `id`.
+pub fn main_location_id(store: &Store, id: i64) -> Option<i64> {
+    store
+        .get(ACCOUNTS, id)
+        .and_then(|a| main_location(store, a))
+        .map(id_of)
+}

@@ -1,0 +1,220 @@
+//! Hardware assets (the PSA's configurations): POST, GET, PUT, DELETE and `searchselect`.
+
+use super::listing::{f, How, ListSpec};
+use super::model::*;
+use super::routes::{route, Ctx, Route};
+use super::wire::*;
+use crate::dialect::lookup_id;
+use crate::state::World;
+use crate::store::{Record, Store};
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "servicedesk/hardwareasset", post),
+    route("GET", "servicedesk/hardwareasset/searchselect", search),
+    route("GET", "servicedesk/hardwareasset/{id}", get),
+    route("PUT", "servicedesk/hardwareasset/{id}", put),
+    route("DELETE", "servicedesk/hardwareasset/{id}", delete),
+];
+
+pub const ASSET: Entity = Entity {
+    table: ASSETS,
+    label: "Hardware asset",
+    out: asset_out,
+};
+
+pub const ASSET_SCHEMA: &Schema = &[
+    ("name", Ty::Str),
+    ("accountId", Ty::Int),
+    ("accountLocationId", Ty::Int),
+    ("categoryId", Ty::Int),
+    ("contactId", Ty::Int),
+    ("statusId", Ty::Int),
+    ("serialNumber", Ty::Str),
+    ("macAddress", Ty::Str),
+    ("modelNumber", Ty::Str),
+    ("manufacturerId", Ty::Int),
+    ("description", Ty::Str),
+    ("locationInfo", Ty::Str),
+    ("barCode", Ty::Str),
+    ("assetTag", Ty::Str),
+    ("ipAddress", Ty::Str),
+    ("computerName", Ty::Str),
+    ("osType", Ty::Str),
+    ("osInfo", Ty::Str),
+    ("purchaseCost", Ty::Num),
+    ("acquisitionDate", Ty::Str),
+    ("warrantyExpirationDate", Ty::Str),
+    ("isActive", Ty::Bool),
+];
+const ASSET_REQUIRED: &[&str] = &["name", "accountId", "accountLocationId", "categoryId"];
+
+const SEARCH: ListSpec = ListSpec {
+    table: ASSETS,
+    filters: &[&[
+        f("CategoryIds", How::Ids("categoryId")),
+        f("AssetName", How::Text(&["name"])),
+        f("MachineGroupId", How::Int("machineGroupId")),
+        f(
+            "LocationName",
+            How::RefText("accountLocationId", LOCATIONS, &["locationName"]),
+        ),
+        f("SerialNumber", How::Text(&["serialNumber"])),
+        f("Description", How::Text(&["description"])),
+        f("IPAddress", How::Text(&["ipAddress"])),
+        f("AccountId", How::Int("accountId")),
+        f("ContactId", How::Int("contactId")),
+        f(
+            "ContactName",
+            How::RefText("contactId", CONTACTS, &["firstName", "lastName"]),
+        ),
+        f("ExcludedId", How::NotId),
+        f("IsActive", How::Bool("isActive")),
+    ]],
+    out: |store, a| {
+        json!({
+            "id": member(a, "id"),
+            "categoryName": name_of(store, ASSET_CATEGORIES, a.get("categoryId")),
+            "categoryId": member(a, "categoryId"),
+            "locationName": location_name(store, int_of(a, "accountLocationId")),
+            "assetName": member(a, "name"),
+            "serialNumber": member(a, "serialNumber"),
+            "machineGroupId": null,
+            "ipAddress": member(a, "ipAddress"),
+            "contactId": member(a, "contactId"),
+            "contactName": contact_name(store, int_of(a, "contactId")),
+            "accountId": member(a, "accountId"),
+            "accountName": account_name(store, int_of(a, "accountId")),
+            "isActive": member(a, "isActive"),
+        })
+    },
+};
+
+fn post(c: &Ctx<'_>) -> R<Response> {
+    let body = c.object()?;
+    c.write(&ASSET, |w| create_asset(w, &body))
+}
+
+fn search(c: &Ctx<'_>) -> R<Response> {
+    c.list(&SEARCH, false, None)
+}
+
+fn get(c: &Ctx<'_>) -> R<Response> {
+    c.show(&ASSET, c.id(0, ASSET.label)?)
+}
+
+fn put(c: &Ctx<'_>) -> R<Response> {
+    c.replace(&ASSET, ASSET_SCHEMA, check_asset)
+}
+
+fn delete(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, ASSET.label)?;
+    c.world()
+        .store
+        .table_mut(ASSETS)
+        .remove(id)
+        .ok_or_else(|| ApiErr::not_found(ASSET.label, id))?;
+    Ok(ok_empty())
+}
+
+/// Required members and every reference (account, its location, contact, lookups).
+pub fn check_asset(store: &Store, rec: &Record) -> R<()> {
+    let mut errs = Vec::new();
+    require(rec, ASSET_REQUIRED, &mut errs);
+    check(errs)?;
+    let mut errs = Vec::new();
+    let account = int_of(rec, "accountId");
+    if account.and_then(|a| store.get(ACCOUNTS, a)).is_none() {
+        errs.push(format!("AccountId {} does not exist", account.unwrap_or(0)));
+    }
+    if let Some(l) = int_of(rec, "accountLocationId") {
+        let ok = store
+            .get(LOCATIONS, l)
+            .is_some_and(|loc| int_of(loc, "accountId") == account);
+        if !ok {
+            errs.push(format!(
+                "AccountLocationId {l} is not a location of the account"
+            ));
+        }
+    }
+    for (m, table) in [
+        ("contactId", CONTACTS),
+        ("categoryId", ASSET_CATEGORIES),
+        ("statusId", ASSET_STATUSES),
+        ("manufacturerId", MANUFACTURERS),
+    ] {
+        if !lookup_exists(store, table, int_of(rec, m)) {
+            errs.push(format!(
+                "{} {} does not exist",
+                pascal_name(m),
+                int_of(rec, m).unwrap_or(0)
+            ));
+        }
+    }
+    check(errs)
+}
+
+pub fn create_asset(world: &mut World, body: &Map<String, Value>) -> R<i64> {
+    let mut errs = Vec::new();
+    let input = read_schema(body, ASSET_SCHEMA, "", &mut errs);
+    check(errs)?;
+    let mut rec = Record::new();
+    for (m, _) in ASSET_SCHEMA {
+        rec.insert((*m).into(), member(&input, m));
+    }
+    if !matches!(rec.get("isActive"), Some(Value::Bool(_))) {
+        rec.insert("isActive".into(), Value::Bool(true));
+    }
+    // Choice: a new asset without a status is "Active".
+    if missing(rec.get("statusId")) {
+        let active = lookup_id(&world.store, ASSET_STATUSES, "name", "Active").ok();
+        rec.insert("statusId".into(), json!(active));
+    }
+    check_asset(&world.store, &rec)?;
+    let now = world.clock.rfc3339();
+    audit_new(&mut rec, &now);
+    Ok(world.store.insert(ASSETS, rec))
+}
+
+fn asset_out(store: &Store, a: &Record) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), member(a, "id"));
+    for (m, _) in ASSET_SCHEMA {
+        out.insert((*m).into(), member(a, m));
+    }
+    let contact = int_of(a, "contactId").and_then(|c| store.get(CONTACTS, c));
+    let names = [
+        ("accountName", account_name(store, int_of(a, "accountId"))),
+        (
+            "accountLocation",
+            location_name(store, int_of(a, "accountLocationId")),
+        ),
+        (
+            "category",
+            name_of(store, ASSET_CATEGORIES, a.get("categoryId")),
+        ),
+        ("status", name_of(store, ASSET_STATUSES, a.get("statusId"))),
+        (
+            "manufacturer",
+            name_of(store, MANUFACTURERS, a.get("manufacturerId")),
+        ),
+        (
+            "contactFirstName",
+            contact
+                .map(|c| member(c, "firstName"))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "contactLastName",
+            contact
+                .map(|c| member(c, "lastName"))
+                .unwrap_or(Value::Null),
+        ),
+    ];
+    out.extend(names.into_iter().map(|(k, v)| (k.to_string(), v)));
+    for k in ["createdBy", "createdOn", "modifiedBy", "modifiedOn"] {
+        out.insert(k.into(), member(a, k));
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,123 @@
+//! The BMS V2 dialect: Kaseya BMS, Pulseway PSA and Vorex PSA share this engine; the
+//! personality picks the brand and the id plan of the seed, the settings the rest (page
+//! size, token lifetime, quota, the BMS contact rule, how errors and `summary/{id}` look).
+//!
+//! Wire rules (see `shared/reference/bms-pulseway-vorex.md`): every V2 answer is
+//! `{success, error, result}` (paged lists add `totalRecords`), output is camelCase, JSON
+//! input is read case-insensitively, bearer tokens come from `/v2/security/authenticate`.
+//! The legacy V1 API (`/api/token`, OData lists, PascalCase envelope) serves accounts,
+//! contacts and locations; the reference client needs it because V2 cannot write a location
+//! once its account exists.
+//!
+//! Layout: `wire` (envelopes, input, forms, query), `listing` (filters, sort, paging),
+//! `routes` (dispatch and handler helpers), one module per resource, `v1`, `neutral`.
+
+mod accounts;
+mod assets;
+mod auth;
+mod contacts;
+mod listing;
+mod lookups;
+mod model;
+mod neutral;
+mod routes;
+mod tickets;
+mod v1;
+mod wire;
+
+use super::{DialectApi, NeutralKind, NeutralView, Routed};
+use crate::personality::Personality;
+use crate::state::{AppState, MockState, World};
+use crate::store::Store;
+use axum::response::Response;
+use axum::Router;
+use http::request::Parts;
+use http::StatusCode;
+use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS};
+use serde_json::{Map, Value};
+use wire::{Api, ApiErr};
+
+pub struct BmsV2;
+
+/// Routes that need no bearer token.
+const PUBLIC: &[&str] = &[
+    "/v2/security/authenticate",
+    "/v2/security/refreshtoken",
+    "/api/token",
+];
+
+impl DialectApi for BmsV2 {
+    fn router(&self) -> Router<AppState> {
+        // One handler matches paths itself: it needs the route template for the quota and
+        // answers 404/405 in the envelope of the API the path belongs to.
+        Router::new().fallback(routes::handle)
+    }
+
+    fn route(&self, path: &str, origin: &str) -> Option<Routed> {
+        let mut p = path.to_ascii_lowercase();
+        while p.len() > 1 && p.ends_with('/') {
+            p.pop();
+        }
+        let prefix = ["/v2", "/api"]
+            .into_iter()
+            .find(|pre| p == *pre || p.starts_with(&format!("{pre}/")))?;
+        Some(Routed {
+            public: PUBLIC.contains(&p.as_str()),
+            api_base: format!("{origin}{prefix}"),
+            path: p,
+        })
+    }
+
+    fn authenticate(
+        &self,
+        state: &MockState,
+        parts: &Parts,
+        routed: &Routed,
+    ) -> Result<(), Response> {
+        let api = if routed.path.starts_with("/api") {
+            Api::V1
+        } else {
+            Api::V2
+        };
+        auth::check_bearer(state, parts, api).map_err(|m| auth::denied(api, m))
+    }
+
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        Api::V2.error(&ApiErr::new(status, message))
+    }
+
+    fn seed_defaults(&self, world: &mut World, personality: Personality) {
+        lookups::seed(world, personality);
+    }
+
+    fn entity_tables(&self) -> &'static [&'static str] {
+        &[ACCOUNTS, LOCATIONS, CONTACTS, ASSETS]
+    }
+
+    fn neutral_create(
+        &self,
+        world: &mut World,
+        kind: NeutralKind,
+        fields: &Map<String, Value>,
+    ) -> Result<i64, String> {
+        neutral::create(world, kind, fields)
+    }
+
+    fn neutral_update(
+        &self,
+        world: &mut World,
+        kind: NeutralKind,
+        id: i64,
+        fields: &Map<String, Value>,
+    ) -> Result<(), String> {
+        neutral::update(world, kind, id, fields)
+    }
+
+    fn neutral_delete(&self, world: &mut World, kind: NeutralKind, id: i64) -> Result<(), String> {
+        neutral::delete(world, kind, id)
+    }
+
+    fn neutral_view(&self, store: &Store) -> NeutralView {
+        neutral::view(store)
+    }
+}

@@ -1,0 +1,303 @@
+//! Service-desk tickets and their notes (the Pulseway must-haves): the paged list with
+//! `Filter.*`, `search` with a JSON body, create (PascalCase or camelCase, the full ticket in
+//! `result`), get, PUT, JSON Patch, and notes.
+
+use super::listing::{f, How, ListSpec, AUDITED};
+use super::model::*;
+use super::routes::{route, Ctx, Route};
+use super::wire::*;
+use crate::clock::parse_rfc3339;
+use crate::state::World;
+use crate::store::{Record, Store};
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+pub const ROUTES: &[Route] = &[
+    route("GET", "servicedesk/tickets", list),
+    route("POST", "servicedesk/tickets", post),
+    route("POST", "servicedesk/tickets/search", search),
+    route("GET", "servicedesk/tickets/{id}", get),
+    route("PUT", "servicedesk/tickets/{id}", put),
+    route("PATCH", "servicedesk/tickets/{id}", patch),
+    route("GET", "servicedesk/tickets/{id}/notes", notes),
+    route("POST", "servicedesk/tickets/{id}/notes", add_note),
+];
+
+pub const TICKET: Entity = Entity {
+    table: TICKETS,
+    label: "Ticket",
+    out: ticket_out,
+};
+
+const TICKET_SCHEMA: &Schema = &[
+    ("title", Ty::Str),
+    ("details", Ty::Str),
+    ("accountId", Ty::Int),
+    ("locationId", Ty::Int),
+    ("contactId", Ty::Int),
+    ("statusId", Ty::Int),
+    ("priorityId", Ty::Int),
+    ("typeId", Ty::Int),
+    ("subTypeId", Ty::Int),
+    ("sourceId", Ty::Int),
+    ("queueId", Ty::Int),
+    ("assigneeId", Ty::Int),
+    ("openDate", Ty::Str),
+    ("dueDate", Ty::Str),
+];
+/// `TicketInputDto`'s required members.
+const TICKET_REQUIRED: &[&str] = &[
+    "title",
+    "accountId",
+    "locationId",
+    "statusId",
+    "priorityId",
+    "typeId",
+    "sourceId",
+    "openDate",
+    "details",
+];
+/// Lookup references of a ticket, with the member that shows the name.
+const TICKET_REFS: &[(&str, &str, &str)] = &[
+    ("statusId", STATUSES, "statusName"),
+    ("priorityId", PRIORITIES, "priorityName"),
+    ("typeId", ISSUE_TYPES, "typeName"),
+    ("subTypeId", ISSUE_SUBTYPES, "subTypeName"),
+    ("sourceId", SOURCES, "sourceName"),
+    ("queueId", QUEUES, "queueName"),
+    ("assigneeId", EMPLOYEES, "assigneeName"),
+];
+
+const LIST: ListSpec = ListSpec {
+    table: TICKETS,
+    filters: &[
+        &[
+            f("Ids", How::Ids("id")),
+            f("AccountId", How::Int("accountId")),
+            f("ContactId", How::Int("contactId")),
+            f("StatusId", How::Int("statusId")),
+            f("PriorityId", How::Int("priorityId")),
+            f("QueueId", How::Int("queueId")),
+            f("AssigneeId", How::Int("assigneeId")),
+            f("Title", How::Text(&["title"])),
+            f("TicketNumber", How::Text(&["ticketNumber"])),
+            f("OpenDateFrom", How::From("openDate")),
+            f("OpenDateTo", How::To("openDate")),
+            // Choice: "completed" is the status named Completed.
+            f(
+                "ExcludeCompleted",
+                How::ExcludeNamed("statusId", STATUSES, "Completed"),
+            ),
+        ],
+        AUDITED,
+    ],
+    out: ticket_out,
+};
+
+fn list(c: &Ctx<'_>) -> R<Response> {
+    c.list(&LIST, true, None)
+}
+
+/// `POST .../tickets/search`: `{pageSize, pageNumber, sort, filter: {...}}` read as the list's
+/// query parameters.
+fn search(c: &Ctx<'_>) -> R<Response> {
+    let body = c.object()?;
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut pairs = Vec::new();
+    for (k, v) in &body {
+        if k.eq_ignore_ascii_case("filter") {
+            let Value::Object(filters) = v else {
+                if v.is_null() {
+                    continue;
+                }
+                return Err(ApiErr::bad("filter must be an object"));
+            };
+            for (fk, fv) in filters {
+                let name = format!("Filter.{fk}");
+                match fv {
+                    Value::Array(items) => {
+                        pairs.extend(items.iter().map(|i| (name.clone(), text(i))))
+                    }
+                    Value::Null => {}
+                    other => pairs.push((name, text(other))),
+                }
+            }
+        } else if !v.is_null() {
+            pairs.push((k.clone(), text(v)));
+        }
+    }
+    let q = c.with_query(Query::from_pairs(pairs));
+    q.list(&LIST, true, None)
+}
+
+fn post(c: &Ctx<'_>) -> R<Response> {
+    let body = c.object()?;
+    c.write(&TICKET, |w| create_ticket(w, &body))
+}
+
+fn get(c: &Ctx<'_>) -> R<Response> {
+    c.show(&TICKET, c.id(0, TICKET.label)?)
+}
+
+fn put(c: &Ctx<'_>) -> R<Response> {
+    c.replace(&TICKET, TICKET_SCHEMA, check_ticket)
+}
+
+fn patch(c: &Ctx<'_>) -> R<Response> {
+    c.patch(&TICKET, TICKET_SCHEMA, &[], check_ticket)
+}
+
+fn check_ticket(store: &Store, rec: &Record) -> R<()> {
+    let mut errs = Vec::new();
+    require(rec, TICKET_REQUIRED, &mut errs);
+    if let Some(d) = ["openDate", "dueDate"].into_iter().find(|d| {
+        rec.get(*d)
+            .and_then(Value::as_str)
+            .is_some_and(|v| parse_rfc3339(v).is_none())
+    }) {
+        errs.push(format!("{} must be a date-time", pascal_name(d)));
+    }
+    check(errs)?;
+    let mut errs = Vec::new();
+    let account = int_of(rec, "accountId");
+    if account.and_then(|a| store.get(ACCOUNTS, a)).is_none() {
+        errs.push(format!("AccountId {} does not exist", account.unwrap_or(0)));
+    }
+    if let Some(l) = int_of(rec, "locationId") {
+        if store
+            .get(LOCATIONS, l)
+            .is_none_or(|loc| int_of(loc, "accountId") != account)
+        {
+            errs.push(format!("LocationId {l} is not a location of the account"));
+        }
+    }
+    if let Some(k) = int_of(rec, "contactId") {
+        if store
+            .get(CONTACTS, k)
+            .is_none_or(|c| int_of(c, "accountId") != account)
+        {
+            errs.push(format!("ContactId {k} is not a contact of the account"));
+        }
+    }
+    for (m, table, _) in TICKET_REFS {
+        if !lookup_exists(store, table, int_of(rec, m)) {
+            errs.push(format!(
+                "{} {} does not exist",
+                pascal_name(m),
+                int_of(rec, m).unwrap_or(0)
+            ));
+        }
+    }
+    check(errs)
+}
+
+fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i64> {
+    let mut errs = Vec::new();
+    let input = read_schema(body, TICKET_SCHEMA, "", &mut errs);
+    check(errs)?;
+    let mut rec = Record::new();
+    // Choice: ticket numbers are `T<open date>.<sequence>`, as BMS shows them.
+    let seq = world.store.table(TICKETS).map_or(0, |t| t.len()) + 1;
+    let day: String = input
+        .get("openDate")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(8)
+        .collect();
+    rec.insert("ticketNumber".into(), json!(format!("T{day}.{seq:04}")));
+    for (m, _) in TICKET_SCHEMA {
+        rec.insert((*m).into(), member(&input, m));
+    }
+    check_ticket(&world.store, &rec)?;
+    let now = world.clock.rfc3339();
+    audit_new(&mut rec, &now);
+    Ok(world.store.insert(TICKETS, rec))
+}
+
+fn ticket_out(store: &Store, t: &Record) -> Value {
+    let mut o = Map::new();
+    o.insert("ticketNumber".into(), member(t, "ticketNumber"));
+    for (m, _) in TICKET_SCHEMA {
+        o.insert((*m).into(), member(t, m));
+    }
+    for (m, table, name) in TICKET_REFS {
+        o.insert((*name).into(), name_of(store, table, t.get(*m)));
+    }
+    o.insert(
+        "accountName".into(),
+        account_name(store, int_of(t, "accountId")),
+    );
+    o.insert(
+        "locationName".into(),
+        location_name(store, int_of(t, "locationId")),
+    );
+    o.insert(
+        "contactName".into(),
+        contact_name(store, int_of(t, "contactId")),
+    );
+    audited(t, Value::Object(o))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notes.
+
+fn note_out(store: &Store, n: &Record) -> Value {
+    let author = store
+        .rows(EMPLOYEES)
+        .find(|e| e.get("name") == n.get("createdBy"));
+    json!({
+        "id": member(n, "id"),
+        "ticketId": member(n, "ticketId"),
+        "details": member(n, "details"),
+        "isInternal": member(n, "isInternal"),
+        "typeName": if n.get("isInternal") == Some(&Value::Bool(true)) { "Internal Note" } else { "Public Note" },
+        "createdByName": member(n, "createdBy"),
+        "createdByEmail": author.map(|e| member(e, "emailAddress")).unwrap_or(Value::Null),
+        "createdOn": member(n, "createdOn"),
+        "modifiedOn": member(n, "modifiedOn"),
+    })
+}
+
+fn notes(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, TICKET.label)?;
+    let w = c.world();
+    TICKET.get(&w.store, id)?;
+    let rows = w
+        .store
+        .rows(TICKET_NOTES)
+        .filter(|n| int_of(n, "ticketId") == Some(id))
+        .map(|n| note_out(&w.store, n))
+        .collect();
+    Ok(c.ok(Value::Array(rows)))
+}
+
+/// `{Details, IsInternal}`; the answer is the saved note.
+fn add_note(c: &Ctx<'_>) -> R<Response> {
+    let id = c.id(0, TICKET.label)?;
+    let body = c.object()?;
+    let mut w = c.world();
+    TICKET.get(&w.store, id)?;
+    let mut errs = Vec::new();
+    let input = read_schema(
+        &body,
+        &[("details", Ty::Str), ("isInternal", Ty::Bool)],
+        "",
+        &mut errs,
+    );
+    require(&input, &["details"], &mut errs);
+    check(errs)?;
+    let mut rec = Record::new();
+    rec.insert("ticketId".into(), json!(id));
+    rec.insert("details".into(), member(&input, "details"));
+    rec.insert("isInternal".into(), json!(is_true(&input, "isInternal")));
+    let now = w.clock.rfc3339();
+    audit_new(&mut rec, &now);
+    let nid = w.store.insert(TICKET_NOTES, rec);
+    let saved = w.store.get(TICKET_NOTES, nid).cloned().unwrap_or_default();
+    Ok(c.ok(note_out(&w.store, &saved)))
+}
