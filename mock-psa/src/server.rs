@@ -192,6 +192,10 @@ async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Resp
         if action.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(action.latency_ms)).await;
         }
+        if action.landed {
+            // The PSA does the work and keeps it; only the reply is lost or replaced.
+            dispatch(&state, router.clone(), &mut parts, body_bytes.clone()).await;
+        }
         if action.drop {
             record(
                 &state,
