@@ -1,7 +1,7 @@
 //! The sync engine: settings gates, pull (PSA wins, exact matching), push on save, the
 //! one-time push of all syncable assets, banners and the sync log.
 
-use crate::clients::client_for;
+use crate::clients::{client_for, Http, RetryPolicy, TransportDefects};
 use crate::model::{DocRecord, Plan, Role, Settings, Source, SyncState};
 use crate::psa::{Connection, Fields, Kind, PsaClient};
 use mock_psa::Personality;
@@ -20,6 +20,10 @@ pub enum Defect {
     PushPreexistingOnEnable,
     /// Kaseya BMS contacts are pushed without an e-mail type (breaks R18).
     PushBmsContactsWithoutEmailType,
+    /// A create that may have landed is repeated without looking for it (breaks R43, R80).
+    RetryCreatesWithoutCheck,
+    /// Retry-After is ignored: retries follow the backoff schedule only (breaks R43, R26).
+    IgnoreRetryAfter,
 }
 
 /// Why a user action was refused.
@@ -45,6 +49,8 @@ pub struct NewRecord {
 pub struct Engine {
     personality: Personality,
     client: Box<dyn PsaClient>,
+    /// The client's HTTP layer: its retry policy, virtual wait and retry notes.
+    http: Http,
     connected: bool,
     settings: Settings,
     records: BTreeMap<u64, DocRecord>,
@@ -55,9 +61,11 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(conn: Connection, settings: Settings) -> Self {
+        let http = Http::default();
         Engine {
             personality: conn.personality,
-            client: client_for(conn),
+            client: client_for(conn, http.clone()),
+            http,
             connected: false,
             settings,
             records: BTreeMap::new(),
@@ -69,7 +77,22 @@ impl Engine {
 
     pub fn with_defects(mut self, defects: impl IntoIterator<Item = Defect>) -> Self {
         self.defects.extend(defects);
+        self.http.set_defects(TransportDefects {
+            blind_create_retry: self.defects.contains(&Defect::RetryCreatesWithoutCheck),
+            ignore_retry_after: self.defects.contains(&Defect::IgnoreRetryAfter),
+        });
         self
+    }
+
+    /// Retry attempts and backoff of every PSA request (defaults: [`RetryPolicy::default`]).
+    pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        self.http.set_policy(policy);
+        self
+    }
+
+    /// Virtual seconds spent waiting before retries (never slept in real time).
+    pub fn retry_wait_secs(&self) -> u64 {
+        self.http.waited_secs()
     }
 
     pub fn personality(&self) -> Personality {
@@ -85,6 +108,8 @@ impl Engine {
     }
 
     fn say(&mut self, line: String) {
+        // Retries happened before the outcome they led to: they come first.
+        self.log.extend(self.http.take_notes());
         self.log.push(line);
     }
 
@@ -418,7 +443,7 @@ impl Engine {
 /// Exact-match keys (R21-R25): organizations by name; contacts by organization and name;
 /// locations by organization and address; configurations by organization, type and name, and
 /// by serial and MAC where both sides have them.
-fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
+pub(crate) fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
     let g = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
     match kind {
         Kind::Organization => vec![g("name")],

@@ -14,7 +14,10 @@ impl Engine {
             self.personality.display_name()
         ));
         if let Err(e) = self.pull_all().await {
-            self.say(format!("full sync failed: {e}"));
+            // Q9: what was pulled before the failure stays; the next sync pulls again.
+            self.say(format!(
+                "full sync failed: {e}; records pulled before it are kept"
+            ));
             return;
         }
         self.say("full sync finished".into());
@@ -22,15 +25,15 @@ impl Engine {
 
     pub(super) async fn pull_all(&mut self) -> Result<(), PsaError> {
         self.ensure_connected().await?;
-        let orgs = self.client.list(Kind::Organization).await?;
+        let orgs = self.pull_list(Kind::Organization).await?;
         let synced_orgs = self.pull_organizations(orgs);
-        let locations = self.client.list(Kind::Location).await?;
+        let locations = self.pull_list(Kind::Location).await?;
         self.pull_children(Kind::Location, locations, &synced_orgs);
         if self.settings.contacts {
-            let contacts = self.client.list(Kind::Contact).await?;
+            let contacts = self.pull_list(Kind::Contact).await?;
             self.pull_children(Kind::Contact, contacts, &synced_orgs);
         }
-        let configs = self.client.list(Kind::Configuration).await?;
+        let configs = self.pull_list(Kind::Configuration).await?;
         let s = self.settings.clone();
         let configs = configs
             .into_iter()
@@ -41,6 +44,19 @@ impl Engine {
             .collect();
         self.pull_children(Kind::Configuration, configs, &synced_orgs);
         Ok(())
+    }
+
+    /// Every PSA record of a kind (the client retries); a failure names the kind in the log.
+    async fn pull_list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
+        let rows = self.client.list(kind).await;
+        if let Err(e) = &rows {
+            let psa = self.personality.display_name();
+            self.say(format!(
+                "{} could not be pulled from {psa}: {e}",
+                kind.plural()
+            ));
+        }
+        rows
     }
 
     /// Pulls companies that meet the type and status filters; returns PSA id -> doc id.

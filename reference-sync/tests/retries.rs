@@ -1,0 +1,325 @@
+//! The shared retry layer against the mock's fault rules, over real HTTP: which failures are
+//! retried, the backoff on the virtual clock, Retry-After, and creates that are never repeated
+//! blindly.
+
+use mock_psa::{MockServer, Personality, ServerOptions};
+use reference_sync::clients::{client_for, Http, RetryPolicy};
+use reference_sync::psa::{Connection, Fields, Kind, PsaClient, PsaError, PushContext};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+struct Rig {
+    server: MockServer,
+    http: Http,
+    client: Box<dyn PsaClient>,
+    admin: reqwest::Client,
+}
+
+impl Rig {
+    async fn start(p: Personality) -> Rig {
+        let server = MockServer::start(p, ServerOptions::default())
+            .await
+            .expect("start mock");
+        let http = Http::default();
+        let mut client = client_for(
+            Connection {
+                personality: p,
+                origin: server.origin(),
+                credentials: p.default_credentials(),
+            },
+            http.clone(),
+        );
+        client.connect().await.expect("connect");
+        let admin = reqwest::Client::builder().no_proxy().build().unwrap();
+        let rig = Rig {
+            server,
+            http,
+            client,
+            admin,
+        };
+        rig.admin_call(reqwest::Method::DELETE, "journal", None)
+            .await;
+        rig
+    }
+
+    async fn admin_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .admin
+            .request(method, format!("{}/__admin/{path}", self.server.origin()));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("admin");
+        assert!(
+            resp.status().is_success(),
+            "admin {path}: {}",
+            resp.status()
+        );
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn fault(&self, rule: Value) {
+        self.admin_call(reqwest::Method::POST, "faults", Some(rule))
+            .await;
+    }
+
+    /// `METHOD path status` of every request since the rig started.
+    async fn journal(&self) -> Vec<String> {
+        let j = self.admin_call(reqwest::Method::GET, "journal", None).await;
+        j["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["method"].as_str().unwrap_or(""),
+                    e["path"].as_str().unwrap_or(""),
+                    e["status"]
+                )
+            })
+            .collect()
+    }
+
+    async fn companies(&self) -> Vec<String> {
+        let s = self
+            .admin_call(reqwest::Method::GET, "snapshot?view=neutral", None)
+            .await;
+        s["records"]["companies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    async fn create_org(&mut self, name: &str) -> Result<String, PsaError> {
+        let fields: Fields = [
+            ("name".to_string(), json!(name)),
+            ("type".to_string(), json!("Customer")),
+            ("status".to_string(), json!("Active")),
+        ]
+        .into_iter()
+        .collect();
+        self.client
+            .create(Kind::Organization, &fields, &PushContext::default())
+            .await
+    }
+}
+
+#[test]
+fn backoff_doubles_up_to_the_cap_without_overflow() {
+    let p = RetryPolicy::default();
+    let waits: Vec<u64> = (1..=7).map(|n| p.backoff_secs(n)).collect();
+    assert_eq!(waits, vec![1, 2, 4, 8, 16, 30, 30]);
+    assert_eq!(p.backoff_secs(200), 30);
+    let huge = RetryPolicy {
+        max_delay_secs: u64::MAX,
+        ..RetryPolicy::default()
+    };
+    assert_eq!(huge.backoff_secs(100), u64::MAX);
+}
+
+#[tokio::test]
+async fn a_503_on_a_list_is_retried_with_backoff_on_the_virtual_clock() {
+    let mut rig = Rig::start(Personality::Connectwise).await;
+    rig.admin_call(
+        reqwest::Method::POST,
+        "records/companies",
+        Some(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
+    )
+    .await;
+    rig.fault(json!({"method": "GET", "path": "*/company/companies", "status": 503, "times": 2}))
+        .await;
+    let rows = rig.client.list(Kind::Organization).await.expect("list");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rig.http.take_notes(),
+        vec![
+            "GET /v4_6_release/apis/3.0/company/companies: 503, retry 1 of 4 after 1s",
+            "GET /v4_6_release/apis/3.0/company/companies: 503, retry 2 of 4 after 2s",
+        ]
+    );
+    assert_eq!(rig.http.waited_secs(), 3);
+    assert_eq!(rig.journal().await.len(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_never_slept_in_real_time() {
+    let mut rig = Rig::start(Personality::Bms).await;
+    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 240, "times": 1}))
+        .await;
+    let started = Instant::now();
+    rig.client.list(Kind::Organization).await.expect("list");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(rig.http.waited_secs(), 240);
+    assert_eq!(
+        rig.http.take_notes(),
+        vec!["GET /v2/crm/accounts/summary: 429, retry 1 of 4 after 240s"]
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
+    let mut rig = Rig::start(Personality::Bms).await;
+    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 3600, "times": 1}))
+        .await;
+    let err = rig.client.list(Kind::Organization).await.unwrap_err();
+    assert_eq!(
+        err,
+        PsaError::RateLimited {
+            retry_after: Some(3600)
+        }
+    );
+    assert_eq!(rig.http.waited_secs(), 0);
+    let notes = rig.http.take_notes();
+    assert!(
+        notes[0].contains("Retry-After 3600s is beyond the 300s limit"),
+        "{notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_the_last_failure_is_reported() {
+    let mut rig = Rig::start(Personality::Autotask).await;
+    rig.fault(json!({"path": "*/Companies/query", "status": 503, "times": 10}))
+        .await;
+    let err = rig.client.list(Kind::Organization).await.unwrap_err();
+    assert!(
+        matches!(err, PsaError::Transient(ref m) if m.starts_with("503")),
+        "{err:?}"
+    );
+    assert_eq!(rig.journal().await.len(), 5, "one attempt and four retries");
+    assert_eq!(rig.http.waited_secs(), 1 + 2 + 4 + 8);
+    let notes = rig.http.take_notes();
+    assert_eq!(
+        notes.last().map(String::as_str),
+        Some("POST /ATServicesRest/V1.0/Companies/query: 503, giving up after 4 retries")
+    );
+}
+
+#[tokio::test]
+async fn autotask_business_500_is_not_retried_but_its_thread_limit_is() {
+    let mut rig = Rig::start(Personality::Autotask).await;
+    rig.fault(json!({"path": "*/Companies/query", "status": 500, "times": 1}))
+        .await;
+    assert!(matches!(
+        rig.client.list(Kind::Organization).await,
+        Err(PsaError::Rejected { status: 500, .. })
+    ));
+    assert_eq!(rig.journal().await.len(), 1);
+
+    rig.fault(json!({"path": "*/Companies/query", "status": 500, "times": 1,
+                     "body": {"errors": ["Itgenatr005: thread threshold of 3 threads has been exceeded"]}}))
+        .await;
+    rig.client.list(Kind::Organization).await.expect("retried");
+    assert_eq!(
+        rig.http.take_notes(),
+        vec![
+            "POST /ATServicesRest/V1.0/Companies/query: 500 (thread limit), retry 1 of 4 after 1s"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_on_a_read_is_retried() {
+    let mut rig = Rig::start(Personality::Vorex).await;
+    rig.fault(
+        json!({"method": "GET", "path": "/v2/crm/contacts/summary", "drop": true, "times": 1}),
+    )
+    .await;
+    rig.client.list(Kind::Contact).await.expect("list");
+    assert_eq!(
+        rig.http.take_notes(),
+        vec!["GET /v2/crm/contacts/summary: connection dropped, retry 1 of 4 after 1s"]
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_landed_is_adopted_not_repeated() {
+    for p in [
+        Personality::Connectwise,
+        Personality::Autotask,
+        Personality::Pulseway,
+    ] {
+        for fault in [json!({"status": 503}), json!({"drop": true})] {
+            let mut rig = Rig::start(p).await;
+            let mut rule = json!({"method": "POST", "path": "*", "landed": true, "times": 1});
+            rule.as_object_mut()
+                .unwrap()
+                .extend(fault.as_object().unwrap().clone());
+            rig.fault(rule).await;
+            let id = rig.create_org("Landed Co").await.expect("create");
+            assert_eq!(
+                rig.companies().await,
+                vec!["Landed Co".to_string()],
+                "{p:?} {fault}"
+            );
+            let notes = rig.http.take_notes();
+            assert_eq!(notes.len(), 1, "{notes:?}");
+            assert!(
+                notes[0].ends_with(&format!(
+                    "but it landed as {id}: adopted, not created again"
+                )),
+                "{p:?}: {notes:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_create_that_did_not_land_is_repeated_after_looking() {
+    let mut rig = Rig::start(Personality::Bms).await;
+    rig.fault(json!({"method": "POST", "path": "/v2/crm/accounts", "status": 502, "times": 1}))
+        .await;
+    rig.create_org("Retried Co").await.expect("create");
+    assert_eq!(rig.companies().await, vec!["Retried Co".to_string()]);
+    assert_eq!(
+        rig.http.take_notes(),
+        vec!["POST /v2/crm/accounts: 502, not in the PSA, retry 1 of 4 after 1s"]
+    );
+    let posts = rig
+        .journal()
+        .await
+        .into_iter()
+        .filter(|l| l.starts_with("POST /v2/crm/accounts "))
+        .count();
+    assert_eq!(posts, 2);
+}
+
+#[tokio::test]
+async fn a_rate_limited_create_is_repeated_without_looking() {
+    let mut rig = Rig::start(Personality::Connectwise).await;
+    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 429, "retry_after": 7, "times": 1}))
+        .await;
+    rig.create_org("Limited Co").await.expect("create");
+    assert_eq!(
+        rig.http.take_notes(),
+        vec!["POST /v4_6_release/apis/3.0/company/companies: 429, retry 1 of 4 after 7s"]
+    );
+    assert!(
+        !rig.journal().await.iter().any(|l| l.starts_with("GET")),
+        "a 429 create did not land: no look-up"
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_keeps_failing_is_not_created_at_all() {
+    let mut rig = Rig::start(Personality::Connectwise).await;
+    rig.http.set_policy(RetryPolicy {
+        max_retries: 1,
+        ..RetryPolicy::default()
+    });
+    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 503}))
+        .await;
+    let err = rig.create_org("Never Co").await.unwrap_err();
+    assert!(matches!(err, PsaError::Uncertain(_)), "{err:?}");
+    assert!(rig.companies().await.is_empty());
+    assert_eq!(
+        rig.http.take_notes(),
+        vec![
+            "POST /v4_6_release/apis/3.0/company/companies: 503, not in the PSA, retry 1 of 1 after 1s",
+            "POST /v4_6_release/apis/3.0/company/companies: 503, not in the PSA, giving up after 1 retries",
+        ]
+    );
+}
