@@ -29,6 +29,10 @@ pub struct Scenario {
     /// Key facts checked before the golden comparison.
     #[serde(default)]
     pub expect: Vec<Expectation>,
+    /// A fault case's promise: it ends with the PSA and documentation state of this fault-free
+    /// case's golden (requests and log aside).
+    #[serde(default)]
+    pub same_outcome_as: Option<String>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -245,6 +249,10 @@ impl Scenario {
                 .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
                 .unwrap_or((1, 1))
         };
+        if s.same_outcome_as.as_deref() == Some(s.name.as_str()) {
+            let (l, c) = locate("same_outcome_as");
+            return Err(err(l, c, "same_outcome_as names the case itself".into()));
+        }
         if let Err(e) = s.personalities() {
             let (l, c) = locate("psas");
             return Err(err(l, c, e));
