@@ -101,7 +101,7 @@ pub enum PsaError {
     #[error("{status}: {message}")]
     Rejected { status: u16, message: String },
     /// Rate limited; `retry_after` seconds when the PSA said so.
-    #[error("rate limited (429), retry after {retry_after:?}s")]
+    #[error("rate limited (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
     RateLimited { retry_after: Option<u64> },
     /// 5xx that is not a business error, or a failed connection: may be retried.
     #[error("transient failure: {0}")]

@@ -364,7 +364,7 @@ where
     let http = client.http().clone();
     let mut retry = 0;
     loop {
-        let err = match post(client).await {
+        let mut err = match post(client).await {
             Ok(id) => return Ok(id),
             Err(e) if e.is_retryable() => e,
             Err(e) => return Err(e),
@@ -379,7 +379,13 @@ where
                     ));
                     return Ok(id);
                 }
-                Ok(None) => cause.push_str(", not in the PSA"),
+                Ok(None) => {
+                    cause.push_str(", not in the PSA");
+                    // Looked for and not there: it did not land.
+                    if let PsaError::Uncertain(m) = err {
+                        err = PsaError::Transient(m);
+                    }
+                }
                 Err(e) => {
                     http.note(format!(
                         "{line}: {cause}, and whether it landed is unknown ({e}): not retried"
