@@ -8,6 +8,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use reference_sync::Defect;
 use std::path::PathBuf;
 
+const ALL_PSAS: [&str; 5] = ["connectwise", "autotask", "bms", "pulseway", "vorex"];
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -206,6 +208,24 @@ fn main() {
                 "contact-without-email-type",
                 &["bms"],
             )
+        },
+    ));
+    trials.push(Trial::test(
+        "suite::fails_when_creates_are_retried_without_checking_whether_they_landed",
+        || {
+            for case in ["retries-push-on-save-landed", "retries-push-all-landed"] {
+                suite_fails_with(Defect::RetryCreatesWithoutCheck, case, &ALL_PSAS)?;
+            }
+            Ok(())
+        },
+    ));
+    trials.push(Trial::test(
+        "suite::fails_when_retry_after_is_ignored",
+        || {
+            for case in ["retries-push-on-save-429", "retries-pull-faults"] {
+                suite_fails_with(Defect::IgnoreRetryAfter, case, &ALL_PSAS)?;
+            }
+            Ok(())
         },
     ));
     trials.push(Trial::test(
