@@ -6,7 +6,7 @@
 //! and is never picked as an account manager; configurations point at a product found (or
 //! created) by manufacturer and model, using the first active billing code.
 
-use super::{create_checked, create_record, reject, Http, Reply};
+use super::{create_record, reject, write_checked, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
@@ -123,7 +123,7 @@ impl AutotaskClient {
     /// A POST that creates: sent once, for [`create_record`] to repeat safely.
     async fn post_create(&self, url: &str, body: &Value) -> Result<i64, PsaError> {
         let req = self.authed(Method::POST, url, Some(body));
-        item_id(&check(self.http.send_create(req).await?)?)
+        item_id(&check(self.http.send_once(req).await?)?)
     }
 
     fn authed(&self, method: Method, url: &str, body: Option<&Value>) -> reqwest::RequestBuilder {
@@ -267,7 +267,7 @@ impl AutotaskClient {
         });
         let url = self.url("Products");
         let (man, model_name) = (manufacturer.to_string(), model.to_string());
-        let id = create_checked(
+        let id = write_checked(
             self,
             |c| {
                 let (url, body) = (url.clone(), body.clone());
@@ -279,6 +279,7 @@ impl AutotaskClient {
                     async move { Ok(c.find_product(&man, &model).await?.map(|i| i.to_string())) },
                 )
             },
+            "adopted, not created again",
         )
         .await?;
         let id = parse_id(&id)?;

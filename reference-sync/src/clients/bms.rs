@@ -2,7 +2,7 @@
 //! `/v2/security/authenticate`, `{success, error, result}` envelopes, JSON Patch updates.
 //! Locations are written through the legacy V1 API because V2 has no write route for them.
 
-use super::{create_record, reject, Http, Reply};
+use super::{create_record, reject, write_checked, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
@@ -244,7 +244,7 @@ impl BmsClient {
                 req = req.json(b);
             }
             let reply = if create {
-                self.http.send_create(req).await?
+                self.http.send_once(req).await?
             } else {
                 self.http.send(req).await?
             };
@@ -370,7 +370,7 @@ impl BmsClient {
                 req = req.json(b);
             }
             let reply = if create {
-                self.http.send_create(req).await?
+                self.http.send_once(req).await?
             } else {
                 self.http.send(req).await?
             };
@@ -541,8 +541,39 @@ impl BmsClient {
             }
             (None, None, _) => return Ok(()),
         }
+        // Adding or renaming an entry cannot be repeated once it landed (the old value is gone,
+        // or a second entry appears): look at the contact before sending it again.
         let path = format!("/crm/contacts/{id}/{}", ch.list);
-        self.call(Method::PATCH, &path, Some(&json!([op]))).await?;
+        let ops = json!([op]);
+        if !value_changed {
+            // A type change names the same value again: repeating it is harmless.
+            self.call(Method::PATCH, &path, Some(&ops)).await?;
+            return Ok(());
+        }
+        let want = new_value.map(str::to_string);
+        write_checked(
+            self,
+            |c| {
+                let (path, ops) = (path.clone(), ops.clone());
+                Box::pin(async move {
+                    let reply = c.send_with(Method::PATCH, &path, Some(&ops), true).await?;
+                    Self::check(&reply).map(|_| String::new())
+                })
+            },
+            |c| {
+                let want = want.clone();
+                Box::pin(async move {
+                    let now = c.get(&format!("/crm/contacts/summary/{id}")).await?;
+                    let now = Self::default_entry(&now, ch)
+                        .and_then(|e| e.get(ch.out_value))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    Ok((now == want).then(|| want.unwrap_or_else(|| "removed".into())))
+                })
+            },
+            "not sent again",
+        )
+        .await?;
         Ok(())
     }
 

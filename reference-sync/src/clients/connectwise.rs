@@ -133,7 +133,7 @@ impl ConnectWiseClient {
             req = req.json(b);
         }
         let reply = if create {
-            self.http.send_create(req).await?
+            self.http.send_once(req).await?
         } else {
             self.http.send(req).await?
         };

@@ -96,7 +96,7 @@ struct Ledger {
     waited_secs: u64,
     /// One line per retry decision, drained into the sync log by the engine.
     notes: Vec<String>,
-    /// Request line and cause of the last attempt that failed, for [`create_checked`].
+    /// Request line and cause of the last attempt that failed, for [`write_checked`].
     last_failure: (String, String),
 }
 
@@ -114,8 +114,9 @@ struct Failure {
 ///
 /// Retried: 429 (after Retry-After when given), 500/502/503/504 (not Autotask's business 500)
 /// and transport failures. Reads and idempotent writes go through [`Http::send`], which retries
-/// by itself; creates go through [`Http::send_create`] inside [`create_checked`], which looks for
-/// the record before repeating a create that may have landed.
+/// by itself; creates (and other writes that must not be repeated blindly) go through
+/// [`Http::send_once`] inside [`write_checked`], which looks for the result before repeating a
+/// write that may have landed.
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
@@ -212,10 +213,10 @@ impl Http {
         }
     }
 
-    /// Sends a create once. A refused connection or a 429 did not land (`Transient`,
+    /// Sends a write once (see [`write_checked`]). A refused connection or a 429 did not land (`Transient`,
     /// `RateLimited`); a retryable 5xx comes back as a reply marked `maybe_landed` (the dialect's
     /// [`reject`] makes it `Uncertain`), a connection lost after sending is `Uncertain`.
-    pub async fn send_create(&self, req: RequestBuilder) -> Result<Reply, PsaError> {
+    pub async fn send_once(&self, req: RequestBuilder) -> Result<Reply, PsaError> {
         let line = request_line(&req);
         let result = match self.exchange(req, &line).await {
             Ok(mut reply) => match self.retryable(&reply) {
@@ -343,18 +344,19 @@ fn request_line(req: &RequestBuilder) -> String {
         .unwrap_or_else(|| "request".to_string())
 }
 
-/// A boxed future borrowing a client, for the closures [`create_checked`] takes.
+/// A boxed future borrowing a client, for the closures [`write_checked`] takes.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Creates something with one non-idempotent request (`post`, which returns the new id) so that
-/// it is never created twice: a create refused outright (429, connection refused) is repeated
-/// after the backoff; a create that may have landed (5xx, connection lost) is looked for with
-/// `find` first and adopted when it is there. A failed look-up stops the retries (better an
-/// error than a duplicate).
-pub async fn create_checked<C, P, F>(
+/// Sends a write that must not be repeated blindly (a create; a BMS e-mail or phone operation)
+/// with `post`, which returns what it made (an id): one refused outright (429, connection
+/// refused) is repeated after the backoff; one that may have landed (5xx, connection lost) is
+/// looked for with `find` first, and when it is there its result is taken (`landed` says so in
+/// the log). A failed look-up stops the retries: better an error than a duplicate.
+pub async fn write_checked<C, P, F>(
     client: &mut C,
     mut post: P,
     mut find: F,
+    landed: &str,
 ) -> Result<String, PsaError>
 where
     C: PsaClient + ?Sized,
@@ -374,9 +376,7 @@ where
         if matches!(err, PsaError::Uncertain(_)) && !blind {
             match find(client).await {
                 Ok(Some(id)) => {
-                    http.note(format!(
-                        "{line}: {cause}, but it landed as {id}: adopted, not created again"
-                    ));
+                    http.note(format!("{line}: {cause}, but it landed as {id}: {landed}"));
                     return Ok(id);
                 }
                 Ok(None) => {
@@ -401,7 +401,7 @@ where
     }
 }
 
-/// [`create_checked`] for a record of `kind`: the look-up is [`PsaClient::find_existing`].
+/// [`write_checked`] for a record of `kind`: the look-up is [`PsaClient::find_existing`].
 pub async fn create_record<C, P>(
     client: &mut C,
     kind: Kind,
@@ -412,10 +412,15 @@ where
     C: PsaClient + ?Sized,
     P: for<'a> FnMut(&'a mut C) -> BoxFut<'a, Result<String, PsaError>> + Send,
 {
-    create_checked(client, post, |c| {
-        let fields = fields.clone();
-        Box::pin(async move { c.find_existing(kind, &fields).await })
-    })
+    write_checked(
+        client,
+        post,
+        |c| {
+            let fields = fields.clone();
+            Box::pin(async move { c.find_existing(kind, &fields).await })
+        },
+        "adopted, not created again",
+    )
     .await
 }
 
