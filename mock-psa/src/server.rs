@@ -96,6 +96,12 @@ impl MockServer {
         &self.state
     }
 
+    /// Installs a fault rule written as `POST /__admin/faults` takes it; returns its id.
+    pub fn add_fault(&self, rule: serde_json::Value) -> Result<u64, String> {
+        let rule = serde_json::from_value(rule).map_err(|e| format!("fault rule: {e}"))?;
+        self.state.world().faults.add(rule)
+    }
+
     /// Stops accepting connections.
     pub fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

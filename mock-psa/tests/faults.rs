@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use mock_psa::{MockServer, Personality, ServerOptions};
-use reqwest::{Client, Method, RequestBuilder};
+use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
 struct Mock {
@@ -19,38 +19,24 @@ impl Mock {
         Mock { server, http }
     }
 
-    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self
-            .http
-            .request(method, format!("{}/__admin/{path}", self.server.origin()));
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.expect("admin send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("admin body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn fault(&self, rule: Value) {
-        let (s, b) = self.admin(Method::POST, "faults", Some(rule)).await;
-        assert!(s == 200 || s == 201, "{s} {b}");
-    }
-
-    /// Names of the companies the PSA holds (neutral view).
-    async fn company_names(&self) -> Vec<String> {
-        let (s, b) = self.admin(Method::GET, "snapshot?view=neutral", None).await;
-        assert_eq!(s, 200, "{b}");
-        b["records"]["companies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["name"].as_str().map(str::to_string))
+    /// Names in the PSA's `companies` table (ConnectWise and Autotask call it that).
+    fn company_names(&self) -> Vec<String> {
+        let world = self.server.state().world();
+        world
+            .store
+            .rows("companies")
+            .filter_map(|r| {
+                r.get("name")
+                    .or_else(|| r.get("companyName"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .filter(|n| !n.ends_with("(owner)"))
             .collect()
     }
 
-    async fn last_journal_entry(&self) -> Value {
-        let (_, j) = self.admin(Method::GET, "journal", None).await;
+    fn last_journal_entry(&self) -> Value {
+        let j = self.server.state().world().journal.to_json(0);
         j["entries"]
             .as_array()
             .and_then(|e| e.last())
@@ -74,8 +60,7 @@ impl Mock {
 #[tokio::test]
 async fn landed_status_keeps_the_write_and_replaces_the_reply() {
     let m = Mock::start(Personality::Connectwise).await;
-    m.fault(json!({"method": "POST", "path": "*/company/companies", "status": 503, "landed": true, "times": 1}))
-        .await;
+    m.server.add_fault(json!({"method": "POST", "path": "*/company/companies", "status": 503, "landed": true, "times": 1})).expect("fault rule");
     let resp = m.cw_post_company("Landed").send().await.expect("reply");
     assert_eq!(resp.status().as_u16(), 503);
     let body: Value = resp.json().await.expect("json");
@@ -83,8 +68,8 @@ async fn landed_status_keeps_the_write_and_replaces_the_reply() {
         body.get("id").is_none(),
         "the PSA's reply must not leak: {body}"
     );
-    assert_eq!(m.company_names().await, vec!["Landed".to_string()]);
-    let entry = m.last_journal_entry().await;
+    assert_eq!(m.company_names(), vec!["Landed".to_string()]);
+    let entry = m.last_journal_entry();
     assert_eq!(entry["status"], 503, "{entry}");
     assert!(entry.get("fault").is_some_and(|f| !f.is_null()), "{entry}");
 
@@ -96,20 +81,22 @@ async fn landed_status_keeps_the_write_and_replaces_the_reply() {
 #[tokio::test]
 async fn a_status_fault_without_landed_stores_nothing() {
     let m = Mock::start(Personality::Connectwise).await;
-    m.fault(json!({"method": "POST", "path": "*/company/companies", "status": 503, "times": 1}))
-        .await;
+    m.server
+        .add_fault(
+            json!({"method": "POST", "path": "*/company/companies", "status": 503, "times": 1}),
+        )
+        .expect("fault rule");
     let resp = m.cw_post_company("Refused").send().await.expect("reply");
     assert_eq!(resp.status().as_u16(), 503);
-    assert!(m.company_names().await.is_empty());
+    assert!(m.company_names().is_empty());
 }
 
 #[tokio::test]
 async fn landed_drop_keeps_the_write_and_closes_the_connection() {
     let m = Mock::start(Personality::Autotask).await;
-    m.fault(
+    m.server.add_fault(
         json!({"method": "POST", "path": "*/Companies", "drop": true, "landed": true, "times": 1}),
-    )
-    .await;
+    ).expect("fault rule");
     let resp = m
         .http
         .post(format!(
@@ -125,22 +112,22 @@ async fn landed_drop_keeps_the_write_and_closes_the_connection() {
         .await;
     assert!(resp.is_err(), "expected a dropped connection, got {resp:?}");
     assert!(
-        m.company_names().await.contains(&"Dropped Inc".to_string()),
+        m.company_names().contains(&"Dropped Inc".to_string()),
         "the write must be kept"
     );
-    assert_eq!(m.last_journal_entry().await["status"], 0);
+    assert_eq!(m.last_journal_entry()["status"], 0);
 }
 
 #[tokio::test]
-async fn landed_without_a_reply_to_replace_is_refused() {
+async fn landed_without_a_reply_to_replace_is_refused_by_the_admin_api() {
     let m = Mock::start(Personality::Bms).await;
-    let (s, b) = m
-        .admin(
-            Method::POST,
-            "faults",
-            Some(json!({"path": "*", "landed": true, "latency_ms": 1})),
-        )
-        .await;
-    assert_eq!(s, 400, "{b}");
-    assert!(b.to_string().contains("landed"), "{b}");
+    let resp = m
+        .http
+        .post(format!("{}/__admin/faults", m.server.origin()))
+        .json(&json!({"path": "*", "landed": true, "latency_ms": 1}))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp.text().await.unwrap_or_default().contains("landed"));
 }

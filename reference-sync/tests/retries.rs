@@ -2,7 +2,7 @@
 //! retried, the backoff on the virtual clock, Retry-After, and creates that are never repeated
 //! blindly.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use reference_sync::clients::{client_for, Http, RetryPolicy};
 use reference_sync::psa::{Connection, Fields, Kind, PsaClient, PsaError, PushContext};
 use serde_json::{json, Value};
@@ -12,7 +12,6 @@ struct Rig {
     server: MockServer,
     http: Http,
     client: Box<dyn PsaClient>,
-    admin: reqwest::Client,
 }
 
 impl Rig {
@@ -30,66 +29,38 @@ impl Rig {
             http.clone(),
         );
         client.connect().await.expect("connect");
-        let admin = reqwest::Client::builder().no_proxy().build().unwrap();
-        let rig = Rig {
+        server.state().world().journal.clear();
+        Rig {
             server,
             http,
             client,
-            admin,
-        };
-        rig.admin_call(reqwest::Method::DELETE, "journal", None)
-            .await;
-        rig
-    }
-
-    async fn admin_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .admin
-            .request(method, format!("{}/__admin/{path}", self.server.origin()));
-        if let Some(b) = body {
-            req = req.json(&b);
         }
-        let resp = req.send().await.expect("admin");
-        assert!(
-            resp.status().is_success(),
-            "admin {path}: {}",
-            resp.status()
-        );
-        resp.json().await.unwrap_or(Value::Null)
     }
 
-    async fn fault(&self, rule: Value) {
-        self.admin_call(reqwest::Method::POST, "faults", Some(rule))
-            .await;
+    fn fault(&self, rule: Value) {
+        self.server.add_fault(rule).expect("fault rule");
     }
 
     /// `METHOD path status` of every request since the rig started.
-    async fn journal(&self) -> Vec<String> {
-        let j = self.admin_call(reqwest::Method::GET, "journal", None).await;
+    fn journal(&self) -> Vec<String> {
+        let j = self.server.state().world().journal.to_json(0);
         j["entries"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|e| {
-                format!(
-                    "{} {} {}",
-                    e["method"].as_str().unwrap_or(""),
-                    e["path"].as_str().unwrap_or(""),
-                    e["status"]
-                )
+                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                format!("{} {} {}", s("method"), s("path"), e["status"])
             })
             .collect()
     }
 
-    async fn companies(&self) -> Vec<String> {
-        let s = self
-            .admin_call(reqwest::Method::GET, "snapshot?view=neutral", None)
-            .await;
-        s["records"]["companies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["name"].as_str().map(str::to_string))
+    /// Companies in the PSA, by name, through the client (the tenant's own left out).
+    async fn companies(&mut self) -> Vec<String> {
+        let rows = self.client.list(Kind::Organization).await.expect("list");
+        rows.iter()
+            .filter_map(|r| r.fields.get("name").and_then(Value::as_str))
+            .map(str::to_string)
             .collect()
     }
 
@@ -123,14 +94,10 @@ fn backoff_doubles_up_to_the_cap_without_overflow() {
 #[tokio::test]
 async fn a_503_on_a_list_is_retried_with_backoff_on_the_virtual_clock() {
     let mut rig = Rig::start(Personality::Connectwise).await;
-    rig.admin_call(
-        reqwest::Method::POST,
-        "records/companies",
-        Some(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
-    )
-    .await;
-    rig.fault(json!({"method": "GET", "path": "*/company/companies", "status": 503, "times": 2}))
-        .await;
+    let seed = SeedDocument::parse("companies: [{name: Acme, type: Customer, status: Active}]")
+        .expect("seed");
+    mock_psa::admin::apply_seed(rig.server.state(), &seed).expect("seeded");
+    rig.fault(json!({"method": "GET", "path": "*/company/companies", "status": 503, "times": 2}));
     let rows = rig.client.list(Kind::Organization).await.expect("list");
     assert_eq!(rows.len(), 1);
     assert_eq!(
@@ -141,14 +108,13 @@ async fn a_503_on_a_list_is_retried_with_backoff_on_the_virtual_clock() {
         ]
     );
     assert_eq!(rig.http.waited_secs(), 3);
-    assert_eq!(rig.journal().await.len(), 3);
+    assert_eq!(rig.journal().len(), 3);
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured_and_never_slept_in_real_time() {
     let mut rig = Rig::start(Personality::Bms).await;
-    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 240, "times": 1}))
-        .await;
+    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 240, "times": 1}));
     let started = Instant::now();
     rig.client.list(Kind::Organization).await.expect("list");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -162,8 +128,7 @@ async fn retry_after_is_honoured_and_never_slept_in_real_time() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
     let mut rig = Rig::start(Personality::Bms).await;
-    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 3600, "times": 1}))
-        .await;
+    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 3600, "times": 1}));
     let err = rig.client.list(Kind::Organization).await.unwrap_err();
     assert_eq!(
         err,
@@ -182,14 +147,13 @@ async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
 #[tokio::test]
 async fn retries_are_bounded_and_the_last_failure_is_reported() {
     let mut rig = Rig::start(Personality::Autotask).await;
-    rig.fault(json!({"path": "*/Companies/query", "status": 503, "times": 10}))
-        .await;
+    rig.fault(json!({"path": "*/Companies/query", "status": 503, "times": 10}));
     let err = rig.client.list(Kind::Organization).await.unwrap_err();
     assert!(
         matches!(err, PsaError::Transient(ref m) if m.starts_with("503")),
         "{err:?}"
     );
-    assert_eq!(rig.journal().await.len(), 5, "one attempt and four retries");
+    assert_eq!(rig.journal().len(), 5, "one attempt and four retries");
     assert_eq!(rig.http.waited_secs(), 1 + 2 + 4 + 8);
     let notes = rig.http.take_notes();
     assert_eq!(
@@ -201,17 +165,15 @@ async fn retries_are_bounded_and_the_last_failure_is_reported() {
 #[tokio::test]
 async fn autotask_business_500_is_not_retried_but_its_thread_limit_is() {
     let mut rig = Rig::start(Personality::Autotask).await;
-    rig.fault(json!({"path": "*/Companies/query", "status": 500, "times": 1}))
-        .await;
+    rig.fault(json!({"path": "*/Companies/query", "status": 500, "times": 1}));
     assert!(matches!(
         rig.client.list(Kind::Organization).await,
         Err(PsaError::Rejected { status: 500, .. })
     ));
-    assert_eq!(rig.journal().await.len(), 1);
+    assert_eq!(rig.journal().len(), 1);
 
     rig.fault(json!({"path": "*/Companies/query", "status": 500, "times": 1,
-                     "body": {"errors": ["Itgenatr005: thread threshold of 3 threads has been exceeded"]}}))
-        .await;
+                     "body": {"errors": ["Itgenatr005: thread threshold of 3 threads has been exceeded"]}}));
     rig.client.list(Kind::Organization).await.expect("retried");
     assert_eq!(
         rig.http.take_notes(),
@@ -226,8 +188,7 @@ async fn a_dropped_connection_on_a_read_is_retried() {
     let mut rig = Rig::start(Personality::Vorex).await;
     rig.fault(
         json!({"method": "GET", "path": "/v2/crm/contacts/summary", "drop": true, "times": 1}),
-    )
-    .await;
+    );
     rig.client.list(Kind::Contact).await.expect("list");
     assert_eq!(
         rig.http.take_notes(),
@@ -248,7 +209,7 @@ async fn a_create_that_landed_is_adopted_not_repeated() {
             rule.as_object_mut()
                 .unwrap()
                 .extend(fault.as_object().unwrap().clone());
-            rig.fault(rule).await;
+            rig.fault(rule);
             let id = rig.create_org("Landed Co").await.expect("create");
             assert_eq!(
                 rig.companies().await,
@@ -270,8 +231,7 @@ async fn a_create_that_landed_is_adopted_not_repeated() {
 #[tokio::test]
 async fn a_create_that_did_not_land_is_repeated_after_looking() {
     let mut rig = Rig::start(Personality::Bms).await;
-    rig.fault(json!({"method": "POST", "path": "/v2/crm/accounts", "status": 502, "times": 1}))
-        .await;
+    rig.fault(json!({"method": "POST", "path": "/v2/crm/accounts", "status": 502, "times": 1}));
     rig.create_org("Retried Co").await.expect("create");
     assert_eq!(rig.companies().await, vec!["Retried Co".to_string()]);
     assert_eq!(
@@ -280,7 +240,6 @@ async fn a_create_that_did_not_land_is_repeated_after_looking() {
     );
     let posts = rig
         .journal()
-        .await
         .into_iter()
         .filter(|l| l.starts_with("POST /v2/crm/accounts "))
         .count();
@@ -290,15 +249,14 @@ async fn a_create_that_did_not_land_is_repeated_after_looking() {
 #[tokio::test]
 async fn a_rate_limited_create_is_repeated_without_looking() {
     let mut rig = Rig::start(Personality::Connectwise).await;
-    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 429, "retry_after": 7, "times": 1}))
-        .await;
+    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 429, "retry_after": 7, "times": 1}));
     rig.create_org("Limited Co").await.expect("create");
     assert_eq!(
         rig.http.take_notes(),
         vec!["POST /v4_6_release/apis/3.0/company/companies: 429, retry 1 of 4 after 7s"]
     );
     assert!(
-        !rig.journal().await.iter().any(|l| l.starts_with("GET")),
+        !rig.journal().iter().any(|l| l.starts_with("GET")),
         "a 429 create did not land: no look-up"
     );
 }
@@ -310,8 +268,7 @@ async fn a_create_that_keeps_failing_is_not_created_at_all() {
         max_retries: 1,
         ..RetryPolicy::default()
     });
-    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 503}))
-        .await;
+    rig.fault(json!({"method": "POST", "path": "*/company/companies", "status": 503}));
     let err = rig.create_org("Never Co").await.unwrap_err();
     // Looked for after every attempt and never there: it did not land.
     assert!(
