@@ -101,8 +101,9 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
     Ok(())
 }
 
-/// With a defect switched on, the named cases must fail on the named PSAs, naming an expectation.
-fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Failed> {
+/// With a defect switched on, the named case must fail on the named PSAs, naming an expectation,
+/// and its result must name the broken rule.
+fn suite_fails_with(defect: Defect, case: &str, rule: &str, psas: &[&str]) -> Result<(), Failed> {
     let case = scenarios()
         .into_iter()
         .find(|s| s.name == case)
@@ -125,6 +126,9 @@ fn suite_fails_with(defect: Defect, case: &str, psas: &[&str]) -> Result<(), Fai
                 explain(&r)
             )
             .into());
+        }
+        if !r.rules.iter().any(|x| x == rule) {
+            return Err(format!("{}::{psa} failed without naming {rule}", case.name).into());
         }
     }
     Ok(())
@@ -190,44 +194,56 @@ fn main() {
         "suite::parallel_run_matches_goldens",
         parallel_run_matches_goldens,
     ));
-    trials.push(Trial::test(
-        "suite::fails_when_preexisting_records_are_auto_pushed",
-        || {
-            suite_fails_with(
-                Defect::PushPreexistingOnEnable,
-                "preexisting-records-not-auto-pushed",
-                &["connectwise", "autotask", "bms", "pulseway", "vorex"],
-            )
-        },
-    ));
-    trials.push(Trial::test(
-        "suite::fails_when_bms_contacts_are_pushed_without_email_type",
-        || {
-            suite_fails_with(
-                Defect::PushBmsContactsWithoutEmailType,
-                "contact-without-email-type",
-                &["bms"],
-            )
-        },
-    ));
-    trials.push(Trial::test(
-        "suite::fails_when_creates_are_retried_without_checking_whether_they_landed",
-        || {
-            for case in ["retries-push-on-save-landed", "retries-push-all-landed"] {
-                suite_fails_with(Defect::RetryCreatesWithoutCheck, case, &ALL_PSAS)?;
-            }
-            Ok(())
-        },
-    ));
-    trials.push(Trial::test(
-        "suite::fails_when_retry_after_is_ignored",
-        || {
-            for case in ["retries-push-on-save-429", "retries-pull-faults"] {
-                suite_fails_with(Defect::IgnoreRetryAfter, case, &ALL_PSAS)?;
-            }
-            Ok(())
-        },
-    ));
+    // Teeth: each defect breaks the engine for its rules alone; each (case, rule) must fail.
+    type Tooth = (
+        &'static str,
+        Defect,
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+    let teeth: [Tooth; 4] = [
+        (
+            "preexisting_records_are_auto_pushed",
+            Defect::PushPreexistingOnEnable,
+            &[("preexisting-records-not-auto-pushed", "R46")],
+            &ALL_PSAS,
+        ),
+        (
+            "bms_contacts_are_pushed_without_email_type",
+            Defect::PushBmsContactsWithoutEmailType,
+            &[("contact-without-email-type", "R18")],
+            &["bms"],
+        ),
+        (
+            "creates_are_retried_without_checking_whether_they_landed",
+            Defect::RetryCreatesWithoutCheck,
+            &[
+                ("retries-push-on-save-landed", "R43"),
+                ("retries-push-all-landed", "R80"),
+            ],
+            &ALL_PSAS,
+        ),
+        (
+            "retry_after_is_ignored",
+            Defect::IgnoreRetryAfter,
+            &[
+                ("retries-push-on-save-429", "R43"),
+                ("retries-pull-faults", "R26"),
+            ],
+            &ALL_PSAS,
+        ),
+    ];
+    for (what, defect, cases, psas) in teeth {
+        trials.push(Trial::test(
+            format!("suite::fails_when_{what}"),
+            move || {
+                for (case, rule) in cases {
+                    suite_fails_with(defect, case, rule, psas)?;
+                }
+                Ok(())
+            },
+        ));
+    }
     trials.push(Trial::test(
         "suite::changed_golden_names_the_field",
         changed_golden_names_the_field,
