@@ -194,6 +194,16 @@ async fn a_dropped_connection_on_a_read_is_retried() {
         rig.http.take_notes(),
         vec!["GET /v2/crm/contacts/summary: connection dropped, retry 1 of 4 after 1s"]
     );
+
+    rig.fault(
+        json!({"method": "GET", "path": "/v2/crm/contacts/summary", "drop": true, "times": 5}),
+    );
+    let err = rig.client.list(Kind::Contact).await.unwrap_err();
+    // A read has no unknown outcome: once retries are spent it simply failed.
+    assert!(
+        matches!(err, PsaError::Transient(ref m) if m.contains("connection dropped")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

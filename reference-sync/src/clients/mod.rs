@@ -182,8 +182,8 @@ impl Http {
     }
 
     /// Sends a read or an idempotent write, retrying 429, retryable 5xx and transport failures
-    /// within the policy. 429 is `RateLimited` once retries are spent; a final 5xx comes back
-    /// as a reply for the dialect to read; transport failures are `Transient`.
+    /// within the policy. Once retries are spent: a rate limit is `RateLimited`, a 5xx comes back
+    /// as a reply for the dialect to read, a transport failure is `Transient`.
     pub async fn send(&self, req: RequestBuilder) -> Result<Reply, PsaError> {
         let line = request_line(&req);
         let mut retry = 0;
@@ -192,24 +192,24 @@ impl Http {
             let Some(attempt) = req.try_clone() else {
                 return self.exchange(req, &line).await.map_err(|f| f.error);
             };
-            let failure = match self.exchange(attempt, &line).await {
+            let (failure, reply) = match self.exchange(attempt, &line).await {
                 Ok(reply) => match self.retryable(&reply) {
                     None => return Ok(reply),
-                    Some(f) => (f, Ok(reply)),
+                    Some(f) => (f, Some(reply)),
                 },
-                Err(f) => {
-                    let e = f.error.clone();
-                    (f, Err(e))
-                }
+                Err(f) => (f, None),
             };
-            let (f, last) = failure;
             retry += 1;
-            if !self.pause(&line, &f.cause, retry, f.retry_after) {
-                return match last {
-                    Ok(reply) if reply.status == 429 => Err(f.error),
-                    other => other,
-                };
+            if self.pause(&line, &failure.cause, retry, failure.retry_after) {
+                continue;
             }
+            return match (failure.error, reply) {
+                (e @ PsaError::RateLimited { .. }, _) => Err(e),
+                (_, Some(reply)) => Ok(reply),
+                // Repeating it was safe, so its outcome does not matter: it failed.
+                (PsaError::Uncertain(m), None) => Err(PsaError::Transient(m)),
+                (e, None) => Err(e),
+            };
         }
     }
 
