@@ -5,6 +5,7 @@
 use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use reference_sync::clients::{client_for, Http, RetryPolicy};
 use reference_sync::psa::{Connection, Fields, Kind, PsaClient, PsaError, PushContext};
+use reference_sync::{Engine, Settings, Source};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -291,6 +292,65 @@ async fn a_create_that_keeps_failing_is_not_created_at_all() {
         vec![
             "POST /v4_6_release/apis/3.0/company/companies: 503, not in the PSA, retry 1 of 1 after 1s",
             "POST /v4_6_release/apis/3.0/company/companies: 503, not in the PSA, giving up after 1 retries",
+        ]
+    );
+}
+
+/// The engine reads the retry policy as a setting and the waited time from the layer, and its
+/// sync log carries each retry before the outcome it led to.
+#[tokio::test]
+async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
+    let org: Fields = [
+        ("name".to_string(), json!("Acme")),
+        ("type".to_string(), json!("Customer")),
+        ("status".to_string(), json!("Active")),
+    ]
+    .into_iter()
+    .collect();
+    let settings = Settings {
+        two_way: true,
+        ..Settings::default()
+    };
+    let rule = json!({"method": "POST", "path": "/v2/crm/accounts", "status": 429, "retry_after": 20, "times": 1});
+
+    let server = MockServer::start(Personality::Bms, ServerOptions::default())
+        .await
+        .expect("start mock");
+    let conn = Connection {
+        personality: Personality::Bms,
+        origin: server.origin(),
+        credentials: Personality::Bms.default_credentials(),
+    };
+    let mut engine = Engine::new(conn.clone(), settings.clone());
+    server.add_fault(rule.clone()).expect("fault rule");
+    engine
+        .create(Kind::Organization, &org, Source::Manual)
+        .await
+        .expect("created");
+    assert_eq!(engine.retry_wait_secs(), 20);
+    assert_eq!(
+        engine.log(),
+        [
+            "POST /v2/crm/accounts: 429, retry 1 of 4 after 20s",
+            "organization Acme: pushed to Kaseya BMS as 1001",
+        ]
+    );
+
+    let mut engine = Engine::new(conn, settings).with_retry_policy(RetryPolicy {
+        max_retries: 0,
+        ..RetryPolicy::default()
+    });
+    server.add_fault(rule).expect("fault rule");
+    engine
+        .create(Kind::Organization, &org, Source::Manual)
+        .await
+        .expect("saved");
+    assert_eq!(engine.retry_wait_secs(), 0);
+    assert_eq!(
+        engine.log(),
+        [
+            "POST /v2/crm/accounts: 429, giving up after 0 retries",
+            "organization Acme: push failed: rate limited (429), retry after 20s",
         ]
     );
 }

@@ -8,7 +8,6 @@ use crate::engine::match_key;
 use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError, PsaRecord};
 use mock_psa::Dialect;
 use reqwest::{Method, RequestBuilder};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -32,7 +31,7 @@ pub struct Reply {
     /// The body as JSON (`Value::Null` when empty or not JSON).
     pub body: Value,
     pub text: String,
-    /// A create answered with a retryable 5xx: it may have been stored all the same.
+    /// A write sent once (a create) answered with a retryable 5xx: it may be stored all the same.
     pub maybe_landed: bool,
 }
 
@@ -44,8 +43,7 @@ impl Reply {
 
 /// How the shared HTTP layer retries (an engine setting: [`crate::Engine::with_retry_policy`]).
 /// Waits are virtual: they are added to a counter, never slept (docs/decisions.md, Q9, Q26).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt; 0 turns retrying off.
     pub max_retries: u32,
@@ -153,10 +151,6 @@ impl Http {
 
     pub fn set_policy(&self, policy: RetryPolicy) {
         self.ledger().policy = policy;
-    }
-
-    pub fn policy(&self) -> RetryPolicy {
-        self.ledger().policy.clone()
     }
 
     pub fn set_defects(&self, defects: TransportDefects) {
