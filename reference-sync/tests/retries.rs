@@ -321,36 +321,36 @@ async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
         origin: server.origin(),
         credentials: Personality::Bms.default_credentials(),
     };
-    let mut engine = Engine::new(conn.clone(), settings.clone());
-    server.add_fault(rule.clone()).expect("fault rule");
-    engine
-        .create(Kind::Organization, &org, Source::Manual)
-        .await
-        .expect("created");
-    assert_eq!(engine.retry_wait_secs(), 20);
-    assert_eq!(
-        engine.log(),
-        [
-            "POST /v2/crm/accounts: 429, retry 1 of 4 after 20s",
-            "organization Acme: pushed to Kaseya BMS as 1001",
-        ]
-    );
-
-    let mut engine = Engine::new(conn, settings).with_retry_policy(RetryPolicy {
+    let no_retries = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
-    });
-    server.add_fault(rule).expect("fault rule");
-    engine
-        .create(Kind::Organization, &org, Source::Manual)
-        .await
-        .expect("saved");
-    assert_eq!(engine.retry_wait_secs(), 0);
-    assert_eq!(
-        engine.log(),
-        [
-            "POST /v2/crm/accounts: 429, giving up after 0 retries",
-            "organization Acme: push failed: rate limited (429), retry after 20s",
-        ]
-    );
+    };
+    let runs = [
+        (
+            RetryPolicy::default(),
+            20,
+            [
+                "POST /v2/crm/accounts: 429, retry 1 of 4 after 20s",
+                "organization Acme: pushed to Kaseya BMS as 1001",
+            ],
+        ),
+        (
+            no_retries,
+            0,
+            [
+                "POST /v2/crm/accounts: 429, giving up after 0 retries",
+                "organization Acme: push failed: rate limited (429), retry after 20s",
+            ],
+        ),
+    ];
+    for (policy, waited, log) in runs {
+        let mut engine = Engine::new(conn.clone(), settings.clone()).with_retry_policy(policy);
+        server.add_fault(rule.clone()).expect("fault rule");
+        engine
+            .create(Kind::Organization, &org, Source::Manual)
+            .await
+            .expect("saved");
+        assert_eq!(engine.retry_wait_secs(), waited);
+        assert_eq!(engine.log(), log);
+    }
 }
