@@ -8,6 +8,7 @@ pub mod golden;
 pub mod report;
 pub mod rules;
 pub mod runner;
+pub mod same_outcome;
 pub mod scenario;
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 use crate::connector::{Connector, ReferenceConnector, Session};
 use crate::expect;
 use crate::golden::{self, Comparison};
+use crate::same_outcome;
 use crate::scenario::{PsaAction, Scenario, Step};
 use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use reference_sync::Defect;
@@ -127,6 +128,12 @@ pub async fn run_case_with(
     match drive(case, psa, connector).await {
         Ok((outcome, failures)) => {
             result.failures = failures;
+            if let Some(other) = &case.same_outcome_as {
+                if let Err(m) = same_outcome::check(&opts.golden_dir, other, psa, &outcome) {
+                    result.failures.push(m.failure);
+                    result.diff = m.diff;
+                }
+            }
             if result.failures.is_empty() {
                 finish_with_golden(case, psa, opts, &outcome, &mut result);
             }

@@ -34,6 +34,10 @@ pub struct Scenario {
     /// holds thousands of rows the case does not change; expectations still see them.
     #[serde(default)]
     pub golden_omits: Vec<String>,
+    /// A fault case's promise: it ends with the PSA and documentation state of this fault-free
+    /// case's golden (requests and log aside).
+    #[serde(default)]
+    pub same_outcome_as: Option<String>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -357,6 +361,10 @@ impl Scenario {
                     format!("golden_omits: `{section}` cannot be left out: expected psa_state or requests"),
                 ));
             }
+        }
+        if s.same_outcome_as.as_deref() == Some(s.name.as_str()) {
+            let (l, c) = locate("same_outcome_as");
+            return Err(err(l, c, "same_outcome_as names the case itself".into()));
         }
         if let Err(e) = s.personalities() {
             let (l, c) = locate("psas");

@@ -31,6 +31,10 @@ pub struct FaultRule {
     /// Close the connection without any response.
     #[serde(default)]
     pub drop: bool,
+    /// Let the request reach the PSA and keep its effect, then answer with `status` or `drop`
+    /// instead of the PSA's reply: a write whose outcome the client cannot know.
+    #[serde(default)]
+    pub landed: bool,
     /// Apply to this many matching requests, then retire. Absent: no limit.
     #[serde(default)]
     pub times: Option<u64>,
@@ -57,6 +61,7 @@ pub struct FaultAction {
     pub latency_ms: u64,
     pub retry_after: Option<u64>,
     pub drop: bool,
+    pub landed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +82,11 @@ impl FaultRule {
         }
         if self.every == Some(0) {
             return Err("fault rule `every` must be at least 1".into());
+        }
+        if self.landed && self.status.is_none() && !self.drop {
+            return Err(
+                "fault rule with `landed` needs a `status` or `drop` to replace the reply".into(),
+            );
         }
         if self.status.is_none()
             && !self.drop
@@ -153,6 +163,7 @@ impl Faults {
                 latency_ms: rule.latency_ms.unwrap_or(0),
                 retry_after: rule.retry_after,
                 drop: rule.drop,
+                landed: rule.landed,
             });
         }
         None
@@ -232,5 +243,26 @@ mod tests {
     fn rejects_rules_that_do_nothing() {
         let r: FaultRule = serde_json::from_value(serde_json::json!({"path": "/x"})).unwrap();
         assert!(Faults::default().add(r).is_err());
+    }
+
+    #[test]
+    fn landed_needs_a_reply_to_replace() {
+        let add = |v: serde_json::Value| {
+            Faults::default().add(serde_json::from_value::<FaultRule>(v).unwrap())
+        };
+        let err =
+            add(serde_json::json!({"path": "/x", "landed": true, "latency_ms": 5})).unwrap_err();
+        assert!(err.contains("landed"), "{err}");
+        assert!(add(serde_json::json!({"path": "/x", "landed": true, "drop": true})).is_ok());
+        let mut f = Faults::default();
+        f.add(
+            serde_json::from_value(
+                serde_json::json!({"path": "/x", "landed": true, "status": 503}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let a = f.check("POST", "/x").expect("applies");
+        assert!(a.landed && a.status == Some(503));
     }
 }

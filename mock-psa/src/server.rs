@@ -158,6 +158,12 @@ impl MockServer {
         &self.state
     }
 
+    /// Installs a fault rule written as `POST /__admin/faults` takes it; returns its id.
+    pub fn add_fault(&self, rule: serde_json::Value) -> Result<u64, String> {
+        let rule = serde_json::from_value(rule).map_err(|e| format!("fault rule: {e}"))?;
+        self.state.world().faults.add(rule)
+    }
+
     /// Stops accepting connections.
     pub fn stop(&mut self) {
         for tx in self.shutdown.drain(..) {
@@ -307,6 +313,10 @@ async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -
         fault_id = Some(action.rule);
         if action.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(action.latency_ms)).await;
+        }
+        if action.landed {
+            // The PSA does the work and keeps it; only the reply is lost or replaced.
+            dispatch(&state, router.clone(), &mut parts, body_bytes.clone()).await;
         }
         if action.drop {
             record(

@@ -12,6 +12,7 @@
 //!
 //! References between records (`org`, `parent`, `location`) carry PSA ids as strings.
 
+use crate::clients::{find_match, Http};
 use async_trait::async_trait;
 use mock_psa::{Credentials, Personality};
 use serde::{Deserialize, Serialize};
@@ -100,11 +101,15 @@ pub enum PsaError {
     #[error("{status}: {message}")]
     Rejected { status: u16, message: String },
     /// Rate limited; `retry_after` seconds when the PSA said so.
-    #[error("rate limited (429), retry after {retry_after:?}s")]
+    #[error("rate limited (429){}", retry_after.map(|s| format!(", retry after {s}s")).unwrap_or_default())]
     RateLimited { retry_after: Option<u64> },
-    /// 5xx that is not a business error, or a dropped connection: may be retried.
+    /// 5xx that is not a business error, or a failed connection: may be retried.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// A create that may have been stored although no good reply came back (5xx, connection
+    /// lost after sending): look for the record before repeating it.
+    #[error("outcome unknown: {0}")]
+    Uncertain(String),
     /// A record the client cannot express in this PSA (e.g. unknown type name).
     #[error("{0}")]
     Unmappable(String),
@@ -112,7 +117,18 @@ pub enum PsaError {
 
 impl PsaError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, PsaError::RateLimited { .. } | PsaError::Transient(_))
+        matches!(
+            self,
+            PsaError::RateLimited { .. } | PsaError::Transient(_) | PsaError::Uncertain(_)
+        )
+    }
+
+    /// The wait the PSA asked for, if it did.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            PsaError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
     }
 }
 
@@ -129,6 +145,8 @@ pub fn found<T>(read: Result<T, PsaError>) -> Result<Option<T>, PsaError> {
 #[async_trait]
 pub trait PsaClient: Send {
     fn personality(&self) -> Personality;
+    /// The shared HTTP layer the client sends through (its retry policy and ledger).
+    fn http(&self) -> &Http;
     /// Authenticates and loads the lookups the field maps need.
     async fn connect(&mut self) -> Result<(), PsaError>;
     /// Every record of a kind (all pages).
@@ -139,7 +157,17 @@ pub trait PsaClient: Send {
     fn scope_children(&mut self, _companies: &[String]) {}
     /// One record by PSA id, as `list` would show it; `None` when the PSA has no such record.
     async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<PsaRecord>, PsaError>;
-    /// Creates a record; returns its PSA id.
+    /// The PSA record matching `fields` on `kind`'s exact-match key (the pull's keys), the newest
+    /// when several do: how a create that may have landed is checked before it is repeated.
+    async fn find_existing(
+        &mut self,
+        kind: Kind,
+        fields: &Fields,
+    ) -> Result<Option<String>, PsaError> {
+        let rows = self.list(kind).await?;
+        Ok(find_match(kind, fields, &rows))
+    }
+    /// Creates a record, never twice (see [`crate::clients::create_record`]); returns its PSA id.
     async fn create(
         &mut self,
         kind: Kind,

@@ -6,7 +6,7 @@
 //! and is never picked as an account manager; configurations point at a product found (or
 //! created) by manufacturer and model, using the first active billing code.
 
-use super::{reject, Http, Reply};
+use super::{create_record, reject, write_checked, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
@@ -88,10 +88,14 @@ pub struct AutotaskClient {
 
 impl AutotaskClient {
     pub fn new(conn: Connection) -> Self {
+        Self::with_http(conn, Http::default())
+    }
+
+    pub fn with_http(conn: Connection, http: Http) -> Self {
         let base = format!("{}/ATServicesRest/V1.0", conn.origin);
         AutotaskClient {
             conn,
-            http: Http::default(),
+            http: http.with_business_500(),
             base,
             lookups: Lookups::default(),
             resources: Vec::new(),
@@ -112,6 +116,17 @@ impl AutotaskClient {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, PsaError> {
+        let reply = self.http.send(self.authed(method, url, body)).await?;
+        check(reply)
+    }
+
+    /// A POST that creates: sent once, for [`create_record`] to repeat safely.
+    async fn post_create(&self, url: &str, body: &Value) -> Result<i64, PsaError> {
+        let req = self.authed(Method::POST, url, Some(body));
+        item_id(&check(self.http.send_once(req).await?)?)
+    }
+
+    fn authed(&self, method: Method, url: &str, body: Option<&Value>) -> reqwest::RequestBuilder {
         let c = &self.conn.credentials;
         let mut req = self
             .http
@@ -122,8 +137,29 @@ impl AutotaskClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let reply = self.http.send(req).await?;
-        check(reply)
+        req
+    }
+
+    /// The product with this manufacturer and model, if the PSA has one.
+    async fn find_product(
+        &mut self,
+        manufacturer: &str,
+        model: &str,
+    ) -> Result<Option<i64>, PsaError> {
+        let found = self
+            .query(
+                "Products",
+                json!([
+                    { "op": "eq", "field": "manufacturerName", "value": manufacturer },
+                    { "op": "eq", "field": "manufacturerProductName", "value": model }
+                ]),
+            )
+            .await?;
+        let Some(rec) = found.first() else {
+            return Ok(None);
+        };
+        self.remember_product(rec);
+        Ok(rec.get("id").and_then(Value::as_i64))
     }
 
     /// Every row of a query, following `nextPageUrl` (POSTing the same body again).
@@ -215,20 +251,8 @@ impl AutotaskClient {
 
     /// The product with this manufacturer and model, created when the PSA has none.
     async fn product_for(&mut self, manufacturer: &str, model: &str) -> Result<i64, PsaError> {
-        let found = self
-            .query(
-                "Products",
-                json!([
-                    { "op": "eq", "field": "manufacturerName", "value": manufacturer },
-                    { "op": "eq", "field": "manufacturerProductName", "value": model }
-                ]),
-            )
-            .await?;
-        if let Some(rec) = found.first() {
-            self.remember_product(rec);
-            if let Some(id) = rec.get("id").and_then(Value::as_i64) {
-                return Ok(id);
-            }
+        if let Some(id) = self.find_product(manufacturer, model).await? {
+            return Ok(id);
         }
         let code = self.billing_code.ok_or_else(|| {
             PsaError::Unmappable("Autotask has no billing code for new products".into())
@@ -241,11 +265,24 @@ impl AutotaskClient {
             "isSerialized": false,
             "productBillingCodeID": code,
         });
-        let id = item_id(
-            &self
-                .call(Method::POST, &self.url("Products"), Some(&body))
-                .await?,
-        )?;
+        let url = self.url("Products");
+        let (man, model_name) = (manufacturer.to_string(), model.to_string());
+        let id = write_checked(
+            self,
+            |c| {
+                let (url, body) = (url.clone(), body.clone());
+                Box::pin(async move { c.post_create(&url, &body).await.map(|i| i.to_string()) })
+            },
+            |c| {
+                let (man, model) = (man.clone(), model_name.clone());
+                Box::pin(
+                    async move { Ok(c.find_product(&man, &model).await?.map(|i| i.to_string())) },
+                )
+            },
+            "adopted, not created again",
+        )
+        .await?;
+        let id = parse_id(&id)?;
         self.products.insert(
             id,
             Product {
@@ -351,6 +388,22 @@ impl AutotaskClient {
             }
         };
         Ok(record(rec, fields))
+    }
+
+    /// Creates a record with one POST, never twice ([`create_record`]).
+    async fn create_once(
+        &mut self,
+        kind: Kind,
+        fields: &Fields,
+        url: &str,
+        body: &Value,
+    ) -> Result<i64, PsaError> {
+        let id = create_record(self, kind, fields, |c| {
+            let (url, body) = (url.to_string(), body.clone());
+            Box::pin(async move { c.post_create(&url, &body).await.map(|i| i.to_string()) })
+        })
+        .await?;
+        parse_id(&id)
     }
 
     fn owner(&self, ctx: &PushContext) -> Result<i64, PsaError> {
@@ -468,6 +521,10 @@ fn record(rec: &Map<String, Value>, fields: Fields) -> Option<PsaRecord> {
 impl PsaClient for AutotaskClient {
     fn personality(&self) -> Personality {
         self.conn.personality
+    }
+
+    fn http(&self) -> &Http {
+        &self.http
     }
 
     async fn connect(&mut self) -> Result<(), PsaError> {
@@ -591,14 +648,8 @@ impl PsaClient for AutotaskClient {
                     json!(text_of(fields, "phone").unwrap_or_default()),
                 );
                 body.insert("ownerResourceID".into(), json!(self.owner(ctx)?));
-                let reply = self
-                    .call(
-                        Method::POST,
-                        &self.url("Companies"),
-                        Some(&Value::Object(body)),
-                    )
-                    .await?;
-                item_id(&reply)?
+                let (url, body) = (self.url("Companies"), Value::Object(body));
+                self.create_once(kind, fields, &url, &body).await?
             }
             Kind::Location | Kind::Contact => {
                 let org = org_of(fields)?;
@@ -614,11 +665,9 @@ impl PsaClient for AutotaskClient {
                     Self::contact_channels(&mut body, fields, ctx);
                 }
                 let url = self.url(&format!("Companies/{org}/{child}"));
-                let id = item_id(
-                    &self
-                        .call(Method::POST, &url, Some(&Value::Object(body)))
-                        .await?,
-                )?;
+                let id = self
+                    .create_once(kind, fields, &url, &Value::Object(body))
+                    .await?;
                 self.parents.insert((kind, id), org);
                 id
             }
@@ -642,11 +691,8 @@ impl PsaClient for AutotaskClient {
                     body.insert("referenceTitle".into(), json!(n));
                 }
                 let url = self.url("ConfigurationItems");
-                item_id(
-                    &self
-                        .call(Method::POST, &url, Some(&Value::Object(body)))
-                        .await?,
-                )?
+                self.create_once(kind, fields, &url, &Value::Object(body))
+                    .await?
             }
         };
         Ok(id.to_string())

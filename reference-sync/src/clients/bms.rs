@@ -2,7 +2,7 @@
 //! `/v2/security/authenticate`, `{success, error, result}` envelopes, JSON Patch updates.
 //! Locations are written through the legacy V1 API because V2 has no write route for them.
 
-use super::{reject, Http, Reply};
+use super::{create_record, reject, write_checked, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use mock_psa::Personality;
@@ -135,9 +135,13 @@ pub struct BmsClient {
 
 impl BmsClient {
     pub fn new(conn: Connection) -> Self {
+        Self::with_http(conn, Http::default())
+    }
+
+    pub fn with_http(conn: Connection, http: Http) -> Self {
         BmsClient {
             conn,
-            http: Http::default(),
+            http,
             token: None,
             v1_token: None,
             lookups: Lookups::default(),
@@ -216,6 +220,22 @@ impl BmsClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, PsaError> {
+        self.send_with(method, path, body, false).await
+    }
+
+    /// A V2 POST that creates: sent once, for [`create_record`] to repeat safely.
+    async fn post_create(&mut self, path: &str, body: &Value) -> Result<String, PsaError> {
+        let reply = self.send_with(Method::POST, path, Some(body), true).await?;
+        id_of_result(&Self::check(&reply)?)
+    }
+
+    async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        create: bool,
+    ) -> Result<Reply, PsaError> {
         if self.token.is_none() {
             self.authenticate().await?;
         }
@@ -227,7 +247,11 @@ impl BmsClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let reply = self.http.send(req).await?;
+            let reply = if create {
+                self.http.send_once(req).await?
+            } else {
+                self.http.send(req).await?
+            };
             if reply.status == 401 && attempt == 0 {
                 self.authenticate().await?;
                 continue;
@@ -327,6 +351,16 @@ impl BmsClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, PsaError> {
+        self.v1_call_with(method, path, body, false).await
+    }
+
+    async fn v1_call_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        create: bool,
+    ) -> Result<Value, PsaError> {
         if self.v1_token.is_none() {
             self.v1_authenticate().await?;
         }
@@ -339,7 +373,11 @@ impl BmsClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let reply = self.http.send(req).await?;
+            let reply = if create {
+                self.http.send_once(req).await?
+            } else {
+                self.http.send(req).await?
+            };
             if reply.status == 401 && attempt == 0 {
                 self.v1_authenticate().await?;
                 continue;
@@ -507,8 +545,39 @@ impl BmsClient {
             }
             (None, None, _) => return Ok(()),
         }
+        // Adding or renaming an entry cannot be repeated once it landed (the old value is gone,
+        // or a second entry appears): look at the contact before sending it again.
         let path = format!("/crm/contacts/{id}/{}", ch.list);
-        self.call(Method::PATCH, &path, Some(&json!([op]))).await?;
+        let ops = json!([op]);
+        if !value_changed {
+            // A type change names the same value again: repeating it is harmless.
+            self.call(Method::PATCH, &path, Some(&ops)).await?;
+            return Ok(());
+        }
+        let want = new_value.map(str::to_string);
+        write_checked(
+            self,
+            |c| {
+                let (path, ops) = (path.clone(), ops.clone());
+                Box::pin(async move {
+                    let reply = c.send_with(Method::PATCH, &path, Some(&ops), true).await?;
+                    Self::check(&reply).map(|_| String::new())
+                })
+            },
+            |c| {
+                let want = want.clone();
+                Box::pin(async move {
+                    let now = c.get(&format!("/crm/contacts/summary/{id}")).await?;
+                    let now = Self::default_entry(&now, ch)
+                        .and_then(|e| e.get(ch.out_value))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    Ok((now == want).then(|| want.unwrap_or_else(|| "removed".into())))
+                })
+            },
+            "not sent again",
+        )
+        .await?;
         Ok(())
     }
 
@@ -529,6 +598,10 @@ impl BmsClient {
 impl PsaClient for BmsClient {
     fn personality(&self) -> Personality {
         self.conn.personality
+    }
+
+    fn http(&self) -> &Http {
+        &self.http
     }
 
     async fn connect(&mut self) -> Result<(), PsaError> {
@@ -683,10 +756,12 @@ impl PsaClient for BmsClient {
                     "locations".into(),
                     json!([{"LocationName": "Main", "IsMain": true, "Addresses": [{}]}]),
                 );
-                let result = self
-                    .call(Method::POST, "/crm/accounts", Some(&Value::Object(body)))
-                    .await?;
-                id_of_result(&result)
+                let body = Value::Object(body);
+                create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move { c.post_create("/crm/accounts", &body).await })
+                })
+                .await
             }
             Kind::Location => {
                 let mut body = encode(LOCATION_V1_MAP, fields, &self.lookups)?;
@@ -695,13 +770,20 @@ impl PsaClient for BmsClient {
                 }
                 let addr = encode(ADDRESS_V1_MAP, fields, &self.lookups)?;
                 body.insert("Addresses".into(), json!([addr]));
-                let result = self
-                    .v1_call(Method::POST, "/crm/locations", Some(&Value::Object(body)))
-                    .await?;
-                match result.get("Id") {
-                    Some(id) => Ok(id.to_string()),
-                    None => Err(PsaError::Transient("V1 create returned no Id".into())),
-                }
+                let body = Value::Object(body);
+                create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move {
+                        let result = c
+                            .v1_call_with(Method::POST, "/crm/locations", Some(&body), true)
+                            .await?;
+                        match result.get("Id") {
+                            Some(id) => Ok(id.to_string()),
+                            None => Err(PsaError::Transient("V1 create returned no Id".into())),
+                        }
+                    })
+                })
+                .await
             }
             Kind::Contact => {
                 let org = Self::ref_id(fields, "org")?
@@ -739,14 +821,12 @@ impl PsaClient for BmsClient {
                         );
                     }
                 }
-                let result = self
-                    .call(
-                        Method::POST,
-                        "/crm/contacts/summary",
-                        Some(&Value::Object(body)),
-                    )
-                    .await?;
-                let id = id_of_result(&result)?;
+                let body = Value::Object(body);
+                let id = create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move { c.post_create("/crm/contacts/summary", &body).await })
+                })
+                .await?;
                 // ContactInputDto has no job title or point-of-contact flag: patch them in.
                 let mut rest = Fields::new();
                 for k in ["title", "important"] {
@@ -775,14 +855,14 @@ impl PsaClient for BmsClient {
                         json!(self.main_location(org).await?),
                     );
                 }
-                let result = self
-                    .call(
-                        Method::POST,
-                        "/servicedesk/hardwareasset",
-                        Some(&Value::Object(body)),
+                let body = Value::Object(body);
+                create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(
+                        async move { c.post_create("/servicedesk/hardwareasset", &body).await },
                     )
-                    .await?;
-                id_of_result(&result)
+                })
+                .await
             }
         }
     }

@@ -1,7 +1,7 @@
 //! ConnectWise Manage REST 3.0 client: Basic `company+public:private` with a clientId,
 //! `page`/`pageSize` paging until a short page, PATCH operations for partial updates.
 
-use super::{reject, Http, Reply};
+use super::{create_record, find_match, reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use base64::Engine;
@@ -80,13 +80,17 @@ pub struct ConnectWiseClient {
 
 impl ConnectWiseClient {
     pub fn new(conn: Connection) -> Self {
+        Self::with_http(conn, Http::default())
+    }
+
+    pub fn with_http(conn: Connection, http: Http) -> Self {
         let c = &conn.credentials;
         let auth = base64::engine::general_purpose::STANDARD
             .encode(format!("{}+{}:{}", c.company, c.user, c.secret));
         ConnectWiseClient {
             base: format!("{}/v4_6_release/apis/3.0", conn.origin),
             conn,
-            http: Http::default(),
+            http,
             auth: format!("Basic {auth}"),
             lookups: Lookups::default(),
             comm_kinds: HashMap::new(),
@@ -101,6 +105,21 @@ impl ConnectWiseClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, PsaError> {
+        self.exchange(method, path, body, false).await
+    }
+
+    /// A POST that creates: sent once, for [`create_record`] to repeat safely.
+    async fn post_create(&self, path: &str, body: &Value) -> Result<String, PsaError> {
+        id_of(&self.exchange(Method::POST, path, Some(body), true).await?)
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        create: bool,
+    ) -> Result<Reply, PsaError> {
         let mut req = self
             .http
             .request(method, &format!("{}{path}", self.base))
@@ -113,7 +132,11 @@ impl ConnectWiseClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let reply = self.http.send(req).await?;
+        let reply = if create {
+            self.http.send_once(req).await?
+        } else {
+            self.http.send(req).await?
+        };
         if (200..300).contains(&reply.status) {
             Ok(reply)
         } else {
@@ -358,6 +381,28 @@ impl PsaClient for ConnectWiseClient {
         self.conn.personality
     }
 
+    fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// Sites are read under their company alone, not under every company listed.
+    async fn find_existing(
+        &mut self,
+        kind: Kind,
+        fields: &Fields,
+    ) -> Result<Option<String>, PsaError> {
+        let rows = match (kind, fields.get("org").and_then(Value::as_str)) {
+            (Kind::Location, Some(org)) => {
+                let saved = std::mem::replace(&mut self.companies, vec![org.to_string()]);
+                let rows = self.list(Kind::Location).await;
+                self.companies = saved;
+                rows?
+            }
+            _ => self.list(kind).await?,
+        };
+        Ok(find_match(kind, fields, &rows))
+    }
+
     async fn connect(&mut self) -> Result<(), PsaError> {
         self.load_lookup("company_types", "/company/companies/types", "name")
             .await?;
@@ -477,15 +522,12 @@ impl PsaClient for ConnectWiseClient {
                 }
                 wrap_refs(&mut body);
                 body.retain(|_, v| !v.is_null());
-                let id = id_of(
-                    &self
-                        .call(
-                            Method::POST,
-                            "/company/companies",
-                            Some(&Value::Object(body)),
-                        )
-                        .await?,
-                )?;
+                let body = Value::Object(body);
+                let id = create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move { c.post_create("/company/companies", &body).await })
+                })
+                .await?;
                 self.companies.push(id.clone());
                 Ok(id)
             }
@@ -500,11 +542,12 @@ impl PsaClient for ConnectWiseClient {
                 }
                 body.retain(|_, v| !v.is_null());
                 let path = self.site_path(org.as_deref(), None)?;
-                let id = id_of(
-                    &self
-                        .call(Method::POST, &path, Some(&Value::Object(body)))
-                        .await?,
-                )?;
+                let body = Value::Object(body);
+                let id = create_record(self, kind, fields, |c| {
+                    let (path, body) = (path.clone(), body.clone());
+                    Box::pin(async move { c.post_create(&path, &body).await })
+                })
+                .await?;
                 if let Some(o) = org {
                     self.site_company.insert(id.clone(), o);
                 }
@@ -521,29 +564,23 @@ impl PsaClient for ConnectWiseClient {
                     body.insert("communicationItems".into(), Value::Array(items));
                 }
                 body.retain(|_, v| !v.is_null());
-                id_of(
-                    &self
-                        .call(
-                            Method::POST,
-                            "/company/contacts",
-                            Some(&Value::Object(body)),
-                        )
-                        .await?,
-                )
+                let body = Value::Object(body);
+                create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move { c.post_create("/company/contacts", &body).await })
+                })
+                .await
             }
             Kind::Configuration => {
                 let mut body = encode(CONFIGURATION, fields, &self.lookups)?;
                 wrap_refs(&mut body);
                 body.retain(|_, v| !v.is_null());
-                id_of(
-                    &self
-                        .call(
-                            Method::POST,
-                            "/company/configurations",
-                            Some(&Value::Object(body)),
-                        )
-                        .await?,
-                )
+                let body = Value::Object(body);
+                create_record(self, kind, fields, |c| {
+                    let body = body.clone();
+                    Box::pin(async move { c.post_create("/company/configurations", &body).await })
+                })
+                .await
             }
         }
     }

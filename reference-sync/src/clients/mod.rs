@@ -4,17 +4,22 @@ pub mod autotask;
 pub mod bms;
 pub mod connectwise;
 
-use crate::psa::{Connection, PsaClient, PsaError};
+use crate::engine::match_key;
+use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError, PsaRecord};
 use mock_psa::Dialect;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
-/// The client for a connection's personality.
-pub fn client_for(conn: Connection) -> Box<dyn PsaClient> {
+/// The client for a connection's personality, sending through `http` (whose retry ledger the
+/// caller keeps a handle on).
+pub fn client_for(conn: Connection, http: Http) -> Box<dyn PsaClient> {
     match conn.personality.dialect() {
-        Dialect::ConnectWise => Box::new(connectwise::ConnectWiseClient::new(conn)),
-        Dialect::Autotask => Box::new(autotask::AutotaskClient::new(conn)),
-        Dialect::BmsV2 => Box::new(bms::BmsClient::new(conn)),
+        Dialect::ConnectWise => Box::new(connectwise::ConnectWiseClient::with_http(conn, http)),
+        Dialect::Autotask => Box::new(autotask::AutotaskClient::with_http(conn, http)),
+        Dialect::BmsV2 => Box::new(bms::BmsClient::with_http(conn, http)),
     }
 }
 
@@ -26,6 +31,8 @@ pub struct Reply {
     /// The body as JSON (`Value::Null` when empty or not JSON).
     pub body: Value,
     pub text: String,
+    /// A write sent once (a create) answered with a retryable 5xx: it may be stored all the same.
+    pub maybe_landed: bool,
 }
 
 impl Reply {
@@ -34,11 +41,86 @@ impl Reply {
     }
 }
 
-/// Shared HTTP plumbing: a reqwest client with no proxy (loopback only) and error mapping
-/// that every dialect shares. Dialect clients classify non-2xx replies themselves.
+/// How the shared HTTP layer retries (an engine setting: [`crate::Engine::with_retry_policy`]).
+/// Waits are virtual: they are added to a counter, never slept (docs/decisions.md, Q9, Q26).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 turns retrying off.
+    pub max_retries: u32,
+    /// The first backoff wait, doubled on every further retry.
+    pub base_delay_secs: u64,
+    /// The longest backoff wait.
+    pub max_delay_secs: u64,
+    /// The longest Retry-After honoured; a PSA asking for longer is not retried now.
+    pub max_retry_after_secs: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            base_delay_secs: 1,
+            max_delay_secs: 30,
+            max_retry_after_secs: 300,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before retry `n` (1-based): base, 2 x base, 4 x base, ... up to the cap.
+    pub fn backoff_secs(&self, n: u32) -> u64 {
+        let factor = 1u64.checked_shl(n.saturating_sub(1)).unwrap_or(u64::MAX);
+        self.base_delay_secs
+            .saturating_mul(factor)
+            .min(self.max_delay_secs)
+    }
+}
+
+/// Deliberate transport defects, switched on by the engine's test-only `Defect`s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportDefects {
+    /// Repeat a create whose outcome is unknown without looking for it first.
+    pub blind_create_retry: bool,
+    /// Use the backoff schedule even when the PSA sent Retry-After.
+    pub ignore_retry_after: bool,
+}
+
+/// What the retry layer did, shared by every clone of one [`Http`] (client and engine).
+#[derive(Debug, Default)]
+struct Ledger {
+    policy: RetryPolicy,
+    defects: TransportDefects,
+    /// Virtual seconds spent waiting before retries.
+    waited_secs: u64,
+    /// One line per retry decision, drained into the sync log by the engine.
+    notes: Vec<String>,
+    /// Request line and cause of the last attempt that failed, for [`write_checked`].
+    last_failure: (String, String),
+}
+
+/// Why one attempt did not give a usable reply, and whether a repeat is safe.
+struct Failure {
+    cause: String,
+    retry_after: Option<u64>,
+    /// The request may have reached the PSA (a 5xx, or a connection lost after sending).
+    maybe_landed: bool,
+    error: PsaError,
+}
+
+/// Shared HTTP plumbing: a reqwest client with no proxy (loopback only), the one retry layer
+/// every dialect uses, and error mapping. Dialect clients classify final non-2xx replies.
+///
+/// Retried: 429 (after Retry-After when given), 500/502/503/504 (not Autotask's business 500)
+/// and transport failures. Reads and idempotent writes go through [`Http::send`], which retries
+/// by itself; creates (and other writes that must not be repeated blindly) go through
+/// [`Http::send_once`] inside [`write_checked`], which looks for the result before repeating a
+/// write that may have landed.
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// Autotask answers business and validation errors with 500: those are not retried.
+    business_500: bool,
+    ledger: Arc<Mutex<Ledger>>,
 }
 
 impl Default for Http {
@@ -49,49 +131,324 @@ impl Default for Http {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .expect("reqwest client"),
+            business_500: false,
+            ledger: Arc::default(),
         }
     }
 }
 
 impl Http {
+    /// A handle on the same client and ledger for a dialect that uses 500 for business errors.
+    pub fn with_business_500(mut self) -> Self {
+        self.business_500 = true;
+        self
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        // A poisoned ledger only means a panic elsewhere; its counters are still usable.
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_policy(&self, policy: RetryPolicy) {
+        self.ledger().policy = policy;
+    }
+
+    pub fn set_defects(&self, defects: TransportDefects) {
+        self.ledger().defects = defects;
+    }
+
+    /// Virtual seconds waited before retries so far.
+    pub fn waited_secs(&self) -> u64 {
+        self.ledger().waited_secs
+    }
+
+    /// The retry notes since the last call, oldest first.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut self.ledger().notes)
+    }
+
+    fn note(&self, line: String) {
+        self.ledger().notes.push(line);
+    }
+
     pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
         self.client.request(method, url)
     }
 
-    /// Sends a request. Connection failures and dropped connections are `Transient`; 429 is
-    /// `RateLimited` (with Retry-After); everything else comes back for the dialect to read.
+    /// Sends a read or an idempotent write, retrying 429, retryable 5xx and transport failures
+    /// within the policy. Once retries are spent: a rate limit is `RateLimited`, a 5xx comes back
+    /// as a reply for the dialect to read, a transport failure is `Transient`.
     pub async fn send(&self, req: RequestBuilder) -> Result<Reply, PsaError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| PsaError::Transient(format!("connection failed: {e}")))?;
+        let line = request_line(&req);
+        let mut retry = 0;
+        loop {
+            // A request whose body cannot be cloned is sent once.
+            let Some(attempt) = req.try_clone() else {
+                return self.exchange(req, &line).await.map_err(|f| f.error);
+            };
+            let (failure, reply) = match self.exchange(attempt, &line).await {
+                Ok(reply) => match self.retryable(&reply) {
+                    None => return Ok(reply),
+                    Some(f) => (f, Some(reply)),
+                },
+                Err(f) => (f, None),
+            };
+            retry += 1;
+            if self.pause(&line, &failure.cause, retry, failure.retry_after) {
+                continue;
+            }
+            return match (failure.error, reply) {
+                (e @ PsaError::RateLimited { .. }, _) => Err(e),
+                (_, Some(reply)) => Ok(reply),
+                // Repeating it was safe, so its outcome does not matter: it failed.
+                (PsaError::Uncertain(m), None) => Err(PsaError::Transient(m)),
+                (e, None) => Err(e),
+            };
+        }
+    }
+
+    /// Sends a write once (see [`write_checked`]). A refused connection or a 429 did not land (`Transient`,
+    /// `RateLimited`); a retryable 5xx comes back as a reply marked `maybe_landed` (the dialect's
+    /// [`reject`] makes it `Uncertain`), a connection lost after sending is `Uncertain`.
+    pub async fn send_once(&self, req: RequestBuilder) -> Result<Reply, PsaError> {
+        let line = request_line(&req);
+        let result = match self.exchange(req, &line).await {
+            Ok(mut reply) => match self.retryable(&reply) {
+                None => return Ok(reply),
+                Some(f) if f.maybe_landed => {
+                    reply.maybe_landed = true;
+                    self.ledger().last_failure = (line, f.cause);
+                    return Ok(reply);
+                }
+                Some(f) => (f.cause, Err(f.error)),
+            },
+            Err(f) => (f.cause, Err(f.error)),
+        };
+        self.ledger().last_failure = (line, result.0);
+        result.1
+    }
+
+    /// One exchange; transport failures become a [`Failure`].
+    async fn exchange(&self, req: RequestBuilder, line: &str) -> Result<Reply, Failure> {
+        let resp = req.send().await.map_err(|e| {
+            let refused = e.is_connect();
+            let cause = if refused {
+                "connection refused"
+            } else if e.is_timeout() {
+                "timed out"
+            } else {
+                "connection dropped"
+            };
+            let message = format!("{line}: {cause}: {e}");
+            Failure {
+                cause: cause.to_string(),
+                retry_after: None,
+                maybe_landed: !refused,
+                error: if refused {
+                    PsaError::Transient(message)
+                } else {
+                    PsaError::Uncertain(message)
+                },
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| PsaError::Transient(format!("connection dropped while reading: {e}")))?;
-        if status == 429 {
-            let retry_after = headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            return Err(PsaError::RateLimited { retry_after });
-        }
+        let text = resp.text().await.map_err(|e| Failure {
+            cause: "connection dropped".into(),
+            retry_after: None,
+            maybe_landed: true,
+            error: PsaError::Uncertain(format!("{line}: connection dropped while reading: {e}")),
+        })?;
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Ok(Reply {
             status,
             headers,
             body,
             text,
+            maybe_landed: false,
         })
+    }
+
+    /// Whether a reply is worth repeating: 429, 500 (unless a business error), 502-504.
+    fn retryable(&self, reply: &Reply) -> Option<Failure> {
+        let retry_after = reply
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        // Autotask's thread limit comes as a 500 business error, but it is a rate limit.
+        let thread_limit =
+            self.business_500 && reply.status == 500 && reply.text.contains("thread threshold");
+        match reply.status {
+            429 => Some(Failure {
+                cause: "429".into(),
+                retry_after,
+                maybe_landed: false,
+                error: PsaError::RateLimited { retry_after },
+            }),
+            500 if thread_limit => Some(Failure {
+                cause: "500 (thread limit)".into(),
+                retry_after,
+                maybe_landed: false,
+                error: PsaError::RateLimited { retry_after },
+            }),
+            500 if self.business_500 => None,
+            500 | 502 | 503 | 504 => Some(Failure {
+                cause: reply.status.to_string(),
+                retry_after,
+                maybe_landed: true,
+                error: PsaError::Transient(format!("{}: {}", reply.status, reply.text)),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Decides retry `n` of a failed request: notes it and adds the wait to the virtual clock,
+    /// or notes why not. Honours Retry-After up to the policy's limit.
+    fn pause(&self, line: &str, cause: &str, n: u32, retry_after: Option<u64>) -> bool {
+        let mut l = self.ledger();
+        let p = l.policy.clone();
+        let hint = retry_after.filter(|_| !l.defects.ignore_retry_after);
+        if n > p.max_retries {
+            let tries = p.max_retries;
+            l.notes
+                .push(format!("{line}: {cause}, giving up after {tries} retries"));
+            return false;
+        }
+        if let Some(secs) = hint.filter(|s| *s > p.max_retry_after_secs) {
+            let limit = p.max_retry_after_secs;
+            l.notes.push(format!(
+                "{line}: {cause}, Retry-After {secs}s is beyond the {limit}s limit: not retried now"
+            ));
+            return false;
+        }
+        let wait = hint.unwrap_or_else(|| p.backoff_secs(n));
+        l.waited_secs = l.waited_secs.saturating_add(wait);
+        l.notes.push(format!(
+            "{line}: {cause}, retry {n} of {} after {wait}s",
+            p.max_retries
+        ));
+        true
     }
 }
 
-/// A non-2xx reply as an error: 5xx is transient unless `business_500` says the dialect uses
-/// 500 for business errors (Autotask), in which case it is a rejection.
+/// `METHOD /path` of a request (no origin, no query): what the sync log names.
+fn request_line(req: &RequestBuilder) -> String {
+    req.try_clone()
+        .and_then(|r| r.build().ok())
+        .map(|r| format!("{} {}", r.method(), r.url().path()))
+        .unwrap_or_else(|| "request".to_string())
+}
+
+/// A boxed future borrowing a client, for the closures [`write_checked`] takes.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Sends a write that must not be repeated blindly (a create; a BMS e-mail or phone operation)
+/// with `post`, which returns what it made (an id): one refused outright (429, connection
+/// refused) is repeated after the backoff; one that may have landed (5xx, connection lost) is
+/// looked for with `find` first, and when it is there its result is taken (`landed` says so in
+/// the log). A failed look-up stops the retries: better an error than a duplicate.
+pub async fn write_checked<C, P, F>(
+    client: &mut C,
+    mut post: P,
+    mut find: F,
+    landed: &str,
+) -> Result<String, PsaError>
+where
+    C: PsaClient + ?Sized,
+    P: for<'a> FnMut(&'a mut C) -> BoxFut<'a, Result<String, PsaError>> + Send,
+    F: for<'a> FnMut(&'a mut C) -> BoxFut<'a, Result<Option<String>, PsaError>> + Send,
+{
+    let http = client.http().clone();
+    let mut retry = 0;
+    loop {
+        let mut err = match post(client).await {
+            Ok(id) => return Ok(id),
+            Err(e) if e.is_retryable() => e,
+            Err(e) => return Err(e),
+        };
+        let (line, mut cause) = http.ledger().last_failure.clone();
+        let blind = http.ledger().defects.blind_create_retry;
+        if matches!(err, PsaError::Uncertain(_)) && !blind {
+            match find(client).await {
+                Ok(Some(id)) => {
+                    http.note(format!("{line}: {cause}, but it landed as {id}: {landed}"));
+                    return Ok(id);
+                }
+                Ok(None) => {
+                    cause.push_str(", not in the PSA");
+                    // Looked for and not there: it did not land.
+                    if let PsaError::Uncertain(m) = err {
+                        err = PsaError::Transient(m);
+                    }
+                }
+                Err(e) => {
+                    http.note(format!(
+                        "{line}: {cause}, and whether it landed is unknown ({e}): not retried"
+                    ));
+                    return Err(err);
+                }
+            }
+        }
+        retry += 1;
+        if !http.pause(&line, &cause, retry, err.retry_after()) {
+            return Err(err);
+        }
+    }
+}
+
+/// [`write_checked`] for a record of `kind`: the look-up is [`PsaClient::find_existing`].
+pub async fn create_record<C, P>(
+    client: &mut C,
+    kind: Kind,
+    fields: &Fields,
+    post: P,
+) -> Result<String, PsaError>
+where
+    C: PsaClient + ?Sized,
+    P: for<'a> FnMut(&'a mut C) -> BoxFut<'a, Result<String, PsaError>> + Send,
+{
+    write_checked(
+        client,
+        post,
+        |c| {
+            let fields = fields.clone();
+            Box::pin(async move { c.find_existing(kind, &fields).await })
+        },
+        "adopted, not created again",
+    )
+    .await
+}
+
+/// The id of the row that matches `wanted` on `kind`'s exact-match key (R21-R25), the newest
+/// when several do. Key parts `wanted` leaves empty are not compared: the PSA may fill defaults.
+pub fn find_match(kind: Kind, wanted: &Fields, rows: &[PsaRecord]) -> Option<String> {
+    let want = match_key(kind, wanted);
+    rows.iter()
+        .filter(|r| {
+            let have = match_key(kind, &r.fields);
+            want.iter()
+                .zip(have.iter())
+                .all(|(w, h)| w.is_null() || same_value(w, h))
+        })
+        .max_by_key(|r| (r.id.parse::<i64>().unwrap_or(i64::MIN), r.id.clone()))
+        .map(|r| r.id.clone())
+}
+
+/// Ids travel as strings or numbers depending on the side; compare them as text.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => {
+            *x == n.to_string()
+        }
+        _ => a == b,
+    }
+}
+
+/// A non-2xx reply as an error: a create's 5xx that may have landed is `Uncertain`; other 5xx
+/// are transient, except Autotask's 500, which is a business error (a rejection).
 pub fn reject(reply: &Reply, message: String, business_500: bool) -> PsaError {
-    if reply.status >= 500 && !business_500 {
+    if reply.maybe_landed {
+        PsaError::Uncertain(format!("{}: {message}", reply.status))
+    } else if reply.status >= 500 && !(business_500 && reply.status == 500) {
         PsaError::Transient(format!("{}: {message}", reply.status))
     } else {
         PsaError::Rejected {

@@ -252,7 +252,7 @@ impl Engine {
         self.connection.credentials = creds;
         self.connection.personality = psa;
         self.personality = psa;
-        self.client = crate::clients::client_for(self.connection.clone());
+        self.client = crate::clients::client_for(self.connection.clone(), self.http.clone());
         self.connected = false;
         self.log.push(format!(
             "credentials for {} updated",

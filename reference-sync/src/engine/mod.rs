@@ -2,7 +2,7 @@
 //! one-time push of all syncable assets, banners and the sync log; orphans and per-asset
 //! controls, Manage Data and the integration's life cycle; the queue on a virtual clock.
 
-use crate::clients::client_for;
+use crate::clients::{client_for, Http, RetryPolicy, TransportDefects};
 use crate::model::{DocItem, DocRecord, Hold, ItemKind, Plan, Role, Settings, Source, SyncState};
 use crate::psa::{Connection, Fields, Kind, PsaClient};
 use mock_psa::Personality;
@@ -57,6 +57,10 @@ pub enum Defect {
     SettingsSaveQueuesNothing,
     /// A manual sync waits in the queue like any other (breaks R77).
     ManualSyncNotPrioritised,
+    /// A create that may have landed is repeated without looking for it (breaks R43, R80).
+    RetryCreatesWithoutCheck,
+    /// Retry-After is ignored: retries follow the backoff schedule only (breaks R43, R26).
+    IgnoreRetryAfter,
 }
 
 /// Why a user action was refused.
@@ -94,6 +98,8 @@ pub struct Engine {
     /// Settings values that have ever been set to sync, per list (R13: enabled vs disabled).
     ever_enabled: BTreeMap<&'static str, BTreeSet<String>>,
     client: Box<dyn PsaClient>,
+    /// The client's HTTP layer: its retry policy, virtual wait and retry notes.
+    http: Http,
     connected: bool,
     settings: Settings,
     records: BTreeMap<u64, DocRecord>,
@@ -110,6 +116,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(conn: Connection, settings: Settings) -> Self {
+        let http = Http::default();
         let sched = schedule::Scheduler::new(
             mock_psa::clock::DEFAULT_EPOCH,
             settings.sync_interval_minutes,
@@ -118,7 +125,8 @@ impl Engine {
             personality: conn.personality,
             connection: conn.clone(),
             ever_enabled: BTreeMap::new(),
-            client: client_for(conn),
+            client: client_for(conn, http.clone()),
+            http,
             connected: false,
             settings,
             records: BTreeMap::new(),
@@ -135,7 +143,22 @@ impl Engine {
 
     pub fn with_defects(mut self, defects: impl IntoIterator<Item = Defect>) -> Self {
         self.defects.extend(defects);
+        self.http.set_defects(TransportDefects {
+            blind_create_retry: self.defects.contains(&Defect::RetryCreatesWithoutCheck),
+            ignore_retry_after: self.defects.contains(&Defect::IgnoreRetryAfter),
+        });
         self
+    }
+
+    /// Retry attempts and backoff of every PSA request (defaults: [`RetryPolicy::default`]).
+    pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        self.http.set_policy(policy);
+        self
+    }
+
+    /// Virtual seconds spent waiting before retries (never slept in real time).
+    pub fn retry_wait_secs(&self) -> u64 {
+        self.http.waited_secs()
     }
 
     pub fn personality(&self) -> Personality {
@@ -151,6 +174,8 @@ impl Engine {
     }
 
     fn say(&mut self, line: String) {
+        // Retries happened before the outcome they led to: they come first.
+        self.log.extend(self.http.take_notes());
         self.log.push(line);
     }
 
@@ -608,5 +633,31 @@ fn same_record(kind: Kind, a: &Fields, b: &Fields, defects: &BTreeSet<Defect>) -
                 && both_or_none("serial_number")
                 && both_or_none("mac_address")
         }
+    }
+}
+
+/// The exact-match key of a record as a list of values (R21-R25), for looking a record up in
+/// the PSA after a create that may have landed; empty parts are skipped by the caller.
+pub(crate) fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
+    let g = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    match kind {
+        Kind::Organization => vec![g("name")],
+        Kind::Contact => vec![g("org"), g("first_name"), g("last_name")],
+        Kind::Location => vec![
+            g("org"),
+            g("name"),
+            g("address1"),
+            g("address2"),
+            g("city"),
+            g("state"),
+            g("country"),
+        ],
+        Kind::Configuration => vec![
+            g("org"),
+            g("type"),
+            g("name"),
+            g("serial_number"),
+            g("mac_address"),
+        ],
     }
 }

@@ -19,22 +19,22 @@ impl Engine {
     /// (R61-R64). Disconnected PSA records are left out before anything else (R69).
     pub(super) async fn pull_all(&mut self) -> Result<(), PsaError> {
         self.ensure_connected().await?;
-        let orgs = self.client.list(Kind::Organization).await?;
+        let orgs = self.pull_list(Kind::Organization).await?;
         let orgs = self.without_disconnected(Kind::Organization, orgs);
         let synced_orgs = self.pull_organizations(orgs.clone());
         let sweep = self.orphan_organizations(&orgs, &synced_orgs).await;
         let scope = self.child_scope(&synced_orgs);
         self.client.scope_children(&scope);
-        let locations = self.client.list(Kind::Location).await?;
+        let locations = self.pull_list(Kind::Location).await?;
         self.pull_and_sweep(Kind::Location, Some(locations), &synced_orgs, &sweep)
             .await;
         let contacts = match self.settings.contacts {
-            true => Some(self.client.list(Kind::Contact).await?),
+            true => Some(self.pull_list(Kind::Contact).await?),
             false => None,
         };
         self.pull_and_sweep(Kind::Contact, contacts, &synced_orgs, &sweep)
             .await;
-        let configs = self.client.list(Kind::Configuration).await?;
+        let configs = self.pull_list(Kind::Configuration).await?;
         self.pull_and_sweep(Kind::Configuration, Some(configs), &synced_orgs, &sweep)
             .await;
         Ok(())
@@ -78,6 +78,19 @@ impl Engine {
         self.pull_children(kind, syncing.clone(), synced_orgs);
         self.orphan_children(kind, Some(&rows), &syncing, synced_orgs, sweep)
             .await;
+    }
+
+    /// Every PSA record of a kind (the client retries); a failure names the kind in the log.
+    async fn pull_list(&mut self, kind: Kind) -> Result<Vec<PsaRecord>, PsaError> {
+        let rows = self.client.list(kind).await;
+        if let Err(e) = &rows {
+            let psa = self.personality.display_name();
+            self.say(format!(
+                "{} could not be pulled from {psa}: {e}",
+                kind.plural()
+            ));
+        }
+        rows
     }
 
     /// Pulls companies that meet the type and status filters; returns PSA id -> doc id.

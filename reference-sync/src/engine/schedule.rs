@@ -257,7 +257,10 @@ impl Engine {
                 self.set_status(IntegrationStatus::Ok);
             }
             Err(e) => {
-                self.say(format!("full sync failed: {e}"));
+                // Q9: what was pulled before the failure stays; the next sync pulls again.
+                self.say(format!(
+                    "full sync failed: {e}; records pulled before it are kept"
+                ));
                 if let Some(r) = reason {
                     self.sched.queue.retain(|j| j.reason != r);
                 }
