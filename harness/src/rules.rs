@@ -1,7 +1,7 @@
 //! The rule catalogue (`scenarios/rules.yaml`): every rule of the sync specification with its
 //! group, sources, the PSAs it applies to and whether the suite covers it.
 
-use crate::scenario::ScenarioError;
+use crate::scenario::{from_yaml, locate, read_yaml_file, ScenarioError};
 use mock_psa::Personality;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -74,35 +74,15 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn load(path: &Path) -> Result<Catalogue, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: path.display().to_string(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-        })?;
-        Catalogue::parse(&text, path)
+        Catalogue::parse(&read_yaml_file(path)?, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Catalogue, ScenarioError> {
-        let err = |line: usize, column: usize, message: String| ScenarioError {
-            path: path.display().to_string(),
-            line,
-            column,
-            message,
+        let err = |line: usize, column: usize, message: String| {
+            ScenarioError::at(path, line, column, message)
         };
-        let cat: Catalogue = serde_norway::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            err(line, column, e.to_string())
-        })?;
-        let locate = |needle: &str| -> (usize, usize) {
-            text.lines()
-                .enumerate()
-                .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
-                .unwrap_or((1, 1))
-        };
+        let cat: Catalogue = from_yaml(text, path)?;
+        let locate = |needle: &str| locate(text, needle);
         let mut seen = BTreeSet::new();
         for rule in &cat.rules {
             let (l, c) = locate(&format!("id: {}", rule.id));

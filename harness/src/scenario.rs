@@ -312,31 +312,55 @@ pub struct ScenarioError {
     pub message: String,
 }
 
-impl Scenario {
-    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: path.display().to_string(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-        })?;
-        Scenario::parse(&text, path)
-    }
-
-    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        let err = |line: usize, column: usize, message: String| ScenarioError {
+impl ScenarioError {
+    pub fn at(path: &Path, line: usize, column: usize, message: String) -> ScenarioError {
+        ScenarioError {
             path: path.display().to_string(),
             line,
             column,
             message,
+        }
+    }
+}
+
+/// Reads a YAML file of the suite (a scenario, the catalogue).
+pub(crate) fn read_yaml_file(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::at(path, 0, 0, format!("cannot read: {e}")))
+}
+
+/// Parses YAML strictly; a syntax or shape error carries its line and column.
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ScenarioError> {
+    serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        ScenarioError::at(path, line, column, e.to_string())
+    })
+}
+
+/// Line and column of the first occurrence of `needle`, for semantic errors.
+pub(crate) fn locate(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+        .unwrap_or((1, 1))
+}
+
+impl Scenario {
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(&read_yaml_file(path)?, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let err = |line: usize, column: usize, message: String| {
+            ScenarioError::at(path, line, column, message)
         };
-        let mut s: Scenario = serde_norway::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            err(line, column, e.to_string())
-        })?;
+        let mut s: Scenario = from_yaml(text, path)?;
         s.path = path.to_path_buf();
         if s.name.is_empty() {
             s.name = path
@@ -346,12 +370,7 @@ impl Scenario {
                 .to_string();
         }
         // Semantic checks, pointed at the line of the offending key.
-        let locate = |needle: &str| -> (usize, usize) {
-            text.lines()
-                .enumerate()
-                .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
-                .unwrap_or((1, 1))
-        };
+        let locate = |needle: &str| locate(text, needle);
         for section in &s.golden_omits {
             if !["psa_state", "requests"].contains(&section.as_str()) {
                 let (l, c) = locate("golden_omits");
