@@ -4,22 +4,7 @@
 
 mod npm_support;
 
-use npm_support::{ensure_node_modules, run_script, Serve};
-use serde_json::Value;
-
-async fn admin_get(url: &str) -> Value {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    http.get(url)
-        .send()
-        .await
-        .expect("admin call")
-        .json()
-        .await
-        .expect("admin json")
-}
+use npm_support::{admin_get, ensure_node_modules, run_script, Serve};
 
 #[tokio::test]
 async fn connectwise_rest_library_drives_the_mock_over_https() {

@@ -204,3 +204,18 @@ pub async fn run_script(script: &str, env: &[(&str, String)], min_checks: usize)
     );
     stdout
 }
+
+/// GET on the mock's admin API, as JSON.
+pub async fn admin_get(url: &str) -> Value {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    http.get(url)
+        .send()
+        .await
+        .expect("admin call")
+        .json()
+        .await
+        .expect("admin json")
+}
