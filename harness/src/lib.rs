@@ -2,8 +2,11 @@
 //! comparison with a readable diff, and CI reports.
 
 pub mod connector;
+pub mod contract;
 pub mod expect;
 pub mod golden;
+pub mod process;
+pub mod protocol;
 pub mod report;
 pub mod rules;
 pub mod runner;
