@@ -244,7 +244,8 @@ mod tests {
             "log": ["vendor wording"],
         });
         assert_eq!(view(&golden), view(&other));
-        let psa_names: Vec<&str> = view(&golden)["psa_state"]["companies"]
+        let golden_view = view(&golden);
+        let psa_names: Vec<&str> = golden_view["psa_state"]["companies"]
             .as_array()
             .unwrap()
             .iter()

@@ -394,7 +394,7 @@ impl Connector for ProcessConnector {
             docs: docs.clone(),
             capabilities: Capabilities::everything(),
         };
-        let result = self.call(Call::Initialize(params)).await?;
+        let result = self.call(Call::Initialize(Box::new(params))).await?;
         let declared: InitializeResult = typed("initialize", result)?;
         let unknown = declared.capabilities.unknown_names();
         if !unknown.is_empty() {

@@ -318,7 +318,7 @@ pub struct SnapshotResult {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "method", content = "params", rename_all = "snake_case")]
 pub enum Call {
-    Initialize(InitializeParams),
+    Initialize(Box<InitializeParams>),
     Apply(ApplyParams),
     Snapshot,
     Shutdown,
@@ -375,6 +375,7 @@ pub enum Outcome {
 pub struct Response {
     pub jsonrpc: JsonRpc,
     /// The id of the request answered; null only when the request could not be read.
+    #[schemars(required)]
     pub id: Option<u64>,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -383,7 +384,7 @@ pub struct Response {
 /// Any message of the protocol, for the schema.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 enum Message {
     Request(Request),
     Response(Response),
@@ -391,18 +392,23 @@ enum Message {
 
 /// The JSON Schema of every protocol message (docs/connector-protocol.schema.json).
 pub fn schema() -> Value {
-    let mut s = schemars::schema_for!(Message).to_value();
-    if let Value::Object(m) = &mut s {
-        m.insert(
-            "title".into(),
-            json!("PSA conformance connector protocol message"),
-        );
-        m.insert(
-            "description".into(),
-            json!("One line of the connector protocol (JSON-RPC 2.0 over stdio): a request from the harness or a response from the connector. See docs/connector-protocol.md."),
-        );
+    let generated = schemars::schema_for!(Message).to_value();
+    let mut out = Map::new();
+    if let Some(v) = generated.get("$schema") {
+        out.insert("$schema".into(), v.clone());
     }
-    s
+    out.insert(
+        "title".into(),
+        json!("PSA conformance connector protocol message"),
+    );
+    out.insert(
+        "description".into(),
+        json!("One line of the connector protocol (JSON-RPC 2.0 over stdio): a request from the harness or a response from the connector. See docs/connector-protocol.md."),
+    );
+    for (k, v) in generated.as_object().into_iter().flatten() {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Value::Object(out)
 }
 
 impl Response {
@@ -491,6 +497,7 @@ async fn answer(
     let fail = |code, msg: String| (Response::error(id, code, msg), false);
     match request.call {
         Call::Initialize(p) => {
+            let p = *p;
             if *initialized {
                 return fail(codes::NOT_INITIALIZED, "already initialized".into());
             }
@@ -539,5 +546,94 @@ async fn answer(
             }
         }
         Call::Shutdown => (Response::result(id, Value::Null), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connector::ReferenceConnector;
+
+    async fn session(input: &str) -> Vec<Value> {
+        let declared = InitializeResult {
+            name: "test".into(),
+            version: String::new(),
+            capabilities: Capabilities::everything(),
+        };
+        let mut out = Vec::new();
+        let mut connector = ReferenceConnector::new(Vec::new());
+        serve(&mut connector, &declared, input.as_bytes(), &mut out)
+            .await
+            .expect("serve");
+        String::from_utf8(out)
+            .expect("utf-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each answer is one JSON line"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn bad_requests_get_json_rpc_errors_and_the_session_goes_on() {
+        let answers = session(concat!(
+            "this is not json\n",
+            "\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"teleport\"}\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"snapshot\"}\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"apply\",\"params\":{}}\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"shutdown\"}\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"snapshot\"}\n",
+        ))
+        .await;
+        let codes: Vec<(Value, Value)> = answers
+            .iter()
+            .map(|a| (a["id"].clone(), a["error"]["code"].clone()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (Value::Null, json!(codes::PARSE_ERROR)),
+                (json!(1), json!(codes::METHOD_NOT_FOUND)),
+                (json!(2), json!(codes::NOT_INITIALIZED)),
+                (json!(3), json!(codes::INVALID_REQUEST)),
+                (json!(4), Value::Null),
+            ],
+            "{answers:?}"
+        );
+        assert_eq!(answers[4]["result"], Value::Null);
+    }
+
+    #[test]
+    fn record_kinds_come_from_both_sides_and_every_step() {
+        let case = Scenario::parse(
+            "psas: all\npsa:\n  companies: [{name: A, type: Customer, status: Active}]\ndocs:\n  contacts: [{organization: A, first_name: B}]\nsteps:\n  - psa_create: {kind: configurations, set: {company: A, name: X}}\n  - edit: {kind: location, record: HQ, set: {city: Y}}\n",
+            std::path::Path::new("t.yaml"),
+        )
+        .expect("case");
+        let kinds: Vec<&str> = record_kinds_of(&case).into_iter().collect();
+        assert_eq!(
+            kinds,
+            ["configuration", "contact", "location", "organization"]
+        );
+        let caps = Capabilities {
+            psas: vec!["connectwise".into()],
+            rule_groups: vec!["pull".into()],
+            record_kinds: Some(vec!["organization".into(), "contact".into()]),
+        };
+        let why = caps
+            .not_applicable(&case, Personality::Autotask, None)
+            .expect("not applicable");
+        assert_eq!(
+            why,
+            "connector does not declare PSA autotask; record kind(s) configuration, location"
+        );
+        let typo = Capabilities {
+            psas: vec!["conectwise".into()],
+            rule_groups: vec!["pul".into()],
+            record_kinds: None,
+        };
+        assert_eq!(
+            typo.unknown_names(),
+            ["PSA `conectwise`", "rule group `pul`"]
+        );
     }
 }
