@@ -141,14 +141,19 @@ impl ProcessConnector {
     }
 
     fn spawn(&mut self) -> Result<(), String> {
-        let mut child = Command::new(&self.cmd.argv[0])
-            .args(&self.cmd.argv[1..])
+        let (program, args) = self
+            .cmd
+            .argv
+            .split_first()
+            .ok_or("the connector command is empty")?;
+        let mut child = Command::new(program)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("cannot start connector `{}`: {e}", self.cmd.argv[0]))?;
+            .map_err(|e| format!("cannot start connector `{program}`: {e}"))?;
         self.stdin = child.stdin.take();
         let (tx, rx) = mpsc::channel(16);
         if let Some(out) = child.stdout.take() {

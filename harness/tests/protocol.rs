@@ -184,6 +184,25 @@ fn schema_file_is_current() -> Result<(), Failed> {
             "docs/connector-protocol.schema.json is stale: rerun with PSA_UPDATE_SCHEMA=1".into(),
         );
     }
+    // The guide embeds the same schema between two markers.
+    let guide_path = workspace().join("docs/connector-protocol.md");
+    let guide = std::fs::read_to_string(&guide_path)?;
+    let (begin, end) = ("<!-- schema:begin -->\n", "<!-- schema:end -->");
+    let (head, rest) = guide
+        .split_once(begin)
+        .ok_or("the guide lost its schema:begin marker")?;
+    let (_, tail) = rest
+        .split_once(end)
+        .ok_or("the guide lost its schema:end marker")?;
+    let want = format!("{head}{begin}```json\n{generated}```\n{end}{tail}");
+    if std::env::var_os("PSA_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&guide_path, &want)?;
+    } else if guide != want {
+        return Err(
+            "docs/connector-protocol.md embeds a stale schema: rerun with PSA_UPDATE_SCHEMA=1"
+                .into(),
+        );
+    }
     Ok(())
 }
 
@@ -374,26 +393,23 @@ fn main() {
             ));
         }
     }
-    trials.push(Trial::test(
-        "protocol::a_broken_engine_is_caught_through_the_protocol",
-        a_broken_engine_is_caught_through_the_protocol,
-    ));
-    trials.push(Trial::test(
-        "protocol::contract_view_keeps_states_and_drops_wire_detail",
-        contract_view_keeps_states_and_drops_wire_detail,
-    ));
-    trials.push(Trial::test(
-        "schema::file_is_current",
-        schema_file_is_current,
-    ));
-    trials.push(Trial::test(
-        "schema::real_messages_fit",
-        real_messages_fit_the_schema,
-    ));
-    trials.push(Trial::test(
-        "python_example::covers_what_it_declares",
-        python_example_covers_what_it_declares,
-    ));
+    let checks: [(&str, fn() -> Result<(), Failed>); 5] = [
+        (
+            "protocol::a_broken_engine_is_caught_through_the_protocol",
+            a_broken_engine_is_caught_through_the_protocol,
+        ),
+        (
+            "protocol::contract_view_keeps_states_and_drops_wire_detail",
+            contract_view_keeps_states_and_drops_wire_detail,
+        ),
+        ("schema::file_is_current", schema_file_is_current),
+        ("schema::real_messages_fit", real_messages_fit_the_schema),
+        (
+            "python_example::covers_what_it_declares",
+            python_example_covers_what_it_declares,
+        ),
+    ];
+    trials.extend(checks.map(|(name, check)| Trial::test(name, check)));
     let modes: [(&str, &str, &str); 7] = [
         (
             "crash",
