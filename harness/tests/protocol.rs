@@ -381,6 +381,9 @@ fn misbehaving(mode: &str, timeout: &str, why: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A suite-level check.
+type Check = fn() -> Result<(), Failed>;
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -393,7 +396,7 @@ fn main() {
             ));
         }
     }
-    let checks: [(&str, fn() -> Result<(), Failed>); 5] = [
+    let checks: [(&str, Check); 5] = [
         (
             "protocol::a_broken_engine_is_caught_through_the_protocol",
             a_broken_engine_is_caught_through_the_protocol,
