@@ -12,8 +12,10 @@ pub struct Session {
     pub psa: Personality,
     pub origin: String,
     pub credentials: Credentials,
-    /// The case's virtual clock when it starts (`YYYY-MM-DDTHH:MM:SSZ`); clock steps follow.
+    /// The mock's virtual clock when the case starts (RFC 3339).
     pub clock: String,
+    /// The case's name, for a connector's own logs.
+    pub case: String,
 }
 
 #[async_trait::async_trait]
@@ -26,6 +28,19 @@ pub trait Connector: Send {
     async fn snapshot(&mut self) -> Result<Value, String>;
     /// The sync log so far.
     async fn log(&mut self) -> Result<Vec<String>, String>;
+    /// What the connector declared it implements, once initialized; `None` means everything
+    /// (the in-process reference).
+    fn capabilities(&self) -> Option<&crate::protocol::Capabilities> {
+        None
+    }
+    /// Ends a case that ran to completion (the protocol's `shutdown`).
+    async fn shutdown(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Stops the connector whatever state it is in, and hands back what it wrote to stderr.
+    async fn close(&mut self) -> String {
+        String::new()
+    }
 }
 
 /// The reference sync, in-process.
@@ -47,6 +62,12 @@ impl ReferenceConnector {
             .as_mut()
             .ok_or_else(|| "connector not initialized".to_string())
     }
+}
+
+/// A deliberate engine defect by its snake_case name (tests of the suite's teeth).
+pub fn parse_defect(s: &str) -> Result<Defect, String> {
+    serde_json::from_value(Value::String(s.to_string()))
+        .map_err(|_| format!("unknown defect `{s}`"))
 }
 
 pub fn parse_kind(s: &str) -> Result<Kind, String> {

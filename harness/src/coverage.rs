@@ -143,9 +143,16 @@ impl Coverage {
 }
 
 fn cell_for(results: &[&CaseResult]) -> Cell {
+    let ran: Vec<&&CaseResult> = results
+        .iter()
+        .filter(|r| r.status != Status::NotApplicable)
+        .collect();
     if results.is_empty() {
         Cell::Uncovered
-    } else if results.iter().any(|r| r.status == Status::Fail) {
+    } else if ran.is_empty() {
+        // Covered by the suite, but the connector under test does not implement it.
+        Cell::NotApplicable
+    } else if ran.iter().any(|r| r.status == Status::Fail) {
         Cell::Fail
     } else {
         Cell::Pass

@@ -2,9 +2,12 @@
 //! comparison with a readable diff, and CI reports.
 
 pub mod connector;
+pub mod contract;
 pub mod coverage;
 pub mod expect;
 pub mod golden;
+pub mod process;
+pub mod protocol;
 pub mod report;
 pub mod rules;
 pub mod runner;

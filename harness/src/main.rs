@@ -1,7 +1,10 @@
 //! `psa-harness`: run the conformance suite, bless goldens, write CI reports.
 
 use clap::{Parser, Subcommand};
+use harness::connector::parse_defect;
+use harness::contract::Compare;
 use harness::coverage::Coverage;
+use harness::process::{ConnectorCommand, DEFAULT_TIMEOUT};
 use harness::rules::{self, Catalogue};
 use harness::runner::{run_case, CaseResult, RunOptions, Status};
 use harness::scenario::{discover, Scenario};
@@ -44,6 +47,20 @@ struct SuiteArgs {
     /// Directory of golden files (default: the workspace's golden/).
     #[arg(long)]
     golden: Option<PathBuf>,
+    /// Run the suite against this connector (`COMMAND ARGS`, split as a shell would), one
+    /// process a case, speaking the connector protocol (docs/connector-protocol.md).
+    #[arg(long, value_name = "COMMAND ARGS")]
+    connector: Option<String>,
+    /// Seconds the connector has to answer each call.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    connector_timeout: f64,
+    /// Write each case's protocol messages to DIR/<case>.<psa>.jsonl.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
+    /// How outcomes are held against goldens: `exact` (byte for byte, the reference sync) or
+    /// `contract` (PSA end state, documentation records and step verbs; for other connectors).
+    #[arg(long, value_enum, default_value_t = Compare::Exact)]
+    compare: Compare,
     /// Break the reference engine on purpose (for proving the suite fails).
     #[arg(long = "defect", hide = true)]
     defects: Vec<String>,
@@ -112,19 +129,25 @@ fn execute(
     let defects: Vec<Defect> = suite
         .defects
         .iter()
-        .map(|d| {
-            serde_json::from_value(serde_json::Value::String(d.clone()))
-                .map_err(|_| anyhow::anyhow!("unknown defect `{d}`"))
-        })
-        .collect::<Result<_, _>>()?;
-    let opts = RunOptions {
-        golden_dir: suite
-            .golden
-            .clone()
-            .unwrap_or_else(|| default_dir("golden")),
-        bless,
-        expectations_only,
-        defects,
+        .map(|d| parse_defect(d))
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
+    if bless && suite.compare == Compare::Contract {
+        anyhow::bail!(
+            "--bless writes whole outcomes; it cannot be combined with --compare contract"
+        );
+    }
+    let connector = match &suite.connector {
+        Some(line) => {
+            if !(suite.connector_timeout.is_finite() && suite.connector_timeout > 0.0) {
+                anyhow::bail!("--connector-timeout must be a positive number of seconds");
+            }
+            let mut cmd = ConnectorCommand::parse(line).map_err(anyhow::Error::msg)?;
+            cmd.timeout = std::time::Duration::from_secs_f64(suite.connector_timeout);
+            cmd.transcripts = suite.transcripts.clone();
+            Some(cmd)
+        }
+        None => None,
     };
     let catalogue_path = suite
         .rules
@@ -133,6 +156,19 @@ fn execute(
     let catalogue = match Catalogue::load(&catalogue_path) {
         Ok(c) => c,
         Err(e) => return Ok(Err(vec![e.to_string()])),
+    };
+    let opts = RunOptions {
+        golden_dir: suite
+            .golden
+            .clone()
+            .unwrap_or_else(|| default_dir("golden")),
+        bless,
+        expectations_only,
+        defects,
+        connector,
+        compare: suite.compare,
+        // Connectors declare rule groups; the catalogue maps a case's rules to them.
+        catalogue: Some(std::sync::Arc::new(catalogue.clone())),
     };
     let mut cases = Vec::new();
     let mut broken = Vec::new();
@@ -180,7 +216,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         report::json(&results, p)?;
     }
     let failed = results.iter().any(|r| r.status == Status::Fail);
-    Ok(if failed || results.is_empty() {
+    let ran = results
+        .iter()
+        .any(|r| matches!(r.status, Status::Pass | Status::Blessed));
+    Ok(if failed || !ran {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

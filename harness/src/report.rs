@@ -10,6 +10,7 @@ pub fn summary(results: &[CaseResult]) -> String {
             Status::Pass => "PASS",
             Status::Blessed => "BLESSED",
             Status::Fail => "FAIL",
+            Status::NotApplicable => "N/A",
         };
         out.push_str(&format!(
             "{mark:<7} {:<48} {:<12} {:>5} ms",
@@ -20,6 +21,9 @@ pub fn summary(results: &[CaseResult]) -> String {
             out.push_str(&format!("  rules {}", r.rules.join(", ")));
         }
         out.push('\n');
+        if let Some(why) = &r.not_applicable {
+            out.push_str(&format!("        - {why}\n"));
+        }
         for f in &r.failures {
             out.push_str(&format!("        - {f}\n"));
         }
@@ -34,16 +38,24 @@ pub fn summary(results: &[CaseResult]) -> String {
                 out.push_str(&format!("        | {line}\n"));
             }
         }
+        if r.status == Status::Fail && !r.stderr.is_empty() {
+            out.push_str("        connector stderr (last lines):\n");
+            let lines: Vec<&str> = r.stderr.lines().collect();
+            for line in &lines[lines.len().saturating_sub(20)..] {
+                out.push_str(&format!("          {line}\n"));
+            }
+        }
     }
-    let passed = results.iter().filter(|r| r.status == Status::Pass).count();
-    let blessed = results
-        .iter()
-        .filter(|r| r.status == Status::Blessed)
-        .count();
-    let failed = results.iter().filter(|r| r.status == Status::Fail).count();
+    let passed = count(results, Status::Pass);
+    let blessed = count(results, Status::Blessed);
+    let failed = count(results, Status::Fail);
+    let not_applicable = count(results, Status::NotApplicable);
     out.push_str(&format!("\n{passed} passed, {failed} failed"));
     if blessed > 0 {
         out.push_str(&format!(", {blessed} blessed"));
+    }
+    if not_applicable > 0 {
+        out.push_str(&format!(", {not_applicable} not applicable"));
     }
     out.push('\n');
     out
@@ -61,11 +73,22 @@ pub fn junit(results: &[CaseResult], path: &Path) -> anyhow::Result<()> {
                 s.set_description(format!("{}\n{}", r.failures.join("\n"), r.diff));
                 s
             }
-            _ => TestCaseStatus::success(),
+            Status::NotApplicable => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!(
+                    "not applicable: {}",
+                    r.not_applicable.clone().unwrap_or_default()
+                ));
+                s
+            }
+            Status::Pass | Status::Blessed => TestCaseStatus::success(),
         };
         let mut tc = TestCase::new(format!("{}::{}", r.case, r.psa), status);
         tc.set_classname(format!("psa.{}", r.psa));
         tc.set_time(std::time::Duration::from_millis(r.millis as u64));
+        if !r.stderr.is_empty() {
+            tc.set_system_err(r.stderr.clone());
+        }
         suite.add_test_case(tc);
     }
     report.add_test_suite(suite);
@@ -74,12 +97,16 @@ pub fn junit(results: &[CaseResult], path: &Path) -> anyhow::Result<()> {
 }
 
 pub fn json(results: &[CaseResult], path: &Path) -> anyhow::Result<()> {
-    let passed = results.iter().filter(|r| r.status != Status::Fail).count();
     let doc = serde_json::json!({
-        "passed": passed,
-        "failed": results.len() - passed,
+        "passed": count(results, Status::Pass) + count(results, Status::Blessed),
+        "failed": count(results, Status::Fail),
+        "not_applicable": count(results, Status::NotApplicable),
         "cases": results,
     });
     std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
     Ok(())
+}
+
+fn count(results: &[CaseResult], status: Status) -> usize {
+    results.iter().filter(|r| r.status == status).count()
 }

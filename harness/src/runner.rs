@@ -2,14 +2,18 @@
 //! capture and normalise the outcome, check the inline expectations, compare with the golden.
 
 use crate::connector::{Connector, ReferenceConnector, Session};
+use crate::contract;
 use crate::expect;
 use crate::golden::{self, Comparison};
+use crate::process::{ConnectorCommand, ProcessConnector};
+use crate::rules::Catalogue;
 use crate::same_outcome;
 use crate::scenario::{PsaAction, Scenario, Step};
 use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use reference_sync::Defect;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -19,6 +23,12 @@ pub struct RunOptions {
     pub expectations_only: bool,
     /// Deliberate engine defects (tests of the suite's teeth).
     pub defects: Vec<Defect>,
+    /// Run this executable through the connector protocol instead of the in-process reference.
+    pub connector: Option<ConnectorCommand>,
+    /// How an outcome is held against its golden.
+    pub compare: contract::Compare,
+    /// The rule catalogue, to tell which rule groups a case needs (for connector capabilities).
+    pub catalogue: Option<Arc<Catalogue>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,6 +37,8 @@ pub enum Status {
     Pass,
     Fail,
     Blessed,
+    /// Outside what the connector declared: neither passed nor failed.
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -43,6 +55,12 @@ pub struct CaseResult {
     /// The sync log, shown when the case fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<String>,
+    /// Why the case does not apply to the connector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
+    /// What the connector process wrote to stderr during the case.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stderr: String,
     pub millis: u128,
 }
 
@@ -102,17 +120,27 @@ impl Admin {
     }
 }
 
-/// Runs one case on one PSA with the reference sync in-process.
+/// Runs one case on one PSA: with the reference sync in-process, or with the connector
+/// command of `opts` (a fresh process for each case).
 pub async fn run_case(case: &Scenario, psa: Personality, opts: &RunOptions) -> CaseResult {
-    let connector = ReferenceConnector::new(opts.defects.clone());
-    run_case_with(case, psa, opts, Box::new(connector)).await
+    let connector: Box<dyn Connector> = match &opts.connector {
+        Some(cmd) => Box::new(ProcessConnector::new(cmd.clone())),
+        None => Box::new(ReferenceConnector::new(opts.defects.clone())),
+    };
+    run_case_with(case, psa, opts, connector).await
+}
+
+/// How a case ended before the golden comparison.
+enum Driven {
+    Done(Value, Vec<String>),
+    NotApplicable(String),
 }
 
 pub async fn run_case_with(
     case: &Scenario,
     psa: Personality,
     opts: &RunOptions,
-    connector: Box<dyn Connector>,
+    mut connector: Box<dyn Connector>,
 ) -> CaseResult {
     let started = std::time::Instant::now();
     let mut result = CaseResult {
@@ -123,10 +151,16 @@ pub async fn run_case_with(
         failures: Vec::new(),
         diff: String::new(),
         log: Vec::new(),
+        not_applicable: None,
+        stderr: String::new(),
         millis: 0,
     };
-    match drive(case, psa, connector).await {
-        Ok((outcome, failures)) => {
+    match drive(case, psa, opts, &mut *connector).await {
+        Ok(Driven::NotApplicable(why)) => {
+            result.status = Status::NotApplicable;
+            result.not_applicable = Some(why);
+        }
+        Ok(Driven::Done(outcome, failures)) => {
             result.failures = failures;
             if let Some(other) = &case.same_outcome_as {
                 if let Err(m) = same_outcome::check(&opts.golden_dir, other, psa, &outcome) {
@@ -148,6 +182,7 @@ pub async fn run_case_with(
         }
         Err(e) => result.failures.push(e),
     }
+    result.stderr = connector.close().await;
     result.millis = started.elapsed().as_millis();
     result
 }
@@ -172,7 +207,11 @@ fn finish_with_golden(
         }
         return;
     }
-    match golden::compare(&path, &text) {
+    let (compared, what) = match opts.compare {
+        contract::Compare::Exact => (golden::compare(&path, &text), "golden mismatch"),
+        contract::Compare::Contract => (contract::compare(&path, outcome), "contract mismatch"),
+    };
+    match compared {
         Comparison::Match => result.status = Status::Pass,
         Comparison::Missing if opts.expectations_only => result.status = Status::Pass,
         Comparison::Missing => result.failures.push(format!(
@@ -186,7 +225,7 @@ fn finish_with_golden(
             diff,
         } => {
             result.failures.push(format!(
-                "golden mismatch at `{field}`: golden {golden}, actual {actual} ({})",
+                "{what} at `{field}`: golden {golden}, actual {actual} ({})",
                 path.display()
             ));
             result.diff = diff;
@@ -197,8 +236,9 @@ fn finish_with_golden(
 async fn drive(
     case: &Scenario,
     psa: Personality,
-    mut connector: Box<dyn Connector>,
-) -> Result<(Value, Vec<String>), String> {
+    opts: &RunOptions,
+    connector: &mut dyn Connector,
+) -> Result<Driven, String> {
     let seed = if case.psa.is_null() {
         None
     } else {
@@ -228,11 +268,17 @@ async fn drive(
         origin: origin.clone(),
         credentials: psa.default_credentials(),
         clock: clock["now"].as_str().unwrap_or_default().to_string(),
+        case: case.name.clone(),
     };
     connector
         .initialize(&session, &case.docs)
         .await
         .map_err(|e| format!("connector initialize: {e}"))?;
+    if let Some(caps) = connector.capabilities() {
+        if let Some(why) = caps.not_applicable(case, psa, opts.catalogue.as_deref()) {
+            return Ok(Driven::NotApplicable(why));
+        }
+    }
 
     let mut actions = Vec::new();
     let mut failures = Vec::new();
@@ -295,7 +341,7 @@ async fn drive(
                 format!("fault rule {}", r["id"])
             }
             Step::Expect(list) => {
-                let view = capture(&admin, &mut *connector, &origin, case, psa, &actions).await?;
+                let view = capture(&admin, connector, &origin, case, psa, &actions).await?;
                 for e in list.iter().filter(|e| e.applies_to(psa)) {
                     if let Err(msg) = expect::check(e, &view.1, psa) {
                         failures.push(format!("step {n} expect: {msg}"));
@@ -310,14 +356,18 @@ async fn drive(
         };
         actions.push(Value::String(format!("{n} {}: {line}", step.name())));
     }
-    let (outcome, view) = capture(&admin, &mut *connector, &origin, case, psa, &actions).await?;
+    let (outcome, view) = capture(&admin, connector, &origin, case, psa, &actions).await?;
     for e in case.expect.iter().filter(|e| e.applies_to(psa)) {
         if let Err(msg) = expect::check(e, &view, psa) {
             failures.push(format!("expect: {msg}"));
         }
     }
+    connector
+        .shutdown()
+        .await
+        .map_err(|e| format!("connector shutdown: {e}"))?;
     drop(server);
-    Ok((outcome, failures))
+    Ok(Driven::Done(outcome, failures))
 }
 
 /// The outcome (golden form) and the view expectations query (neutral PSA state added).

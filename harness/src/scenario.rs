@@ -49,7 +49,7 @@ pub enum PsaList {
     Some(Vec<String>),
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DocsState {
     /// Settings on top of the reference defaults.
