@@ -120,6 +120,7 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::PauseDoesNotHoldPushes, "R72"),
     (Defect::SettingsSaveQueuesNothing, "R14"),
     (Defect::ManualSyncNotPrioritised, "R77"),
+    (Defect::TicketsOfNonSyncingCompaniesPulled, "R38"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

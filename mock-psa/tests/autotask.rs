@@ -718,25 +718,20 @@ async fn threshold_latency_is_added_from_half_the_hourly_limit_when_switched_on(
 // level; no DELETE.
 
 async fn seed_tickets(at: &At) {
-    let r = at
-        .http
-        .post(format!("{}/__admin/seed", at.server.origin()))
-        .json(&json!({
-            "companies": [{"name": "Acme"}, {"name": "Beta"}],
-            "contacts": [
-                {"company": "Acme", "first_name": "Ann", "last_name": "Lee"},
-                {"company": "Beta", "first_name": "Bo", "last_name": "Day"},
-            ],
-            "tickets": [
-                {"company": "Acme", "title": "Printer jammed", "contact": "Ann Lee"},
-                {"company": "Acme", "title": "Office move", "board": "Projects",
-                 "status": "In Progress", "priority": "High"},
-            ],
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let seed = json!({
+        "companies": [{"name": "Acme"}, {"name": "Beta"}],
+        "contacts": [
+            {"company": "Acme", "first_name": "Ann", "last_name": "Lee"},
+            {"company": "Beta", "first_name": "Bo", "last_name": "Day"},
+        ],
+        "tickets": [
+            {"company": "Acme", "title": "Printer jammed", "contact": "Ann Lee"},
+            {"company": "Acme", "title": "Office move", "board": "Projects",
+             "status": "In Progress", "priority": "High"},
+        ],
+    });
+    let (s, b) = at.admin(Method::POST, "seed", Some(seed)).await;
+    assert_eq!(s, 200, "{b}");
 }
 
 #[tokio::test]
@@ -839,13 +834,8 @@ async fn tickets_query_count_get_and_picklists() {
 async fn tickets_are_created_and_updated_but_never_deleted() {
     let at = At::start().await;
     seed_tickets(&at).await;
-    let admin = format!("{}/__admin/clock", at.server.origin());
-    at.http
-        .post(&admin)
-        .json(&json!({"advance": 86400}))
-        .send()
-        .await
-        .unwrap();
+    at.admin(Method::POST, "clock", Some(json!({"advance": 86400})))
+        .await;
     // atrest's PascalCase create; numbers restart each day.
     let (s, b) = at
         .call(
@@ -883,12 +873,8 @@ async fn tickets_are_created_and_updated_but_never_deleted() {
         assert!(first_error(&b).contains(needle), "{body}: {b}");
     }
 
-    at.http
-        .post(&admin)
-        .json(&json!({"advance": 60}))
-        .send()
-        .await
-        .unwrap();
+    at.admin(Method::POST, "clock", Some(json!({"advance": 60})))
+        .await;
     let (s, b) = at
         .call(
             Method::PATCH,
@@ -915,32 +901,17 @@ async fn tickets_are_created_and_updated_but_never_deleted() {
 async fn tickets_in_the_neutral_view_follow_changes_in_the_psa() {
     let at = At::start().await;
     seed_tickets(&at).await;
-    let admin = |p: &str| format!("{}/__admin/{p}", at.server.origin());
-    let r = at
-        .http
-        .patch(admin("records/tickets/7001"))
-        .json(&json!({"status": "Complete", "board": "Projects"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let r = at
-        .http
-        .patch(admin("records/tickets/7001"))
-        .json(&json!({"priority": "Whenever"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    let snap: Value = at
-        .http
-        .get(admin("snapshot?view=neutral"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let change = json!({"status": "Complete", "board": "Projects"});
+    let (s, b) = at
+        .admin(Method::PATCH, "records/tickets/7001", Some(change))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let unknown = json!({"priority": "Whenever"});
+    let (s, _) = at
+        .admin(Method::PATCH, "records/tickets/7001", Some(unknown))
+        .await;
+    assert_eq!(s, 404);
+    let (_, snap) = at.admin(Method::GET, "snapshot?view=neutral", None).await;
     assert_eq!(
         snap["records"]["tickets"][0],
         json!({"id": 7001, "company": "Acme", "number": "T20240101.0001", "title": "Printer jammed",
@@ -948,21 +919,10 @@ async fn tickets_in_the_neutral_view_follow_changes_in_the_psa() {
                "created": "2024-01-01T00:00:00Z", "updated": "2024-01-01T00:00:00Z"})
     );
     // Deleting a company in the PSA takes its tickets with it.
-    let r = at
-        .http
-        .delete(admin("records/companies/1001"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
-    let snap: Value = at
-        .http
-        .get(admin("snapshot?view=neutral"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (s, _) = at
+        .admin(Method::DELETE, "records/companies/1001", None)
+        .await;
+    assert_eq!(s, 204);
+    let (_, snap) = at.admin(Method::GET, "snapshot?view=neutral", None).await;
     assert_eq!(snap["records"]["tickets"], json!([]));
 }

@@ -2274,7 +2274,7 @@ impl DialectApi for Autotask {
     }
 
     fn entity_tables(&self) -> &'static [&'static str] {
-        &[COMPANIES, LOCATIONS, CONTACTS, CIS, PRODUCTS]
+        &[COMPANIES, LOCATIONS, CONTACTS, CIS, PRODUCTS, TICKETS]
     }
 
     fn neutral_create(
@@ -2355,6 +2355,10 @@ impl DialectApi for Autotask {
                     .filter(|r| int(r, "companyID") == Some(id))
                     .filter_map(|r| int(r, "id"))
                     .collect();
+                // No tickets, no tickets table: outcomes of cases without tickets stay as they were.
+                if table == TICKETS && ids.is_empty() {
+                    continue;
+                }
                 let t = world.store.table_mut(table);
                 for child in ids {
                     t.remove(child);

@@ -2449,7 +2449,13 @@ impl DialectApi for ConnectWise {
     }
 
     fn entity_tables(&self) -> &'static [&'static str] {
-        &["companies", "company_sites", "contacts", "configurations"]
+        &[
+            "companies",
+            "company_sites",
+            "contacts",
+            "configurations",
+            "tickets",
+        ]
     }
 
     fn neutral_create(

@@ -91,6 +91,21 @@ fn copy_texts(f: &Map<String, Value>, rec: &mut Record, pairs: &[(&str, &str)]) 
     }
 }
 
+/// Neutral lookup names (`neutral`, stored member, lookup table) copied as ids when present.
+fn copy_lookups(
+    store: &Store,
+    f: &Map<String, Value>,
+    rec: &mut Record,
+    triples: &[(&str, &str, &str)],
+) -> Result<(), String> {
+    for (n, w, table) in triples {
+        if f.contains_key(*n) {
+            rec.insert((*w).into(), json!(lookup_ref(store, table, f, n)?));
+        }
+    }
+    Ok(())
+}
+
 const ADDRESS_NEUTRAL: &[(&str, &str)] = &[
     ("address1", "address1"),
     ("address2", "address2"),
@@ -373,15 +388,16 @@ fn config_fields(
     rec: &mut Record,
 ) -> Result<(), String> {
     copy_texts(f, rec, &[("name", "name")]);
-    for (n, w, table) in [
-        ("type", "categoryId", ASSET_CATEGORIES),
-        ("status", "statusId", ASSET_STATUSES),
-        ("manufacturer", "manufacturerId", MANUFACTURERS),
-    ] {
-        if f.contains_key(n) {
-            rec.insert(w.into(), json!(lookup_ref(store, table, f, n)?));
-        }
-    }
+    copy_lookups(
+        store,
+        f,
+        rec,
+        &[
+            ("type", "categoryId", ASSET_CATEGORIES),
+            ("status", "statusId", ASSET_STATUSES),
+            ("manufacturer", "manufacturerId", MANUFACTURERS),
+        ],
+    )?;
     copy_texts(
         f,
         rec,
@@ -435,15 +451,16 @@ fn ticket_fields(
     rec: &mut Record,
 ) -> Result<(), String> {
     copy_texts(f, rec, &[("title", "title")]);
-    for (n, w, table) in [
-        ("status", "statusId", STATUSES),
-        ("priority", "priorityId", PRIORITIES),
-        ("board", "queueId", QUEUES),
-    ] {
-        if f.contains_key(n) {
-            rec.insert(w.into(), json!(lookup_ref(store, table, f, n)?));
-        }
-    }
+    copy_lookups(
+        store,
+        f,
+        rec,
+        &[
+            ("status", "statusId", STATUSES),
+            ("priority", "priorityId", PRIORITIES),
+            ("board", "queueId", QUEUES),
+        ],
+    )?;
     if f.contains_key("contact") {
         let contact = text(f, "contact")
             .map(|n| {
