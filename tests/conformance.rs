@@ -122,6 +122,7 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::ManualSyncNotPrioritised, "R77"),
     (Defect::RetryCreatesWithoutCheck, "R80"),
     (Defect::IgnoreRetryAfter, "R43"),
+    (Defect::TicketsOfNonSyncingCompaniesPulled, "R38"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

@@ -2,14 +2,37 @@
 //!
 //! Paths: dot-separated members, with `[key=value]` filters on arrays:
 //! `psa.contacts[first_name=Ann].email`, `docs.organizations[name=Old].banner`, `log`.
-//! A filter keeps matching elements; members after it apply to each; a single survivor is
-//! compared as a scalar.
+//! `[key~=text]` keeps elements whose `key` contains `text`, `[key!~=text]` those whose `key`
+//! does not (ignoring case): `requests[request~=/tickets][request!~=GET /]` are the calls to ticket
+//! routes other than reads by GET. A filter keeps matching elements; members after it apply to each; a single
+//! survivor is compared as a scalar.
 
 use crate::scenario::Expectation;
 use mock_psa::Personality;
 use serde_json::Value;
 
-fn segments(path: &str) -> Vec<(String, Vec<(String, String)>)> {
+/// How a `[key<op>value]` filter compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cmp {
+    Equals,
+    Contains,
+    Lacks,
+}
+
+type Filter = (String, Cmp, String);
+
+impl Cmp {
+    fn keeps(self, found: &str, want: &str) -> bool {
+        let has = || found.to_lowercase().contains(&want.to_lowercase());
+        match self {
+            Cmp::Equals => found == want,
+            Cmp::Contains => has(),
+            Cmp::Lacks => !has(),
+        }
+    }
+}
+
+fn segments(path: &str) -> Vec<(String, Vec<Filter>)> {
     let mut out = Vec::new();
     let mut rest = path;
     while !rest.is_empty() {
@@ -41,7 +64,12 @@ fn segments(path: &str) -> Vec<(String, Vec<(String, String)>)> {
                 .unwrap_or(filters_src.len());
             let inner = &filters_src[open + 1..close.min(filters_src.len())];
             if let Some((k, v)) = inner.split_once('=') {
-                filters.push((k.trim().to_string(), v.trim().to_string()));
+                let (k, cmp) = match (k.strip_suffix("!~"), k.strip_suffix('~')) {
+                    (Some(k), _) => (k, Cmp::Lacks),
+                    (None, Some(k)) => (k, Cmp::Contains),
+                    (None, None) => (k, Cmp::Equals),
+                };
+                filters.push((k.trim().to_string(), cmp, v.trim().to_string()));
             }
             filters_src = &filters_src[(close + 1).min(filters_src.len())..];
         }
@@ -78,7 +106,7 @@ pub fn resolve(root: &Value, path: &str) -> Option<Value> {
                 .filter(|i| {
                     filters
                         .iter()
-                        .all(|(k, v)| i.get(k).is_some_and(|x| text(x) == *v))
+                        .all(|(k, cmp, v)| i.get(k).is_some_and(|x| cmp.keeps(&text(x), v)))
                 })
                 .collect();
             cur = Value::Array(kept);
@@ -243,5 +271,30 @@ mod tests {
             p
         )
         .is_err());
+    }
+
+    #[test]
+    fn contains_and_lacks_filters_ignore_case() {
+        let view = json!({"requests": [
+            {"request": "GET /api/Tickets?page=1"},
+            {"request": "POST /api/Tickets/query"},
+            {"request": "PATCH /api/tickets/5"},
+            {"request": "POST /api/companies"},
+        ]});
+        let p = Personality::Autotask;
+        let count = |that: &str| {
+            resolve(&view, that)
+                .and_then(|v| v.as_array().map(Vec::len))
+                .unwrap_or(0)
+        };
+        assert_eq!(count("requests[request~=/tickets]"), 3);
+        assert_eq!(count("requests[request~=/tickets][request!~=GET /]"), 2);
+        assert_eq!(
+            count("requests[request~=/tickets][request!~=GET /][request!~=/query]"),
+            1
+        );
+        let writes = "requests[request~=/tickets][request!~=GET /][request!~=/query]";
+        let err = check(&exp(json!({"that": writes, "count": 0})), &view, p).unwrap_err();
+        assert!(err.contains("PATCH /api/tickets/5"), "{err}");
     }
 }

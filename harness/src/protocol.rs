@@ -19,13 +19,14 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Record kinds of the documentation side, in pull order.
-pub const RECORD_KINDS: [&str; 6] = [
+pub const RECORD_KINDS: [&str; 7] = [
     "organization",
     "location",
     "contact",
     "configuration",
     "password",
     "document",
+    "ticket",
 ];
 
 /// JSON-RPC error codes: the standard ones, and the protocol's own (-32000 and below).
@@ -171,14 +172,15 @@ pub fn record_kinds_of(case: &Scenario) -> BTreeSet<&'static str> {
     }
     if let Ok(seed) = serde_json::from_value::<SeedDocument>(case.psa.clone()) {
         let psa = [
-            &seed.companies,
-            &seed.locations,
-            &seed.contacts,
-            &seed.configurations,
+            ("organization", &seed.companies),
+            ("location", &seed.locations),
+            ("contact", &seed.contacts),
+            ("configuration", &seed.configurations),
+            ("ticket", &seed.tickets),
         ];
-        for (kind, rows) in RECORD_KINDS.iter().zip(psa) {
+        for (kind, rows) in psa {
             if !rows.is_empty() {
-                out.insert(*kind);
+                out.insert(kind);
             }
         }
     }
@@ -212,6 +214,7 @@ fn kind_name(s: &str) -> Option<&'static str> {
         "configurations" => "configuration",
         "passwords" => "password",
         "documents" => "document",
+        "tickets" => "ticket",
         other => other,
     };
     RECORD_KINDS.iter().copied().find(|k| *k == singular)

@@ -80,6 +80,7 @@ pub fn apply_seed(state: &MockState, seed: &SeedDocument) -> Result<Value, Strin
         (NeutralKind::Location, &seed.locations),
         (NeutralKind::Contact, &seed.contacts),
         (NeutralKind::Configuration, &seed.configurations),
+        (NeutralKind::Ticket, &seed.tickets),
     ];
     for (kind, rows) in groups {
         let mut ids = Vec::new();
@@ -283,7 +284,7 @@ fn kind_of(s: &str) -> Result<NeutralKind, AdminError> {
     NeutralKind::from_plural(s).ok_or_else(|| {
         AdminError(
             StatusCode::NOT_FOUND,
-            format!("unknown record kind `{s}`: expected companies, locations, contacts or configurations"),
+            format!("unknown record kind `{s}`: expected companies, locations, contacts, configurations or tickets"),
         )
     })
 }

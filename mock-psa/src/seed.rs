@@ -17,6 +17,7 @@ pub struct SeedDocument {
     pub locations: Vec<Map<String, Value>>,
     pub contacts: Vec<Map<String, Value>>,
     pub configurations: Vec<Map<String, Value>>,
+    pub tickets: Vec<Map<String, Value>>,
 }
 
 impl SeedDocument {
@@ -43,6 +44,7 @@ impl SeedDocument {
             ("locations", &mut self.locations),
             ("contacts", &mut self.contacts),
             ("configurations", &mut self.configurations),
+            ("tickets", &mut self.tickets),
         ] {
             let mut out = Vec::with_capacity(rows.len());
             for (i, row) in rows.drain(..).enumerate() {

@@ -713,3 +713,216 @@ async fn threshold_latency_is_added_from_half_the_hourly_limit_when_switched_on(
         );
     }
 }
+
+// Tickets: query, count and get; picklists in entityInformation; create and update at the top
+// level; no DELETE.
+
+async fn seed_tickets(at: &At) {
+    let seed = json!({
+        "companies": [{"name": "Acme"}, {"name": "Beta"}],
+        "contacts": [
+            {"company": "Acme", "first_name": "Ann", "last_name": "Lee"},
+            {"company": "Beta", "first_name": "Bo", "last_name": "Day"},
+        ],
+        "tickets": [
+            {"company": "Acme", "title": "Printer jammed", "contact": "Ann Lee"},
+            {"company": "Acme", "title": "Office move", "board": "Projects",
+             "status": "In Progress", "priority": "High"},
+        ],
+    });
+    let (s, b) = at.admin(Method::POST, "seed", Some(seed)).await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test]
+async fn tickets_query_count_get_and_picklists() {
+    let at = At::start().await;
+    seed_tickets(&at).await;
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Tickets/query",
+            Some(json!({"filter": [{"op": "gte", "field": "id", "value": 0}]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let t = &b["items"][0];
+    assert_eq!(t["id"], 7001);
+    assert_eq!(t["ticketNumber"], "T20240101.0001");
+    assert_eq!(
+        (t["status"].as_i64(), t["priority"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(t["queueID"], 29683481);
+    assert_eq!(
+        (t["companyID"].as_i64(), t["contactID"].as_i64()),
+        (Some(1001), Some(30001))
+    );
+    assert_eq!(t["createDate"], "2024-01-01T00:00:00Z");
+    assert_eq!(t["lastActivityDate"], "2024-01-01T00:00:00Z");
+    assert_eq!(t["userDefinedFields"], json!([]));
+    let t = &b["items"][1];
+    assert_eq!(t["ticketNumber"], "T20240101.0002");
+    assert_eq!(
+        (t["status"].as_i64(), t["priority"].as_i64()),
+        (Some(8), Some(1))
+    );
+    assert_eq!(t["contactID"], Value::Null);
+
+    let search = url_escape(r#"{"filter":[{"op":"eq","field":"queueID","value":"29683482"}]}"#);
+    let (_, b) = at
+        .call(
+            Method::GET,
+            &format!("Tickets/query/count?search={search}"),
+            None,
+        )
+        .await;
+    assert_eq!(b["queryCount"], 1);
+    let (_, b) = at.call(Method::GET, "Tickets/7002", None).await;
+    assert_eq!(b["item"]["title"], "Office move");
+    let (_, b) = at.call(Method::GET, "Tickets/9999", None).await;
+    assert_eq!(b["item"], Value::Null);
+
+    let (_, info) = at
+        .call(Method::GET, "Tickets/entityInformation", None)
+        .await;
+    assert_eq!(
+        (
+            info["info"]["canCreate"].as_bool(),
+            info["info"]["canDelete"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let (_, fields) = at
+        .call(Method::GET, "Tickets/entityInformation/fields", None)
+        .await;
+    let field = |n: &str| {
+        fields["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    let labels = |n: &str| -> Vec<(String, String)> {
+        field(n)["picklistValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_string(),
+                    v["label"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(labels("status").contains(&("8".into(), "In Progress".into())));
+    assert_eq!(
+        labels("queueID"),
+        [
+            ("29683481".into(), "Service Desk".into()),
+            ("29683482".into(), "Projects".into())
+        ]
+    );
+    assert_eq!(field("ticketNumber")["isReadOnly"], true);
+    assert_eq!(field("companyID")["referenceEntityType"], "Company");
+}
+
+#[tokio::test]
+async fn tickets_are_created_and_updated_but_never_deleted() {
+    let at = At::start().await;
+    seed_tickets(&at).await;
+    at.admin(Method::POST, "clock", Some(json!({"advance": 86400})))
+        .await;
+    // atrest's PascalCase create; numbers restart each day.
+    let (s, b) = at
+        .call(
+            Method::POST,
+            "Tickets",
+            Some(json!({"Title": "API ticket", "Status": 1, "Priority": 2, "CompanyID": 1001, "QueueID": 29683481})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let id = b["itemId"].as_i64().unwrap();
+    let (_, b) = at.call(Method::GET, &format!("Tickets/{id}"), None).await;
+    assert_eq!(b["item"]["ticketNumber"], "T20240102.0001");
+    assert_eq!(b["item"]["creatorResourceID"], 29682886);
+
+    for (body, needle) in [
+        (
+            json!({"Title": "x", "Priority": 2, "CompanyID": 1001}),
+            "Required field status",
+        ),
+        (
+            json!({"Title": "x", "Status": 99, "Priority": 2, "CompanyID": 1001}),
+            "picklist value for field status",
+        ),
+        (
+            json!({"Title": "x", "Status": 1, "Priority": 2, "CompanyID": 1001, "contactID": 30002}),
+            "contactID must be a contact",
+        ),
+        (
+            json!({"Title": "x", "Status": "open", "Priority": 2, "CompanyID": 1001}),
+            "Unable to convert",
+        ),
+    ] {
+        let (s, b) = at.call(Method::POST, "Tickets", Some(body.clone())).await;
+        assert_eq!(s, 500, "{body}");
+        assert!(first_error(&b).contains(needle), "{body}: {b}");
+    }
+
+    at.admin(Method::POST, "clock", Some(json!({"advance": 60})))
+        .await;
+    let (s, b) = at
+        .call(
+            Method::PATCH,
+            "Tickets",
+            Some(json!({"id": 7001, "status": 5})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = at.call(Method::GET, "Tickets/7001", None).await;
+    assert_eq!(b["item"]["status"], 5);
+    assert_eq!(b["item"]["lastActivityDate"], "2024-01-02T00:01:00Z");
+    assert_eq!(b["item"]["createDate"], "2024-01-01T00:00:00Z");
+    assert_eq!(b["item"]["ticketNumber"], "T20240101.0001");
+
+    let (s, _) = at.call(Method::DELETE, "Tickets/7001", None).await;
+    assert_eq!(s, 405);
+    let (s, _) = at.call(Method::DELETE, "Tickets", None).await;
+    assert_eq!(s, 405);
+    let (_, b) = at.call(Method::GET, "Tickets/7001", None).await;
+    assert_eq!(b["item"]["id"], 7001);
+}
+
+#[tokio::test]
+async fn tickets_in_the_neutral_view_follow_changes_in_the_psa() {
+    let at = At::start().await;
+    seed_tickets(&at).await;
+    let change = json!({"status": "Complete", "board": "Projects"});
+    let (s, b) = at
+        .admin(Method::PATCH, "records/tickets/7001", Some(change))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let unknown = json!({"priority": "Whenever"});
+    let (s, _) = at
+        .admin(Method::PATCH, "records/tickets/7001", Some(unknown))
+        .await;
+    assert_eq!(s, 404);
+    let (_, snap) = at.admin(Method::GET, "snapshot?view=neutral", None).await;
+    assert_eq!(
+        snap["records"]["tickets"][0],
+        json!({"id": 7001, "company": "Acme", "number": "T20240101.0001", "title": "Printer jammed",
+               "board": "Projects", "status": "Complete", "priority": "Medium", "contact": "Ann Lee",
+               "created": "2024-01-01T00:00:00Z", "updated": "2024-01-01T00:00:00Z"})
+    );
+    // Deleting a company in the PSA takes its tickets with it.
+    let (s, _) = at
+        .admin(Method::DELETE, "records/companies/1001", None)
+        .await;
+    assert_eq!(s, 204);
+    let (_, snap) = at.admin(Method::GET, "snapshot?view=neutral", None).await;
+    assert_eq!(snap["records"]["tickets"], json!([]));
+}

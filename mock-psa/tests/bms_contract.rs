@@ -1740,6 +1740,11 @@ async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &
             json!({"company": "Child", "name": "PC-1", "type": "Printer",
                                   "manufacturer": "HP", "location": "Depot"}),
         ),
+        (
+            "tickets",
+            json!({"company": "Child", "title": "Printer jammed", "board": "Projects",
+                   "status": "In Progress", "contact": "Bo"}),
+        ),
     ];
     let mut ids = Vec::new();
     for (kind, body) in records {
@@ -1768,6 +1773,14 @@ async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &
     );
     assert_eq!(cfg["location"], "Depot");
     assert!(cfg.get("serial_number").is_none());
+    let t = &r["tickets"][0];
+    assert_eq!(
+        t,
+        &json!({"id": ids[5], "company": "Child", "number": "T20240101.0001",
+                "title": "Printer jammed", "board": "Projects", "status": "In Progress",
+                "priority": "Medium", "contact": "Bo", "created": "2024-01-01T00:00:00Z",
+                "updated": "2024-01-01T00:00:00Z"})
+    );
 
     // The API sees the same records.
     let child = c
@@ -1780,6 +1793,13 @@ async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &
         .await;
     assert_eq!(bo["emails"][0]["emailType"], "Personal Email");
     assert_eq!(bo["jobTitle"], "Boss");
+    let ticket = c
+        .ok("GET", &format!("/v2/servicedesk/tickets/{}", ids[5]), None)
+        .await;
+    assert_eq!(ticket["accountId"], ids[1]);
+    assert_eq!(ticket["locationName"], "Main");
+    assert_eq!(ticket["typeName"], "Incident");
+    assert_eq!(ticket["details"], "Printer jammed");
 
     // Changes and deletes in the PSA: e-mail cleared, phone retyped, company removed with
     // everything it holds.
@@ -1796,6 +1816,17 @@ async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &
     assert_eq!(bo["phones"][0]["phoneType"], "Mobile");
     assert_eq!(bo["locationName"], "Depot");
     c.admin(
+        "PATCH",
+        &format!("records/tickets/{}", ids[5]),
+        json!({"status": "Completed", "contact": null}),
+    )
+    .await;
+    let ticket = c
+        .ok("GET", &format!("/v2/servicedesk/tickets/{}", ids[5]), None)
+        .await;
+    assert_eq!(ticket["statusName"], "Completed");
+    assert_eq!(ticket["contactId"], Value::Null);
+    c.admin(
         "DELETE",
         &format!("records/companies/{}", ids[1]),
         Value::Null,
@@ -1807,6 +1838,7 @@ async fn neutral_records_round_trip(#[values("bms", "pulseway", "vorex")] psa: &
         ("locations", 1),
         ("contacts", 0),
         ("configurations", 0),
+        ("tickets", 0),
     ] {
         assert_eq!(
             snap["records"][kind].as_array().unwrap().len(),

@@ -946,3 +946,269 @@ async fn body_members_match_ignoring_case_and_system_info_needs_credentials() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+// Service tickets, boards (with their own statuses) and priorities -----------------------------
+
+async fn seed_tickets(cw: &Cw) {
+    let (s, b) = cw
+        .admin(
+            Method::POST,
+            "seed",
+            Some(json!({
+                "companies": [{"name": "Acme"}, {"name": "Beta"}],
+                "contacts": [{"company": "Acme", "first_name": "Ann", "last_name": "Lee"}],
+                "tickets": [
+                    {"company": "Acme", "title": "Printer jammed", "contact": "Ann Lee"},
+                    {"company": "Acme", "title": "Office move", "board": "Projects", "status": "In Progress"},
+                    {"company": "Beta", "title": "Quote"},
+                ],
+            })),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test]
+async fn boards_statuses_and_priorities_are_seeded_lookups() {
+    let cw = Cw::start().await;
+    let boards = cw.call(Method::GET, "service/boards", None).await;
+    let names: Vec<&str> = boards
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Service Desk", "Projects"]);
+    let statuses = cw
+        .call(Method::GET, "service/boards/2/statuses", None)
+        .await;
+    let rows = statuses.body.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{}", statuses.body);
+    assert!(
+        rows.iter().all(|s| s["board"]["id"] == 2),
+        "{}",
+        statuses.body
+    );
+    assert_eq!(rows[0]["name"], "New");
+    assert_eq!(rows[0]["defaultFlag"], true);
+    assert_eq!(rows[3]["closedStatus"], true);
+    let one = cw
+        .call(
+            Method::GET,
+            &format!("service/boards/2/statuses/{}", rows[1]["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(one.body["name"], "In Progress");
+    // A status of another board is not found under this one; an unknown board is a 404.
+    let other = cw
+        .call(Method::GET, "service/boards/1/statuses/5", None)
+        .await;
+    assert_eq!(other.status, 404);
+    let none = cw
+        .call(Method::GET, "service/boards/99/statuses", None)
+        .await;
+    assert_eq!(none.status, 404);
+    assert_eq!(none.body["message"], "Board with id 99 was not found.");
+    let count = cw
+        .call(Method::GET, "service/boards/1/statuses/count", None)
+        .await;
+    assert_eq!(count.body["count"], 4);
+    let prio = cw
+        .get_q(
+            "service/priorities",
+            &[("conditions", "defaultFlag = true")],
+        )
+        .await;
+    assert_eq!(prio.body[0]["name"], "Priority 3 - Normal Response");
+}
+
+#[tokio::test]
+async fn tickets_list_with_references_conditions_count_and_paging() {
+    let cw = Cw::start().await;
+    seed_tickets(&cw).await;
+    let all = cw.call(Method::GET, "service/tickets", None).await;
+    assert_eq!(ids(&all.body), [10001, 10002, 10003]);
+    let t = &all.body[0];
+    assert_eq!(t["summary"], "Printer jammed");
+    assert_eq!(t["recordType"], "ServiceTicket");
+    assert_eq!(t["board"]["name"], "Service Desk");
+    assert_eq!(t["status"]["name"], "New");
+    assert_eq!(t["priority"]["name"], "Priority 3 - Normal Response");
+    assert_eq!(t["company"]["identifier"], "Acme");
+    assert_eq!(t["contact"]["name"], "Ann Lee");
+    assert_eq!(t["contactName"], "Ann Lee");
+    assert_eq!(t["closedFlag"], false);
+    assert_eq!(t["_info"]["dateEntered"], "2024-01-01T00:00:00Z");
+    // The status is the Projects board's own "In Progress", linked under that board.
+    let moved = &all.body[1];
+    assert_eq!(moved["board"]["name"], "Projects");
+    assert_eq!(moved["status"]["name"], "In Progress");
+    let href = moved["status"]["_info"]["status_href"].as_str().unwrap();
+    assert!(
+        href.ends_with(&format!(
+            "/service/boards/2/statuses/{}",
+            moved["status"]["id"]
+        )),
+        "{href}"
+    );
+
+    for (q, n) in [
+        ("board/name = \"Projects\"", 1),
+        ("company/id = 250", 2),
+        ("status/name = \"new\" and contactName like \"Ann*\"", 1),
+    ] {
+        let r = cw
+            .get_q("service/tickets/count", &[("conditions", q)])
+            .await;
+        assert_eq!(r.body["count"], n, "{q}");
+    }
+    let page = cw
+        .get_q("service/tickets", &[("pageSize", "2"), ("page", "2")])
+        .await;
+    assert_eq!(ids(&page.body), [10003]);
+    let link = page.headers["link"].to_str().unwrap();
+    assert!(
+        link_part(link, "prev").is_some() && link_part(link, "next").is_none(),
+        "{link}"
+    );
+    let bad = cw
+        .get_q("service/tickets", &[("conditions", "board/name = ")])
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn ticket_writes_default_and_check_board_status_and_contact() {
+    let cw = Cw::start().await;
+    seed_tickets(&cw).await;
+    // A status named on the ticket's board is that board's; defaults fill board and priority.
+    let r = cw
+        .call(
+            Method::POST,
+            "service/tickets",
+            Some(
+                json!({"summary": "New laptop", "company": {"identifier": "Acme"},
+                        "board": {"name": "Projects"}, "status": {"name": "Waiting"}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"]["name"], "Waiting");
+    assert_eq!(r.body["status"]["id"], 7);
+    assert_eq!(r.body["priority"]["name"], "Priority 3 - Normal Response");
+    let id = r.body["id"].as_i64().unwrap();
+    let plain = cw
+        .call(
+            Method::POST,
+            "service/tickets",
+            Some(json!({"summary": "Plain", "company": {"id": 251}})),
+        )
+        .await;
+    assert_eq!(plain.body["board"]["name"], "Service Desk");
+    assert_eq!(plain.body["status"]["name"], "New");
+
+    for (body, field) in [
+        (json!({"company": {"id": 250}}), "summary"),
+        (json!({"summary": "x"}), "company"),
+        (
+            json!({"summary": "x", "company": {"id": 251}, "contact": {"id": 2000}}),
+            "contact",
+        ),
+        (
+            json!({"summary": "x", "company": {"id": 250}, "priority": {"name": "Urgent"}}),
+            "priority",
+        ),
+    ] {
+        let r = cw
+            .call(Method::POST, "service/tickets", Some(body.clone()))
+            .await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.body["code"], "InvalidObject", "{body}");
+        assert_eq!(r.body["errors"][0]["field"], field, "{body}: {}", r.body);
+    }
+    let r = cw
+        .call(
+            Method::POST,
+            "service/tickets",
+            Some(json!({"summary": "x", "bogus": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["code"], "ConnectWiseApi");
+
+    cw.admin(Method::POST, "clock", Some(json!({"advance": 60})))
+        .await;
+    let done = cw
+        .call(
+            Method::PATCH,
+            &format!("service/tickets/{id}"),
+            Some(json!([{"op": "replace", "path": "status", "value": {"name": "Completed"}}])),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"]["id"], 8);
+    assert_eq!(done.body["closedFlag"], true);
+    assert_eq!(done.body["_info"]["lastUpdated"], "2024-01-01T00:01:00Z");
+    assert_eq!(done.body["_info"]["dateEntered"], "2024-01-01T00:00:00Z");
+    let gone = cw
+        .call(Method::DELETE, &format!("service/tickets/{id}"), None)
+        .await;
+    assert_eq!(gone.status, 204);
+    let r = cw
+        .call(Method::GET, &format!("service/tickets/{id}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.body["message"],
+        format!("Ticket with id {id} was not found.")
+    );
+}
+
+#[tokio::test]
+async fn tickets_in_the_neutral_view_and_changed_directly_in_the_psa() {
+    let cw = Cw::start().await;
+    seed_tickets(&cw).await;
+    let (s, b) = cw
+        .admin(
+            Method::PATCH,
+            "records/tickets/10001",
+            Some(json!({"status": "In Progress", "contact": null})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = cw
+        .admin(
+            Method::PATCH,
+            "records/tickets/10002",
+            Some(json!({"status": "Gone"})),
+        )
+        .await;
+    assert_eq!(s, 404, "{b}");
+    let (s, b) = cw
+        .admin(
+            Method::POST,
+            "records/tickets",
+            Some(json!({"company": "Acme", "title": "x", "contact": "Bob"})),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    let (_, snap) = cw.admin(Method::GET, "snapshot?view=neutral", None).await;
+    let t = &snap["records"]["tickets"];
+    assert_eq!(
+        t[0],
+        json!({"id": 10001, "company": "Acme", "number": "10001", "title": "Printer jammed",
+               "board": "Service Desk", "status": "In Progress",
+               "priority": "Priority 3 - Normal Response",
+               "created": "2024-01-01T00:00:00Z", "updated": "2024-01-01T00:00:00Z"})
+    );
+    assert_eq!(t[1]["status"], "In Progress");
+    assert_eq!(t[1]["board"], "Projects");
+    let (s, _) = cw
+        .admin(Method::DELETE, "records/tickets/10003", None)
+        .await;
+    assert_eq!(s, 204);
+    let (_, snap) = cw.admin(Method::GET, "snapshot?view=neutral", None).await;
+    assert_eq!(snap["records"]["tickets"].as_array().unwrap().len(), 2);
+}

@@ -70,6 +70,13 @@ pub struct Settings {
     pub queue_delay_minutes: u32,
     /// What happens to edits saved while the integration is paused (Q20).
     pub while_paused: WhilePaused,
+    /// Enable Ticket Integration (R38): a full sync pulls tickets, read-only. Shown only once
+    /// set, like `ticket_boards`, so outcomes of cases without tickets stay as they were.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tickets: bool,
+    /// Ticket boards (Autotask and BMS queues) to pull (R8); empty pulls every board.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ticket_boards: Vec<String>,
 }
 
 /// Edits saved while the integration is paused (Q20).
@@ -102,6 +109,8 @@ impl Default for Settings {
             sync_interval_minutes: Some(60),
             queue_delay_minutes: 0,
             while_paused: WhilePaused::PushOnResume,
+            tickets: false,
+            ticket_boards: Vec::new(),
         }
     }
 }

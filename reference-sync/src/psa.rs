@@ -9,6 +9,8 @@
 //!   `phone_type`, `location` (PSA location id), `important`
 //! - configuration: `org`, `name`, `type`, `status`, `serial_number`, `mac_address`,
 //!   `manufacturer`, `model`, `notes`, `location`
+//! - ticket (read only, R38): `number`, `title`, `board` (ConnectWise board, Autotask or BMS
+//!   queue), `status`, `priority`, `org`, `contact` (the contact's name), `created`, `updated`
 //!
 //! References between records (`org`, `parent`, `location`) carry PSA ids as strings.
 
@@ -182,6 +184,9 @@ pub trait PsaClient: Send {
         changed: &Fields,
         ctx: &PushContext,
     ) -> Result<(), PsaError>;
+    /// Every ticket (all pages) in canonical form. Tickets are pull-only (R38): clients read
+    /// them through pull-only field maps and have no way to write one.
+    async fn list_tickets(&mut self) -> Result<Vec<PsaRecord>, PsaError>;
 }
 
 /// Direction of a mapped field.
@@ -281,11 +286,19 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
+/// A wire member; `a/b` reads member `b` of object `a` (pull-only rows such as ConnectWise
+/// `_info/dateEntered`; `encode` writes top-level members only).
+fn wire_member<'a>(wire: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('/');
+    let first = wire.get(parts.next()?)?;
+    parts.try_fold(first, |v, p| v.get(p))
+}
+
 /// Reads canonical fields from a wire record through a field map.
 pub fn decode(map: &[FieldMap], wire: &Map<String, Value>, lookups: &Lookups) -> Fields {
     let mut out = Fields::new();
     for f in map {
-        let Some(raw) = wire.get(f.wire) else {
+        let Some(raw) = wire_member(wire, f.wire) else {
             continue;
         };
         let value = match f.codec {
@@ -316,6 +329,15 @@ pub fn decode(map: &[FieldMap], wire: &Map<String, Value>, lookups: &Lookups) ->
         }
     }
     out
+}
+
+/// A listed wire row in canonical form, its PSA id read from `id`.
+pub fn decode_row(map: &[FieldMap], wire: &Value, lookups: &Lookups) -> Option<PsaRecord> {
+    let o = wire.as_object()?;
+    Some(PsaRecord {
+        id: as_text_ref(o.get("id")?)?,
+        fields: decode(map, o, lookups),
+    })
 }
 
 fn as_text_ref(v: &Value) -> Option<String> {
@@ -410,6 +432,30 @@ mod tests {
             Value::Object(back),
             json!({"name": "Acme", "status": {"id": 2}, "types": [{"id": 5}], "isActive": true})
         );
+    }
+
+    #[test]
+    fn rows_decode_nested_members_and_pull_only_maps_encode_nothing() {
+        const TICKET: &[FieldMap] = &[
+            FieldMap::pull_only("number", "id", Codec::IdRef),
+            FieldMap::pull_only("created", "_info/dateEntered", Codec::Text),
+            FieldMap::pull_only("missing", "_info/dateEntered/deeper", Codec::Text),
+        ];
+        let wire = json!({"id": 7, "_info": {"dateEntered": "2024-01-01T00:00:00Z"}});
+        let row = decode_row(TICKET, &wire, &Lookups::default()).unwrap();
+        assert_eq!(row.id, "7");
+        assert_eq!(
+            row.fields,
+            Fields::from([
+                ("number".into(), json!("7")),
+                ("created".into(), json!("2024-01-01T00:00:00Z")),
+            ])
+        );
+        assert!(decode_row(TICKET, &json!({"name": "no id"}), &Lookups::default()).is_none());
+        assert!(decode_row(TICKET, &json!([1]), &Lookups::default()).is_none());
+        assert!(encode(TICKET, &row.fields, &Lookups::default())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

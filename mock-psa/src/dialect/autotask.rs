@@ -50,6 +50,10 @@ const COMPANY_TYPES: &str = "company_types";
 const CI_TYPES: &str = "configuration_item_types";
 const NAME_SUFFIXES: &str = "name_suffixes";
 const LICENSE_TYPES: &str = "license_types";
+const TICKETS: &str = "tickets";
+const TICKET_STATUSES: &str = "ticket_statuses";
+const TICKET_PRIORITIES: &str = "ticket_priorities";
+const TICKET_QUEUES: &str = "ticket_queues";
 
 /// The tenant's own company (apigrate's tests read `Companies/0`).
 const OWN_COMPANY_ID: i64 = 0;
@@ -379,6 +383,27 @@ const BILLING_CODE_FIELDS: &[Field] = &[
     f("useType", Ty::Int).ro(),
 ];
 
+const TICKET_FIELDS: &[Field] = &[
+    ID,
+    f("apiVendorID", Ty::Int).ro(),
+    f("companyID", Ty::Int).req().refs("Company", COMPANIES),
+    f("companyLocationID", Ty::Int).refs("CompanyLocation", LOCATIONS),
+    f("completedDate", Ty::Date).ro(),
+    f("configurationItemID", Ty::Int).refs("ConfigurationItem", CIS),
+    f("contactID", Ty::Int).refs("Contact", CONTACTS),
+    f("createDate", Ty::Date).ro(),
+    f("creatorResourceID", Ty::Int).ro(),
+    s("description", 8000),
+    f("dueDateTime", Ty::Date),
+    f("impersonatorCreatorResourceID", Ty::Int).ro(),
+    f("lastActivityDate", Ty::Date).ro(),
+    f("priority", Ty::Int).req().pick(TICKET_PRIORITIES),
+    f("queueID", Ty::Int).pick(TICKET_QUEUES),
+    f("status", Ty::Int).req().pick(TICKET_STATUSES),
+    s("ticketNumber", 50).ro(),
+    s("title", 255).req(),
+];
+
 #[derive(Debug)]
 struct Entity {
     /// URL name, e.g. `Companies`.
@@ -467,6 +492,18 @@ const BILLING_CODE: Entity = Entity {
     udf: false,
 };
 
+/// Tickets are created and updated at the top level and, like every top-level entity here,
+/// never deleted over the API.
+const TICKET: Entity = Entity {
+    name: "Tickets",
+    model: "Ticket",
+    table: TICKETS,
+    fields: TICKET_FIELDS,
+    writable: true,
+    child: None,
+    udf: true,
+};
+
 const ENTITIES: &[&Entity] = &[
     &COMPANY,
     &CONTACT,
@@ -476,6 +513,7 @@ const ENTITIES: &[&Entity] = &[
     &RESOURCE,
     &COUNTRY,
     &BILLING_CODE,
+    &TICKET,
 ];
 
 fn entity_by_segment(seg: &str) -> Option<&'static Entity> {
@@ -645,11 +683,16 @@ fn check_record(world: &World, e: &Entity, rec: &Record, id: Option<i64>) -> Res
         }
         _ => {}
     }
-    if matches!(e.table, CONTACTS | CIS) {
-        if let Some(loc) = int(rec, "companyLocationID").and_then(|l| store.get(LOCATIONS, l)) {
-            if int(loc, "companyID") != int(rec, "companyID") {
-                return Err("companyLocationID must be a location of the record's company.".into());
-            }
+    // References into a company must stay inside the record's own company.
+    for (member, table, what) in [
+        ("companyLocationID", LOCATIONS, "location"),
+        ("contactID", CONTACTS, "contact"),
+    ] {
+        let target = int(rec, member).and_then(|t| store.get(table, t));
+        if target.is_some_and(|t| int(t, "companyID") != int(rec, "companyID")) {
+            return Err(format!(
+                "{member} must be a {what} of the record's company."
+            ));
         }
     }
     Ok(())
@@ -661,6 +704,7 @@ fn attribute(world: &mut World, e: &Entity, id: i64, actor: Actor) {
     let creator = match e.table {
         COMPANIES | PRODUCTS => "createdByResourceID",
         CIS => "createdByPersonID",
+        TICKETS => "creatorResourceID",
         _ => "",
     };
     let Some(rec) = world.store.table_mut(e.table).get_mut(id) else {
@@ -823,6 +867,7 @@ fn create_rec(
         CONTACTS => &["createDate", "lastActivityDate", "lastModifiedDate"],
         CIS => &["createDate", "lastModifiedTime"],
         PRODUCTS => &["createdTime"],
+        TICKETS => &["createDate", "lastActivityDate"],
         _ => &[],
     };
     for k in stamps {
@@ -834,6 +879,16 @@ fn create_rec(
         }
         CIS => {
             rec.insert("createdByPersonID".into(), Value::from(API_RESOURCE_ID));
+        }
+        TICKETS => {
+            rec.insert("creatorResourceID".into(), Value::from(API_RESOURCE_ID));
+            let number = next_ticket_number(
+                &world.store,
+                TICKETS,
+                "ticketNumber",
+                &world.clock.rfc3339(),
+            );
+            rec.insert("ticketNumber".into(), Value::from(number));
         }
         _ => {}
     }
@@ -914,6 +969,7 @@ fn update_rec(
         COMPANIES => &["lastActivityDate", "lastTrackedModifiedDateTime"],
         CONTACTS => &["lastActivityDate", "lastModifiedDate"],
         CIS => &["lastModifiedTime"],
+        TICKETS => &["lastActivityDate"],
         _ => &[],
     };
     for k in stamps {
@@ -1949,12 +2005,52 @@ fn native_fields(
                 rec.insert("productID".into(), Value::from(pid));
             }
         }
+        NeutralKind::Ticket => {
+            parent = company_of(world)?;
+            if let (true, Some(c)) = (has("company"), parent) {
+                // Unlike contacts and configuration items, a ticket may change company.
+                rec.insert("companyID".into(), Value::from(c));
+            }
+            if has("title") {
+                rec.insert("title".into(), opt_text("title"));
+            }
+            for (n, w, table) in [
+                ("status", "status", TICKET_STATUSES),
+                ("priority", "priority", TICKET_PRIORITIES),
+                ("board", "queueID", TICKET_QUEUES),
+            ] {
+                if has(n) {
+                    let v = match text(fields, n) {
+                        Some(l) => Value::from(
+                            lookup_id(&world.store, table, "label", &l)
+                                .map_err(|_| format!("no ticket {n} named `{l}`"))?,
+                        ),
+                        None => Value::Null,
+                    };
+                    rec.insert(w.into(), v);
+                }
+            }
+            if has("contact") {
+                let c = match (text(fields, "contact"), parent) {
+                    (Some(n), Some(co)) => {
+                        let of_company = world
+                            .store
+                            .rows(CONTACTS)
+                            .filter(|c| int(c, "companyID") == Some(co));
+                        Value::from(contact_id_by_name(of_company, &n)?)
+                    }
+                    _ => Value::Null,
+                };
+                rec.insert("contactID".into(), c);
+            }
+        }
     }
     Ok((rec, parent))
 }
 
 fn entity_of(kind: NeutralKind) -> &'static Entity {
     match kind {
+        NeutralKind::Ticket => &TICKET,
         NeutralKind::Company => &COMPANY,
         NeutralKind::Location => &LOCATION,
         NeutralKind::Contact => &CONTACT,
@@ -2035,6 +2131,7 @@ impl DialectApi for Autotask {
         store.set_first_id(CONTACTS, 30001);
         store.set_first_id(CIS, 40001);
         store.set_first_id(PRODUCTS, 50001);
+        store.set_first_id(TICKETS, 7001);
         // Commonly seen default values; the real list differs per instance.
         seed_picklist(
             store,
@@ -2073,6 +2170,28 @@ impl DialectApi for Autotask {
                 (6, "PhD"),
                 (7, "MD"),
             ],
+        );
+        // Autotask's system ticket statuses and priorities; queues are the instance's own (our
+        // names match the other PSAs' boards and queues, so one neutral case reads alike).
+        seed_picklist(
+            store,
+            TICKET_STATUSES,
+            &[
+                (1, "New"),
+                (5, "Complete"),
+                (7, "Waiting Customer"),
+                (8, "In Progress"),
+            ],
+        );
+        seed_picklist(
+            store,
+            TICKET_PRIORITIES,
+            &[(2, "Medium"), (1, "High"), (3, "Low"), (4, "Critical")],
+        );
+        seed_picklist(
+            store,
+            TICKET_QUEUES,
+            &[(29683481, "Service Desk"), (29683482, "Projects")],
         );
         seed_picklist(
             store,
@@ -2155,7 +2274,7 @@ impl DialectApi for Autotask {
     }
 
     fn entity_tables(&self) -> &'static [&'static str] {
-        &[COMPANIES, LOCATIONS, CONTACTS, CIS, PRODUCTS]
+        &[COMPANIES, LOCATIONS, CONTACTS, CIS, PRODUCTS, TICKETS]
     }
 
     fn neutral_create(
@@ -2165,6 +2284,19 @@ impl DialectApi for Autotask {
         fields: &Map<String, Value>,
     ) -> Result<i64, String> {
         let (mut rec, parent) = native_fields(world, kind, fields, None)?;
+        let picklist_default = |table: &str| {
+            world
+                .store
+                .rows(table)
+                .find(|r| r.get("isDefaultValue") == Some(&Value::Bool(true)))
+                .and_then(|r| int(r, "id"))
+                .map(Value::from)
+        };
+        let ticket_defaults = [
+            ("status", picklist_default(TICKET_STATUSES)),
+            ("priority", picklist_default(TICKET_PRIORITIES)),
+            ("queueID", picklist_default(TICKET_QUEUES)),
+        ];
         let mut default = |k: &str, v: Value| {
             if rec.get(k).is_none_or(Value::is_null) {
                 rec.insert(k.into(), v);
@@ -2180,6 +2312,11 @@ impl DialectApi for Autotask {
             NeutralKind::Contact => default("isActive", Value::from(1)),
             NeutralKind::Configuration => default("isActive", Value::Bool(true)),
             NeutralKind::Location => {}
+            NeutralKind::Ticket => {
+                for (k, v) in ticket_defaults {
+                    default(k, v.unwrap_or(Value::Null));
+                }
+            }
         }
         if kind != NeutralKind::Company && parent.is_none() {
             return Err("a company is required".into());
@@ -2211,13 +2348,17 @@ impl DialectApi for Autotask {
             return Err(format!("no {} with id {id}", e.model));
         }
         if kind == NeutralKind::Company {
-            for table in [LOCATIONS, CONTACTS, CIS] {
+            for table in [LOCATIONS, CONTACTS, CIS, TICKETS] {
                 let ids: Vec<i64> = world
                     .store
                     .rows(table)
                     .filter(|r| int(r, "companyID") == Some(id))
                     .filter_map(|r| int(r, "id"))
                     .collect();
+                // No tickets, no tickets table: outcomes of cases without tickets stay as they were.
+                if table == TICKETS && ids.is_empty() {
+                    continue;
+                }
                 let t = world.store.table_mut(table);
                 for child in ids {
                     t.remove(child);
@@ -2360,6 +2501,25 @@ impl DialectApi for Autotask {
             })
             .collect();
         view.insert(NeutralKind::Configuration, configurations);
+        let tickets = store
+            .rows(TICKETS)
+            .map(|r| {
+                let contact = int(r, "contactID").and_then(|c| store.get(CONTACTS, c));
+                ticket_view([
+                    t(r, "id"),
+                    name_of(COMPANIES, "companyName", r.get("companyID")),
+                    t(r, "ticketNumber"),
+                    t(r, "title"),
+                    name_of(TICKET_QUEUES, "label", r.get("queueID")),
+                    name_of(TICKET_STATUSES, "label", r.get("status")),
+                    name_of(TICKET_PRIORITIES, "label", r.get("priority")),
+                    contact.map_or(Value::Null, |c| Value::from(full_name(c))),
+                    t(r, "createDate"),
+                    t(r, "lastActivityDate"),
+                ])
+            })
+            .collect();
+        view.insert(NeutralKind::Ticket, tickets);
         view
     }
 }

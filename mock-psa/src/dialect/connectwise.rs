@@ -36,13 +36,16 @@ enum Label {
 struct RefSpec {
     member: &'static str,
     table: &'static str,
-    /// Path under the API base; `{id}` is the target id, `{company}` its company.
+    /// Path under the API base; `{id}` is the target id, `{member}` (`{company}`, `{board}`)
+    /// the id its record holds in that reference member.
     href: &'static str,
     href_key: &'static str,
     label: Label,
     /// Reference type name for conversion errors.
     type_name: &'static str,
 }
+
+type Fill = fn(&Store, &mut Record) -> Result<(), (&'static str, String)>;
 
 struct Resource {
     table: &'static str,
@@ -55,8 +58,12 @@ struct Resource {
     refs: &'static [RefSpec],
     /// Members holding arrays of references (company `types`, contact `types`).
     ref_lists: &'static [RefSpec],
-    /// For children under a company (sites): the member that points at the parent.
-    parent_member: Option<&'static str>,
+    /// For children under a parent (sites under a company, statuses under a board): the
+    /// member that points at the parent, and the parent's resource.
+    parent: Option<(&'static str, &'static Resource)>,
+    /// Resource-specific defaults and cross-checks, run on every write before it is stored;
+    /// an error names the field.
+    fill: Option<Fill>,
     /// Members that must be unique across the table.
     unique: &'static [&'static str],
     /// Member used as the record's label in reference renderings.
@@ -150,7 +157,8 @@ static COMPANIES: Resource = Resource {
         label: Label::Name,
         type_name: "CompanyTypeReference",
     }],
-    parent_member: None,
+    parent: None,
+    fill: None,
     unique: &["identifier"],
     label: Label::IdentifierName,
 };
@@ -179,7 +187,8 @@ static SITES: Resource = Resource {
     ],
     refs: &[COUNTRY_REF, COMPANY_REF],
     ref_lists: &[],
-    parent_member: Some("company"),
+    parent: Some(("company", &COMPANIES)),
+    fill: None,
     unique: &[],
     label: Label::Name,
 };
@@ -222,7 +231,8 @@ static CONTACTS: Resource = Resource {
         label: Label::Name,
         type_name: "ContactTypeReference",
     }],
-    parent_member: None,
+    parent: None,
+    fill: None,
     unique: &[],
     label: Label::Name,
 };
@@ -296,7 +306,8 @@ static CONFIGURATIONS: Resource = Resource {
         },
     ],
     ref_lists: &[],
-    parent_member: None,
+    parent: None,
+    fill: None,
     unique: &[],
     label: Label::Name,
 };
@@ -311,7 +322,8 @@ macro_rules! lookup_resource {
             members: &[$req, $($m),*],
             refs: &[],
             ref_lists: &[],
-            parent_member: None,
+            parent: None,
+    fill: None,
             unique: &[$req],
             label: $label,
         };
@@ -395,6 +407,192 @@ lookup_resource!(
     Label::Name
 );
 
+lookup_resource!(
+    BOARDS,
+    "boards",
+    "board",
+    "Board",
+    "name",
+    ["inactiveFlag", "projectFlag"],
+    Label::Name
+);
+lookup_resource!(
+    PRIORITIES,
+    "priorities",
+    "priority",
+    "Priority",
+    "name",
+    ["color", "sortOrder", "defaultFlag"],
+    Label::Name
+);
+
+const BOARD_REF: RefSpec = RefSpec {
+    member: "board",
+    table: "boards",
+    href: "/service/boards/{id}",
+    href_key: "board_href",
+    label: Label::Name,
+    type_name: "BoardReference",
+};
+
+/// Ticket statuses belong to a board (`/service/boards/{id}/statuses`).
+static BOARD_STATUSES: Resource = Resource {
+    table: "board_statuses",
+    object: "status",
+    type_name: "BoardStatus",
+    required: &["name"],
+    members: &[
+        "name",
+        "board",
+        "sortOrder",
+        "displayOnBoard",
+        "inactive",
+        "closedStatus",
+        "defaultFlag",
+    ],
+    refs: &[BOARD_REF],
+    ref_lists: &[],
+    parent: Some(("board", &BOARDS)),
+    fill: None,
+    unique: &[],
+    label: Label::Name,
+};
+
+/// Service tickets. The ticket number is the id; `contactName` and `closedFlag` follow the
+/// contact and the status.
+static TICKETS: Resource = Resource {
+    table: "tickets",
+    object: "ticket",
+    type_name: "Ticket",
+    required: &["summary", "company"],
+    members: &[
+        "summary",
+        "recordType",
+        "board",
+        "status",
+        "priority",
+        "company",
+        "site",
+        "contact",
+        "contactName",
+        "contactEmailAddress",
+        "contactPhoneNumber",
+        "initialDescription",
+        "severity",
+        "impact",
+        "requiredDate",
+        "closedFlag",
+        "customFields",
+    ],
+    refs: &[
+        BOARD_REF,
+        RefSpec {
+            member: "status",
+            table: "board_statuses",
+            href: "/service/boards/{board}/statuses/{id}",
+            href_key: "status_href",
+            label: Label::Name,
+            type_name: "ServiceStatusReference",
+        },
+        RefSpec {
+            member: "priority",
+            table: "priorities",
+            href: "/service/priorities/{id}",
+            href_key: "priority_href",
+            label: Label::Name,
+            type_name: "PriorityReference",
+        },
+        COMPANY_REF,
+        SITE_REF,
+        RefSpec {
+            member: "contact",
+            table: "contacts",
+            href: "/company/contacts/{id}",
+            href_key: "contact_href",
+            label: Label::Name,
+            type_name: "ContactReference",
+        },
+    ],
+    ref_lists: &[],
+    parent: None,
+    fill: Some(ticket_fill),
+    unique: &[],
+    label: Label::Name,
+};
+
+fn ref_id(rec: &Record, member: &str) -> Option<i64> {
+    rec.get(member)?.get("id")?.as_i64()
+}
+
+/// The first row of `table` (in id order) that `pick` accepts.
+fn first_where(store: &Store, table: &str, pick: impl Fn(&Record) -> bool) -> Option<i64> {
+    store
+        .rows(table)
+        .find(|r| pick(r))
+        .and_then(|r| r.get("id")?.as_i64())
+}
+
+/// A ticket's defaults and cross-checks: the first active board; a status of the ticket's
+/// board (a status named on another board is taken by name from this one, as statuses are
+/// per board), else the board's default; the default priority; a contact of the ticket's
+/// company, whose name fills `contactName`; `closedFlag` from the status.
+fn ticket_fill(store: &Store, rec: &mut Record) -> Result<(), (&'static str, String)> {
+    let flag = |r: &Record, k: &str| r.get(k) == Some(&Value::Bool(true));
+    if ref_id(rec, "board").is_none() {
+        let board = first_where(store, "boards", |b| !flag(b, "inactiveFlag"))
+            .ok_or(("board", "There is no active board.".to_string()))?;
+        rec.insert("board".into(), json!({ "id": board }));
+    }
+    let board = ref_id(rec, "board");
+    let on_board = |s: &Record| ref_id(s, "board") == board;
+    let status = match ref_id(rec, "status").and_then(|id| store.get("board_statuses", id)) {
+        Some(s) if on_board(s) => s.get("id").and_then(Value::as_i64),
+        Some(s) => {
+            let name = s.get("name").cloned();
+            Some(
+                first_where(store, "board_statuses", |o| {
+                    on_board(o) && o.get("name") == name.as_ref()
+                })
+                .ok_or((
+                    "status",
+                    format!(
+                        "status {} is not a status of the ticket's board",
+                        name.unwrap_or_default()
+                    ),
+                ))?,
+            )
+        }
+        None => first_where(store, "board_statuses", |o| {
+            on_board(o) && flag(o, "defaultFlag")
+        })
+        .or_else(|| first_where(store, "board_statuses", on_board)),
+    };
+    if let Some(id) = status {
+        rec.insert("status".into(), json!({ "id": id }));
+        let closed = store
+            .get("board_statuses", id)
+            .is_some_and(|s| flag(s, "closedStatus"));
+        rec.insert("closedFlag".into(), json!(closed));
+    }
+    if ref_id(rec, "priority").is_none() {
+        if let Some(p) = first_where(store, "priorities", |p| flag(p, "defaultFlag")) {
+            rec.insert("priority".into(), json!({ "id": p }));
+        }
+    }
+    rec.entry("recordType").or_insert(json!("ServiceTicket"));
+    rec.remove("contactName");
+    if let Some(contact) = ref_id(rec, "contact").and_then(|c| store.get("contacts", c)) {
+        if ref_id(contact, "company") != ref_id(rec, "company") {
+            return Err((
+                "contact",
+                "The contact must belong to the ticket's company.".into(),
+            ));
+        }
+        rec.insert("contactName".into(), json!(full_name(contact)));
+    }
+    Ok(())
+}
+
 /// Every collection: route (lower case, under the API base) and its resource.
 const COLLECTIONS: &[(&str, &Resource)] = &[
     ("/company/companies", &COMPANIES),
@@ -409,6 +607,10 @@ const COLLECTIONS: &[(&str, &Resource)] = &[
     ("/company/configurations/statuses", &CONFIGURATION_STATUSES),
     ("/procurement/manufacturers", &MANUFACTURERS),
     ("/company/countries", &COUNTRIES),
+    ("/service/boards", &BOARDS),
+    ("/service/boards/{pid}/statuses", &BOARD_STATUSES),
+    ("/service/priorities", &PRIORITIES),
+    ("/service/tickets", &TICKETS),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -487,11 +689,22 @@ fn label_of(store: &Store, spec: &RefSpec, id: i64) -> Option<Map<String, Value>
     Some(out)
 }
 
-fn href(api_base: &str, template: &str, id: i64, company: Option<i64>) -> String {
-    let path = template.replace("{id}", &id.to_string()).replace(
-        "{company}",
-        &company.map(|c| c.to_string()).unwrap_or_default(),
-    );
+/// Fills an href template: `{id}` is `id`, any other `{member}` the id `target` holds there.
+fn href(api_base: &str, template: &str, id: i64, target: Option<&Record>) -> String {
+    let mut path = template.replace("{id}", &id.to_string());
+    while let Some((start, len)) = path
+        .find('{')
+        .and_then(|s| path[s..].find('}').map(|e| (s, e + 1)))
+    {
+        let member = &path[start + 1..start + len - 1];
+        let parent = target
+            .and_then(|t| t.get(member))
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_i64)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        path.replace_range(start..start + len, &parent);
+    }
     format!("{api_base}{path}")
 }
 
@@ -502,14 +715,9 @@ fn render_ref(store: &Store, spec: &RefSpec, raw: &Value, api_base: &str) -> Opt
         m.insert("id".into(), Value::from(id));
         m
     });
-    let company = store
-        .get(spec.table, id)
-        .and_then(|t| t.get("company"))
-        .and_then(|c| c.get("id"))
-        .and_then(Value::as_i64);
     out.insert(
         "_info".into(),
-        json!({ spec.href_key: href(api_base, spec.href, id, company) }),
+        json!({ spec.href_key: href(api_base, spec.href, id, store.get(spec.table, id)) }),
     );
     Some(Value::Object(out))
 }
@@ -846,6 +1054,17 @@ fn check_required(
     }
 }
 
+/// Runs the resource's [`Fill`], answering its error as `InvalidObject`.
+fn fill(store: &Store, res: &Resource, rec: &mut Record) -> Result<(), Response> {
+    match res.fill.map(|f| f(store, rec)) {
+        Some(Err((field, msg))) => Err(invalid(
+            res,
+            vec![field_error(res, "InvalidField", field, msg)],
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn stamp(rec: &mut Record, now: &str, created: Option<&Value>) {
     let mut info = Map::new();
     info.insert("lastUpdated".into(), json!(now));
@@ -990,19 +1209,28 @@ fn cmp_values(a: &Value, b: &Value) -> std::cmp::Ordering {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
-/// The parent company id of a child route (`/company/companies/{pid}/sites`), if any.
+/// The parent id of a child route (`/company/companies/{pid}/sites`), if any.
 fn parent_id(params: &HashMap<String, String>, res: &Resource) -> Result<Option<i64>, Response> {
-    match (params.get("pid"), res.parent_member) {
-        (Some(p), Some(_)) => p
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| not_found(&COMPANIES, p)),
+    match (params.get("pid"), res.parent) {
+        (Some(p), Some((_, parent))) => {
+            p.parse::<i64>().map(Some).map_err(|_| not_found(parent, p))
+        }
         _ => Ok(None),
     }
 }
 
+/// A child route's parent must exist (404 naming the parent's type otherwise).
+fn parent_exists(store: &Store, res: &Resource, pid: Option<i64>) -> Result<(), Response> {
+    match (res.parent, pid) {
+        (Some((_, parent)), Some(pid)) if store.get(parent.table, pid).is_none() => {
+            Err(not_found(parent, &pid.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
-    match (res.parent_member, pid) {
+    match (res.parent.map(|(m, _)| m), pid) {
         (Some(m), Some(pid)) => {
             rec.get(m).and_then(|c| c.get("id")).and_then(Value::as_i64) == Some(pid)
         }
@@ -1027,10 +1255,8 @@ async fn list(
         Err(r) => return r,
     };
     let world = state.world();
-    if let Some(pid) = pid {
-        if world.store.get("companies", pid).is_none() {
-            return not_found(&COMPANIES, &pid.to_string());
-        }
+    if let Err(r) = parent_exists(&world.store, res, pid) {
+        return r;
     }
     let filter = match build_filter(&q) {
         Ok(f) => f,
@@ -1248,17 +1474,18 @@ async fn create(
     };
     let mut world = state.world();
     let world = &mut *world;
-    if let Some(pid) = pid {
-        if world.store.get("companies", pid).is_none() {
-            return not_found(&COMPANIES, &pid.to_string());
-        }
+    if let Err(r) = parent_exists(&world.store, res, pid) {
+        return r;
     }
     let mut rec = match accept_input(&world.store, res, &input, &mut world.serial) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if let (Some(member), Some(pid)) = (res.parent_member, pid) {
+    if let (Some((member, _)), Some(pid)) = (res.parent, pid) {
         rec.insert(member.into(), json!({ "id": pid }));
+    }
+    if let Err(resp) = fill(&world.store, res, &mut rec) {
+        return resp;
     }
     if let Err(resp) = check_required(&world.store, res, &rec, None) {
         return resp;
@@ -1348,7 +1575,7 @@ fn store_input(
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if let Some(member) = res.parent_member {
+    if let Some((member, _)) = res.parent {
         if let Some(p) = old.get(member) {
             rec.insert(member.into(), p.clone());
         }
@@ -1365,6 +1592,9 @@ fn save(
     ctx: &RequestCtx,
 ) -> Response {
     let id = old.get("id").and_then(Value::as_i64).unwrap_or(0);
+    if let Err(resp) = fill(&world.store, res, &mut rec) {
+        return resp;
+    }
     if let Err(resp) = check_required(&world.store, res, &rec, Some(id)) {
         return resp;
     }
@@ -1412,7 +1642,7 @@ async fn patch(
     if let Err(r) = apply_ops(&mut draft, &ops, res.members, res.type_name) {
         return r;
     }
-    if let Some(member) = res.parent_member {
+    if let Some((member, _)) = res.parent {
         draft.remove(member);
     }
     store_input(world, res, &Value::Object(draft), &old, &ctx)
@@ -2102,6 +2332,7 @@ impl DialectApi for ConnectWise {
             ("company_sites", 1000),
             ("contacts", 2000),
             ("configurations", 3000),
+            ("tickets", 10001),
         ] {
             s.set_first_id(table, first);
         }
@@ -2176,10 +2407,55 @@ impl DialectApi for ConnectWise {
                 json!({"name": "United Kingdom", "identifier": "GB"}),
             ],
         );
+        // Choice: two boards whose names match the other PSAs' queues, each with the same
+        // statuses, so one neutral case reads alike everywhere.
+        rows(
+            s,
+            "boards",
+            ["Service Desk", "Projects"]
+                .iter()
+                .map(|n| json!({"name": n, "inactiveFlag": false, "projectFlag": false}))
+                .collect(),
+        );
+        for board in [1, 2] {
+            rows(
+                s,
+                "board_statuses",
+                ["New", "In Progress", "Waiting", "Completed"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        json!({"name": n, "board": {"id": board}, "sortOrder": i + 1,
+                    "displayOnBoard": true, "inactive": false, "closedStatus": *n == "Completed",
+                    "defaultFlag": i == 0})
+                    })
+                    .collect(),
+            );
+        }
+        rows(
+            s,
+            "priorities",
+            [
+                "Priority 1 - Emergency Response",
+                "Priority 2 - Quick Response",
+                "Priority 3 - Normal Response",
+                "Priority 4 - Schedule Maintenance",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| json!({"name": n, "sortOrder": i + 1, "defaultFlag": i == 2}))
+            .collect(),
+        );
     }
 
     fn entity_tables(&self) -> &'static [&'static str] {
-        &["companies", "company_sites", "contacts", "configurations"]
+        &[
+            "companies",
+            "company_sites",
+            "contacts",
+            "configurations",
+            "tickets",
+        ]
     }
 
     fn neutral_create(
@@ -2335,6 +2611,22 @@ impl DialectApi for ConnectWise {
             ])
         });
         view.insert(NeutralKind::Configuration, configs.collect());
+        let info = |r: &Record, k: &str| r.get("_info").and_then(|i| i.get(k)).cloned();
+        let tickets = store.rows("tickets").map(|r| {
+            ticket_view([
+                r["id"].clone(),
+                name_of("companies", r, "company", "name"),
+                json!(r["id"].to_string()),
+                g(r, "summary"),
+                name_of("boards", r, "board", "name"),
+                name_of("board_statuses", r, "status", "name"),
+                name_of("priorities", r, "priority", "name"),
+                g(r, "contactName"),
+                info(r, "dateEntered").unwrap_or(Value::Null),
+                info(r, "lastUpdated").unwrap_or(Value::Null),
+            ])
+        });
+        view.insert(NeutralKind::Ticket, tickets.collect());
         view
     }
 }
@@ -2345,6 +2637,7 @@ fn table_of(kind: NeutralKind) -> &'static str {
         NeutralKind::Location => "company_sites",
         NeutralKind::Contact => "contacts",
         NeutralKind::Configuration => "configurations",
+        NeutralKind::Ticket => "tickets",
     }
 }
 
@@ -2561,6 +2854,40 @@ fn apply_neutral(
                 let c = rec.get("company").cloned().unwrap_or(Value::Null);
                 rec.insert("site".into(), site_of(store, &c, &l)?);
             }
+        }
+        NeutralKind::Ticket => {
+            company(rec)?;
+            set(rec, "summary", "title");
+            if creating && !rec.contains_key("summary") {
+                return Err("`title` is required".into());
+            }
+            for (key, table) in [
+                ("board", "boards"),
+                ("status", "board_statuses"),
+                ("priority", "priorities"),
+            ] {
+                if let Some(n) = text(f, key) {
+                    rec.insert(key.into(), ref_by_name(store, table, "name", &n)?);
+                }
+            }
+            if f.contains_key("contact") {
+                match text(f, "contact") {
+                    Some(n) => {
+                        let company = ref_id(rec, "company");
+                        let of_company = store
+                            .rows("contacts")
+                            .filter(|c| ref_id(c, "company") == company);
+                        rec.insert(
+                            "contact".into(),
+                            json!({ "id": contact_id_by_name(of_company, &n)? }),
+                        );
+                    }
+                    None => {
+                        rec.remove("contact");
+                    }
+                }
+            }
+            ticket_fill(store, rec).map_err(|(field, msg)| format!("{field}: {msg}"))?;
         }
     }
     Ok(())

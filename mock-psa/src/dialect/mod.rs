@@ -25,14 +25,17 @@ pub enum NeutralKind {
     Location,
     Contact,
     Configuration,
+    /// Service tickets (R38): seeded and changed like the rest, read by the sync only.
+    Ticket,
 }
 
 impl NeutralKind {
-    pub const ALL: [NeutralKind; 4] = [
+    pub const ALL: [NeutralKind; 5] = [
         NeutralKind::Company,
         NeutralKind::Location,
         NeutralKind::Contact,
         NeutralKind::Configuration,
+        NeutralKind::Ticket,
     ];
 
     /// Plural key used in seeds and in the neutral view.
@@ -42,6 +45,7 @@ impl NeutralKind {
             NeutralKind::Location => "locations",
             NeutralKind::Contact => "contacts",
             NeutralKind::Configuration => "configurations",
+            NeutralKind::Ticket => "tickets",
         }
     }
 
@@ -51,6 +55,7 @@ impl NeutralKind {
             NeutralKind::Location => "location",
             NeutralKind::Contact => "contact",
             NeutralKind::Configuration => "configuration",
+            NeutralKind::Ticket => "ticket",
         }
     }
 
@@ -264,6 +269,11 @@ pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> R
             "notes",
             "location",
         ],
+        // `board` is the ConnectWise board, Autotask queue or BMS queue; `contact` is "First
+        // Last" of a contact of the same company. Number and dates are the PSA's to set.
+        NeutralKind::Ticket => &[
+            "id", "company", "title", "board", "status", "priority", "contact",
+        ],
     };
     for k in fields.keys() {
         if !allowed.contains(&k.as_str()) {
@@ -275,4 +285,47 @@ pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> R
         }
     }
     Ok(())
+}
+
+/// The neutral ticket view's members, in order; each dialect supplies the values.
+const TICKET_VIEW: [&str; 10] = [
+    "id", "company", "number", "title", "board", "status", "priority", "contact", "created",
+    "updated",
+];
+
+/// A neutral ticket from its values in [`TICKET_VIEW`] order (nulls dropped).
+pub fn ticket_view(values: [Value; 10]) -> Map<String, Value> {
+    neutral(TICKET_VIEW.into_iter().zip(values).collect())
+}
+
+/// "First Last" of a contact record (`firstName`, `lastName`, as every dialect stores them).
+pub fn full_name(contact: &Record) -> String {
+    let part = |k: &str| contact.get(k).and_then(Value::as_str).unwrap_or("");
+    format!("{} {}", part("firstName"), part("lastName"))
+        .trim()
+        .to_string()
+}
+
+/// The id of the contact called `name` ("First Last") among `contacts` (one company's).
+pub fn contact_id_by_name<'a>(
+    contacts: impl Iterator<Item = &'a Record>,
+    name: &str,
+) -> Result<i64, String> {
+    contacts
+        .filter(|c| full_name(c) == name)
+        .find_map(|c| c.get("id").and_then(Value::as_i64))
+        .ok_or_else(|| format!("the company has no contact named `{name}`"))
+}
+
+/// The next ticket number for a ticket opened at `date` (RFC 3339): `T<YYYYMMDD>.<nnnn>`, a
+/// sequence per day, as Autotask and Kaseya BMS number them.
+pub fn next_ticket_number(store: &Store, table: &str, member: &str, date: &str) -> String {
+    let day: String = date.chars().filter(char::is_ascii_digit).take(8).collect();
+    let prefix = format!("T{day}.");
+    let last = store
+        .rows(table)
+        .filter_map(|r| r.get(member)?.as_str()?.strip_prefix(&prefix)?.parse().ok())
+        .max()
+        .unwrap_or(0u32);
+    format!("{prefix}{:04}", last + 1)
 }

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use mock_psa::Personality;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const ORG_MAP: &[FieldMap] = &[
     FieldMap::both("name", "companyName", Codec::Text),
@@ -46,6 +46,23 @@ const CONTACT_MAP: &[FieldMap] = &[
 ];
 
 /// Name, manufacturer and model are handled in code (referenceTitle and the product).
+/// Tickets (R38): queue, status and priority are picklist ids; the contact is an id whose
+/// name is read separately (`ticket_contacts`).
+const TICKET_MAP: &[FieldMap] = &[
+    FieldMap::pull_only("number", "ticketNumber", Codec::Text),
+    FieldMap::pull_only("title", "title", Codec::Text),
+    FieldMap::pull_only("board", "queueID", Codec::LookupId("ticket_queues")),
+    FieldMap::pull_only("status", "status", Codec::LookupId("ticket_statuses")),
+    FieldMap::pull_only("priority", "priority", Codec::LookupId("ticket_priorities")),
+    FieldMap::pull_only("org", "companyID", Codec::IdRef),
+    FieldMap::pull_only("contact", "contactID", Codec::LookupId("ticket_contacts")),
+    FieldMap::pull_only("created", "createDate", Codec::Text),
+    FieldMap::pull_only("updated", "lastActivityDate", Codec::Text),
+];
+
+/// Autotask filters take at most this many values in one `in`.
+const IN_LIMIT: usize = 500;
+
 const CONFIG_MAP: &[FieldMap] = &[
     FieldMap::pull_only("org", "companyID", Codec::IdRef),
     FieldMap::both(
@@ -192,6 +209,19 @@ impl AutotaskClient {
     }
 
     async fn picklist(&self, entity: &str, field: &str) -> Result<Vec<(i64, String)>, PsaError> {
+        Ok(self
+            .picklists(entity, &[field])
+            .await?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// The picklists of several fields of one entity, from one metadata read.
+    async fn picklists(
+        &self,
+        entity: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Vec<(i64, String)>>, PsaError> {
         let info = self
             .call(
                 Method::GET,
@@ -199,20 +229,27 @@ impl AutotaskClient {
                 None,
             )
             .await?;
-        let values = info["fields"]
-            .as_array()
-            .and_then(|fs| fs.iter().find(|f| f["name"] == field))
-            .and_then(|f| f["picklistValues"].as_array())
-            .cloned()
-            .unwrap_or_default();
-        Ok(values
+        let values = |field: &str| {
+            info["fields"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["name"] == field))
+                .and_then(|f| f["picklistValues"].as_array())
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(fields
             .iter()
-            .filter_map(|v| {
-                let id = match &v["value"] {
-                    Value::String(s) => s.parse().ok()?,
-                    other => other.as_i64()?,
-                };
-                Some((id, v["label"].as_str()?.to_string()))
+            .map(|field| {
+                values(field)
+                    .iter()
+                    .filter_map(|v| {
+                        let id = match &v["value"] {
+                            Value::String(s) => s.parse().ok()?,
+                            other => other.as_i64()?,
+                        };
+                        Some((id, v["label"].as_str()?.to_string()))
+                    })
+                    .collect()
             })
             .collect())
     }
@@ -568,16 +605,13 @@ impl PsaClient for AutotaskClient {
             .iter()
             .filter(|r| r.get("isActive").and_then(Value::as_bool) != Some(false))
             .filter_map(|r| {
-                let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
                 let license = r.get("licenseType").and_then(Value::as_i64);
                 let api_only = licenses.iter().any(|(id, label)| {
                     Some(*id) == license && label.to_ascii_lowercase().contains("api")
                 });
                 Some(Resource {
                     id: r.get("id")?.as_i64()?,
-                    name: format!("{} {}", s("firstName"), s("lastName"))
-                        .trim()
-                        .to_string(),
+                    name: full_name(r),
                     api_only,
                 })
             })
@@ -775,4 +809,42 @@ impl PsaClient for AutotaskClient {
             .await?;
         Ok(())
     }
+    async fn list_tickets(&mut self) -> Result<Vec<PsaRecord>, PsaError> {
+        // Ticket picklists are read only when tickets are pulled, in one metadata call.
+        let tables = ["ticket_queues", "ticket_statuses", "ticket_priorities"];
+        let lists = self
+            .picklists("Tickets", &["queueID", "status", "priority"])
+            .await?;
+        for (table, rows) in tables.into_iter().zip(lists) {
+            self.lookups.set(table, rows);
+        }
+        let rows = self.all("Tickets").await?;
+        let contacts: BTreeSet<i64> = rows
+            .iter()
+            .filter_map(|r| r.get("contactID")?.as_i64())
+            .collect();
+        let contacts: Vec<i64> = contacts.into_iter().collect();
+        let mut names = Vec::new();
+        for ids in contacts.chunks(IN_LIMIT) {
+            let filter = json!([{ "op": "in", "field": "id", "value": ids }]);
+            for c in self.query("Contacts", filter).await? {
+                if let Some(id) = c.get("id").and_then(Value::as_i64) {
+                    names.push((id, full_name(&c)));
+                }
+            }
+        }
+        self.lookups.set("ticket_contacts", names);
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| decode_row(TICKET_MAP, &Value::Object(r), &self.lookups))
+            .collect())
+    }
+}
+
+/// "First Last" of a contact or resource.
+fn full_name(r: &Map<String, Value>) -> String {
+    let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+    format!("{} {}", s("firstName"), s("lastName"))
+        .trim()
+        .to_string()
 }

@@ -63,6 +63,19 @@ const CONTACT_MAP: &[FieldMap] = &[
     FieldMap::both("location", "locationId", Codec::IdRef),
 ];
 
+/// Tickets (R38): the list rows carry the names beside the ids.
+const TICKET_MAP: &[FieldMap] = &[
+    FieldMap::pull_only("number", "ticketNumber", Codec::Text),
+    FieldMap::pull_only("title", "title", Codec::Text),
+    FieldMap::pull_only("board", "queueName", Codec::Text),
+    FieldMap::pull_only("status", "statusName", Codec::Text),
+    FieldMap::pull_only("priority", "priorityName", Codec::Text),
+    FieldMap::pull_only("org", "accountId", Codec::IdRef),
+    FieldMap::pull_only("contact", "contactName", Codec::Text),
+    FieldMap::pull_only("created", "openDate", Codec::Text),
+    FieldMap::pull_only("updated", "modifiedOn", Codec::Text),
+];
+
 const CONFIG_MAP: &[FieldMap] = &[
     FieldMap::both("org", "accountId", Codec::IdRef),
     FieldMap::both("name", "name", Codec::Text),
@@ -961,6 +974,14 @@ impl PsaClient for BmsClient {
                 Ok(())
             }
         }
+    }
+
+    async fn list_tickets(&mut self) -> Result<Vec<PsaRecord>, PsaError> {
+        let rows = self.all_pages("/servicedesk/tickets", "").await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| decode_row(TICKET_MAP, r, &self.lookups))
+            .collect())
     }
 }
 

@@ -65,6 +65,19 @@ const CONFIGURATION: &[FieldMap] = &[
     FieldMap::both("location", "site", Codec::IdRef),
 ];
 
+/// Tickets (R38): the number is the ticket id; references carry their names, so no lookups.
+const TICKET: &[FieldMap] = &[
+    FieldMap::pull_only("number", "id", Codec::IdRef),
+    FieldMap::pull_only("title", "summary", Codec::Text),
+    FieldMap::pull_only("board", "board", Codec::RefObject("boards")),
+    FieldMap::pull_only("status", "status", Codec::RefObject("ticket_statuses")),
+    FieldMap::pull_only("priority", "priority", Codec::RefObject("priorities")),
+    FieldMap::pull_only("org", "company", Codec::IdRef),
+    FieldMap::pull_only("contact", "contactName", Codec::Text),
+    FieldMap::pull_only("created", "_info/dateEntered", Codec::Text),
+    FieldMap::pull_only("updated", "_info/lastUpdated", Codec::Text),
+];
+
 pub struct ConnectWiseClient {
     conn: Connection,
     http: Http,
@@ -642,5 +655,13 @@ impl PsaClient for ConnectWiseClient {
         self.call(Method::PATCH, &path, Some(&Value::Array(ops)))
             .await?;
         Ok(())
+    }
+
+    async fn list_tickets(&mut self) -> Result<Vec<PsaRecord>, PsaError> {
+        let rows = self.get_all("/service/tickets").await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| decode_row(TICKET, &Value::Object(r), &self.lookups))
+            .collect())
     }
 }

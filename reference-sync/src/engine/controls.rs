@@ -338,6 +338,13 @@ impl Engine {
         for id in &items {
             self.items.remove(id);
         }
+        // Tickets inside a deleted organization go with it until a sync brings them back.
+        self.tickets.retain(|_, t| {
+            t.fields
+                .get("org")
+                .and_then(Value::as_u64)
+                .is_none_or(|o| !gone.contains(&o))
+        });
         for r in self.records.values_mut() {
             for key in ["parent", "location"] {
                 if r.fields
@@ -391,6 +398,11 @@ impl Engine {
         for i in self.items.values_mut().filter(|i| i.org == source) {
             i.org = target;
             moved += 1;
+        }
+        for t in self.tickets.values_mut() {
+            if t.fields.get("org").and_then(Value::as_u64) == Some(source) {
+                t.fields.insert("org".into(), json!(target));
+            }
         }
         self.records.remove(&source);
         self.pending.remove(&source);

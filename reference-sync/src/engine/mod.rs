@@ -17,6 +17,7 @@ mod orphans;
 mod pull;
 mod push;
 mod schedule;
+mod tickets;
 
 pub use manage::{ManageAction, Removal, Selector};
 pub use schedule::{IntegrationStatus, Reason};
@@ -61,6 +62,9 @@ pub enum Defect {
     RetryCreatesWithoutCheck,
     /// Retry-After is ignored: retries follow the backoff schedule only (breaks R43, R26).
     IgnoreRetryAfter,
+    /// Tickets of companies that do not sync are pulled too, outside any organization
+    /// (breaks R38's pull of tickets for syncing organizations).
+    TicketsOfNonSyncingCompaniesPulled,
 }
 
 /// Why a user action was refused.
@@ -112,6 +116,8 @@ pub struct Engine {
     /// Edits saved while paused, held for resume (Q20): record id -> changed fields (empty for a
     /// record not yet in the PSA).
     pending: BTreeMap<u64, BTreeSet<String>>,
+    /// Pulled tickets by documentation id, read-only (R38).
+    tickets: BTreeMap<u64, tickets::Ticket>,
 }
 
 impl Engine {
@@ -136,6 +142,7 @@ impl Engine {
             items: BTreeMap::new(),
             sched,
             pending: BTreeMap::new(),
+            tickets: BTreeMap::new(),
         };
         engine.remember_enabled();
         engine
@@ -591,6 +598,9 @@ impl Engine {
                 })
                 .collect();
             out.insert(kind.plural().into(), Value::Array(rows));
+        }
+        if let Some(tickets) = self.tickets_snapshot() {
+            out.insert("tickets".into(), tickets);
         }
         Value::Object(out)
     }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 impl Engine {
     /// A full sync run now: pulls organizations, locations, contacts and configurations (PSA
-    /// wins), with the integration's status changes (R78).
+    /// wins), and tickets when ticket integration is on, with the integration's status
+    /// changes (R78).
     pub async fn full_sync(&mut self) {
         self.run_sync(None).await;
     }
@@ -37,7 +38,7 @@ impl Engine {
         let configs = self.pull_list(Kind::Configuration).await?;
         self.pull_and_sweep(Kind::Configuration, Some(configs), &synced_orgs, &sweep)
             .await;
-        Ok(())
+        self.pull_tickets(&synced_orgs).await
     }
 
     /// PSA companies whose children matter: every syncing one, and every one that holds a

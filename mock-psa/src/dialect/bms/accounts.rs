@@ -299,7 +299,7 @@ pub fn update_account(world: &mut World, id: i64, body: &Map<String, Value>, mod
 pub fn delete_account(world: &mut World, id: i64) -> R<()> {
     ACCOUNT.get(&world.store, id)?;
     world.store.table_mut(ACCOUNTS).remove(id);
-    for table in [LOCATIONS, CONTACTS, ASSETS] {
+    for table in [LOCATIONS, CONTACTS, ASSETS, TICKETS] {
         remove_where(&mut world.store, table, "accountId", id);
     }
     Ok(())

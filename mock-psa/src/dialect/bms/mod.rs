@@ -33,7 +33,7 @@ use axum::response::Response;
 use axum::Router;
 use http::request::Parts;
 use http::StatusCode;
-use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS};
+use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, TICKETS};
 use serde_json::{Map, Value};
 use wire::{Api, ApiErr};
 
@@ -91,7 +91,7 @@ impl DialectApi for BmsV2 {
     }
 
     fn entity_tables(&self) -> &'static [&'static str] {
-        &[ACCOUNTS, LOCATIONS, CONTACTS, ASSETS]
+        &[ACCOUNTS, LOCATIONS, CONTACTS, ASSETS, TICKETS]
     }
 
     fn neutral_create(

@@ -1,7 +1,7 @@
 //! Tables, the per-personality id plan, and the small record helpers every resource uses.
 
 use super::wire::{ApiErr, R};
-use crate::dialect::lookup_name;
+use crate::dialect::{full_name, lookup_name};
 use crate::personality::Personality;
 use crate::state::World;
 use crate::store::{Record, Store};
@@ -242,10 +242,7 @@ pub fn location_name(store: &Store, id: Option<i64>) -> Value {
 /// "First Last" of a contact, or null.
 pub fn contact_name(store: &Store, id: Option<i64>) -> Value {
     id.and_then(|i| store.get(CONTACTS, i))
-        .map(|c| {
-            let part = |k| c.get(k).and_then(Value::as_str).unwrap_or("");
-            json!(format!("{} {}", part("firstName"), part("lastName")).trim())
-        })
+        .map(|c| json!(full_name(c)))
         .unwrap_or(Value::Null)
 }
 

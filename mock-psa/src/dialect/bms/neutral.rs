@@ -6,8 +6,12 @@ use super::accounts::{self, main_location, main_location_id};
 use super::assets::{check_asset, create_asset};
 use super::contacts::{self, default_channel, EMAIL, PHONE};
 use super::model::*;
+use super::tickets::{check_ticket, create_ticket};
 use super::wire::ApiErr;
-use crate::dialect::{company_id_by_name, lookup_id, neutral, text, NeutralKind, NeutralView};
+use crate::dialect::{
+    company_id_by_name, contact_id_by_name, lookup_id, neutral, text, ticket_view, NeutralKind,
+    NeutralView,
+};
 use crate::state::World;
 use crate::store::{Record, Store};
 use serde_json::{json, Map, Value};
@@ -87,6 +91,21 @@ fn copy_texts(f: &Map<String, Value>, rec: &mut Record, pairs: &[(&str, &str)]) 
     }
 }
 
+/// Neutral lookup names (`neutral`, stored member, lookup table) copied as ids when present.
+fn copy_lookups(
+    store: &Store,
+    f: &Map<String, Value>,
+    rec: &mut Record,
+    triples: &[(&str, &str, &str)],
+) -> Result<(), String> {
+    for (n, w, table) in triples {
+        if f.contains_key(*n) {
+            rec.insert((*w).into(), json!(lookup_ref(store, table, f, n)?));
+        }
+    }
+    Ok(())
+}
+
 const ADDRESS_NEUTRAL: &[(&str, &str)] = &[
     ("address1", "address1"),
     ("address2", "address2"),
@@ -104,6 +123,7 @@ pub fn create(world: &mut World, kind: NeutralKind, f: &Map<String, Value>) -> R
         NeutralKind::Location => location_create(world, f),
         NeutralKind::Contact => contact_create(world, f),
         NeutralKind::Configuration => config_create(world, f),
+        NeutralKind::Ticket => ticket_create(world, f),
     }
 }
 
@@ -118,6 +138,7 @@ pub fn update(
         NeutralKind::Location => location_update(world, id, f),
         NeutralKind::Contact => contact_update(world, id, f),
         NeutralKind::Configuration => config_update(world, id, f),
+        NeutralKind::Ticket => ticket_update(world, id, f),
     }
 }
 
@@ -133,6 +154,12 @@ pub fn delete(world: &mut World, kind: NeutralKind, id: i64) -> Result<(), Strin
             .remove(id)
             .map(|_| ())
             .ok_or_else(|| ApiErr::not_found("Configuration", id)),
+        NeutralKind::Ticket => world
+            .store
+            .table_mut(TICKETS)
+            .remove(id)
+            .map(|_| remove_where(&mut world.store, TICKET_NOTES, "ticketId", id))
+            .ok_or_else(|| ApiErr::not_found("Ticket", id)),
     };
     r.map_err(|_| format!("no {} {id}", kind.singular()))
 }
@@ -140,11 +167,12 @@ pub fn delete(world: &mut World, kind: NeutralKind, id: i64) -> Result<(), Strin
 pub fn view(store: &Store) -> NeutralView {
     let mut view = NeutralView::new();
     type ViewFn = fn(&Store, &Record) -> Map<String, Value>;
-    let kinds: [(NeutralKind, &str, ViewFn); 4] = [
+    let kinds: [(NeutralKind, &str, ViewFn); 5] = [
         (NeutralKind::Company, ACCOUNTS, view_company),
         (NeutralKind::Location, LOCATIONS, view_location),
         (NeutralKind::Contact, CONTACTS, view_contact),
         (NeutralKind::Configuration, ASSETS, view_config),
+        (NeutralKind::Ticket, TICKETS, view_ticket),
     ];
     for (kind, table, f) in kinds {
         view.insert(kind, store.rows(table).map(|r| f(store, r)).collect());
@@ -360,15 +388,16 @@ fn config_fields(
     rec: &mut Record,
 ) -> Result<(), String> {
     copy_texts(f, rec, &[("name", "name")]);
-    for (n, w, table) in [
-        ("type", "categoryId", ASSET_CATEGORIES),
-        ("status", "statusId", ASSET_STATUSES),
-        ("manufacturer", "manufacturerId", MANUFACTURERS),
-    ] {
-        if f.contains_key(n) {
-            rec.insert(w.into(), json!(lookup_ref(store, table, f, n)?));
-        }
-    }
+    copy_lookups(
+        store,
+        f,
+        rec,
+        &[
+            ("type", "categoryId", ASSET_CATEGORIES),
+            ("status", "statusId", ASSET_STATUSES),
+            ("manufacturer", "manufacturerId", MANUFACTURERS),
+        ],
+    )?;
     copy_texts(
         f,
         rec,
@@ -412,7 +441,93 @@ fn config_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tickets.
+
+/// Neutral ticket fields onto a stored ticket of `account` (`board` is the queue).
+fn ticket_fields(
+    store: &Store,
+    f: &Map<String, Value>,
+    account: i64,
+    rec: &mut Record,
+) -> Result<(), String> {
+    copy_texts(f, rec, &[("title", "title")]);
+    copy_lookups(
+        store,
+        f,
+        rec,
+        &[
+            ("status", "statusId", STATUSES),
+            ("priority", "priorityId", PRIORITIES),
+            ("board", "queueId", QUEUES),
+        ],
+    )?;
+    if f.contains_key("contact") {
+        let contact = text(f, "contact")
+            .map(|n| {
+                let of_account = store
+                    .rows(CONTACTS)
+                    .filter(|c| int_of(c, "accountId") == Some(account));
+                contact_id_by_name(of_account, &n)
+            })
+            .transpose()?;
+        rec.insert("contactId".into(), json!(contact));
+    }
+    Ok(())
+}
+
+/// Choice: a neutral ticket opens now at the account's main location, with the tenant's
+/// default type and source and its title as the details (TicketInputDto requires them).
+fn ticket_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, String> {
+    let store = &world.store;
+    let company = text(f, "company").ok_or("a ticket needs a company")?;
+    let account = account_by_name(store, &company)?;
+    let title = text(f, "title").ok_or("a ticket needs a title")?;
+    let mut body = as_map(json!({
+        "title": title,
+        "details": title,
+        "accountId": account,
+        "locationId": main_location_id(store, account),
+        "statusId": default_lookup(store, STATUSES),
+        "priorityId": default_lookup(store, PRIORITIES),
+        "queueId": default_lookup(store, QUEUES),
+        "typeId": default_lookup(store, ISSUE_TYPES),
+        "sourceId": default_lookup(store, SOURCES),
+        "openDate": world.clock.rfc3339(),
+    }));
+    ticket_fields(store, f, account, &mut body)?;
+    create_ticket(world, &body).map_err(err_text)
+}
+
+fn ticket_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<(), String> {
+    let store = &world.store;
+    let (mut rec, account) = load_moved(store, TICKETS, "ticket", id, f)?;
+    if f.contains_key("company") {
+        rec.insert("locationId".into(), json!(main_location_id(store, account)));
+    }
+    ticket_fields(store, f, account, &mut rec)?;
+    check_ticket(store, &rec).map_err(err_text)?;
+    save(world, TICKETS, id, rec);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // The neutral view.
+
+/// Created is the ticket's open date; updated its last modification.
+fn view_ticket(store: &Store, t: &Record) -> Map<String, Value> {
+    ticket_view([
+        json!(id_of(t)),
+        account_name(store, int_of(t, "accountId")),
+        member(t, "ticketNumber"),
+        member(t, "title"),
+        name_of(store, QUEUES, t.get("queueId")),
+        name_of(store, STATUSES, t.get("statusId")),
+        name_of(store, PRIORITIES, t.get("priorityId")),
+        contact_name(store, int_of(t, "contactId")),
+        member(t, "openDate"),
+        member(t, "modifiedOn"),
+    ])
+}
 
 fn view_company(store: &Store, a: &Record) -> Map<String, Value> {
     let phone = main_location(store, a)

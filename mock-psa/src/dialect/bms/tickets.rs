@@ -7,6 +7,7 @@ use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::wire::*;
 use crate::clock::parse_rfc3339;
+use crate::dialect::next_ticket_number;
 use crate::state::World;
 use crate::store::{Record, Store};
 use axum::response::Response;
@@ -150,7 +151,7 @@ fn patch(c: &Ctx<'_>) -> R<Response> {
     c.patch(&TICKET, TICKET_SCHEMA, &[], check_ticket)
 }
 
-fn check_ticket(store: &Store, rec: &Record) -> R<()> {
+pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
     let mut errs = Vec::new();
     require(rec, TICKET_REQUIRED, &mut errs);
     if let Some(d) = ["openDate", "dueDate"].into_iter().find(|d| {
@@ -194,22 +195,15 @@ fn check_ticket(store: &Store, rec: &Record) -> R<()> {
     check(errs)
 }
 
-fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i64> {
+pub(super) fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     let mut errs = Vec::new();
     let input = read_schema(body, TICKET_SCHEMA, "", &mut errs);
     check(errs)?;
     let mut rec = Record::new();
-    // Choice: ticket numbers are `T<open date>.<sequence>`, as BMS shows them.
-    let seq = world.store.table(TICKETS).map_or(0, |t| t.len()) + 1;
-    let day: String = input
-        .get("openDate")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(8)
-        .collect();
-    rec.insert("ticketNumber".into(), json!(format!("T{day}.{seq:04}")));
+    // Choice: ticket numbers are `T<open date>.<sequence of that day>`, as BMS shows them.
+    let open = input.get("openDate").and_then(Value::as_str).unwrap_or("");
+    let number = next_ticket_number(&world.store, TICKETS, "ticketNumber", open);
+    rec.insert("ticketNumber".into(), json!(number));
     for (m, _) in TICKET_SCHEMA {
         rec.insert((*m).into(), member(&input, m));
     }

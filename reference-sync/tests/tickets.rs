@@ -1,0 +1,96 @@
+//! Every client lists tickets (R38) in canonical form through every page, and only reads.
+
+use mock_psa::{MockServer, Personality, ServerOptions};
+use reference_sync::clients::{client_for, Http};
+use reference_sync::psa::Connection;
+use serde_json::{json, Value};
+
+/// More tickets than one page holds in any dialect (ConnectWise pages by 1,000).
+const TICKETS: usize = 1001;
+
+async fn admin(server: &MockServer, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut req = http.request(method, format!("{}/{path}", server.admin_url()));
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    assert!(
+        resp.status().is_success(),
+        "admin {path}: {}",
+        resp.status()
+    );
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() {
+    for psa in [
+        Personality::Connectwise,
+        Personality::Autotask,
+        Personality::Bms,
+        Personality::Pulseway,
+    ] {
+        let server = MockServer::start(psa, ServerOptions::default())
+            .await
+            .expect("start mock");
+        let seed = json!({
+            "companies": [{"name": "Acme"}, {"name": "Beta"}],
+            "contacts": [{"company": "Acme", "first_name": "Ann", "last_name": "Lee"}],
+            "tickets": [
+                {"company": "Acme", "title": "T {n}", "board": "Projects", "contact": "Ann Lee",
+                 "repeat": TICKETS},
+                {"company": "Beta", "title": "Other", "status": "In Progress"},
+            ],
+        });
+        let created = admin(&server, reqwest::Method::POST, "seed", seed).await;
+        let acme = created["created"]["companies"][0].to_string();
+        let mut client = client_for(
+            Connection {
+                personality: psa,
+                origin: server.origin(),
+                credentials: psa.default_credentials(),
+            },
+            Http::default(),
+        );
+        client.connect().await.expect("connect");
+        let tickets = client.list_tickets().await.expect("tickets");
+        assert_eq!(tickets.len(), TICKETS + 1, "{psa:?}");
+        let first = &tickets[0].fields;
+        for (k, v) in [
+            ("title", "T 0001"),
+            ("board", "Projects"),
+            ("status", "New"),
+            ("contact", "Ann Lee"),
+            ("org", acme.as_str()),
+            ("created", "2024-01-01T00:00:00Z"),
+            ("updated", "2024-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(first.get(k), Some(&json!(v)), "{psa:?} {k}: {first:?}");
+        }
+        assert!(first["priority"].as_str().is_some_and(|p| !p.is_empty()));
+        let number = first["number"].as_str().unwrap_or_default();
+        let expected = match psa {
+            Personality::Connectwise => tickets[0].id.clone(),
+            _ => "T20240101.0001".to_string(),
+        };
+        assert_eq!(number, expected, "{psa:?}");
+        let last = &tickets[TICKETS].fields;
+        assert_eq!(
+            (last["title"].as_str(), last["status"].as_str()),
+            (Some("Other"), Some("In Progress")),
+            "{psa:?}"
+        );
+        assert!(!last.contains_key("contact"), "{psa:?}: {last:?}");
+
+        // Reads only: GETs, Autotask's POSTed queries (and their next pages), BMS sign-in.
+        let journal = admin(&server, reqwest::Method::GET, "journal", Value::Null).await;
+        for e in journal["entries"].as_array().unwrap() {
+            let (method, path) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap());
+            let read = method == "GET"
+                || path.contains("/query")
+                || path.ends_with("/security/authenticate");
+            assert!(read, "{psa:?}: {method} {path}");
+        }
+    }
+}
