@@ -108,12 +108,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A finished run (the catalogue and every result), or the messages of broken files.
+type SuiteRun = Result<(Catalogue, Vec<CaseResult>), Vec<String>>;
+
 /// Loads, checks and runs the suite; `Err` carries broken-file messages (exit 2).
-fn execute(
-    suite: &SuiteArgs,
-    bless: bool,
-    expectations_only: bool,
-) -> anyhow::Result<Result<(Catalogue, Vec<CaseResult>), Vec<String>>> {
+fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::Result<SuiteRun> {
     let paths = if suite.paths.is_empty() {
         vec![default_dir("scenarios")]
     } else {
