@@ -275,7 +275,24 @@ async fn put_settings(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Settings>, AdminError> {
-    let s: Settings = serde_json::from_slice(&body).map_err(|e| bad(format!("settings: {e}")))?;
+    // A partial body changes only the keys it names: the rest keep this personality's values
+    // (a full GET-edit-PUT round trip works the same).
+    let change: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("settings: {e}")))?;
+    let Value::Object(change) = change else {
+        return Err(bad("settings: expected a JSON object"));
+    };
+    let current = serde_json::to_value(state.settings()).map_err(|e| bad(e.to_string()))?;
+    let mut merged = current.clone();
+    for (k, v) in change {
+        // Checked one key at a time so the error names the member that is wrong.
+        let mut alone = current.clone();
+        alone[&k] = v.clone();
+        if let Err(e) = serde_json::from_value::<Settings>(alone) {
+            return Err(bad(format!("settings.{k}: {e}")));
+        }
+        merged[k] = v;
+    }
+    let s: Settings = serde_json::from_value(merged).map_err(|e| bad(format!("settings: {e}")))?;
     state.set_settings(s.clone());
     Ok(Json(s))
 }
