@@ -2708,6 +2708,22 @@ fn apply_neutral(
             }
         }
     };
+    // A reference given by name (`key`), or the default when creating; `list` wraps it the way
+    // company and contact `types` are stored.
+    let set_ref = |rec: &mut Record,
+                   member: &str,
+                   key: &str,
+                   (table, column): (&str, &str),
+                   default: Option<&str>,
+                   list: bool|
+     -> Result<(), String> {
+        let name = text(f, key).or_else(|| default.filter(|_| creating).map(str::to_string));
+        if let Some(n) = name {
+            let r = ref_by_name(store, table, column, &n)?;
+            rec.insert(member.into(), if list { json!([r]) } else { r });
+        }
+        Ok(())
+    };
     let company = |rec: &mut Record| -> Result<(), String> {
         if let Some(name) = text(f, "company") {
             rec.insert(
@@ -2733,26 +2749,12 @@ fn apply_neutral(
                     .collect();
                 rec.insert("identifier".into(), json!(ident));
             }
-            let ty = text(f, "type").or_else(|| creating.then(|| "Customer".to_string()));
-            if let Some(t) = ty {
-                rec.insert(
-                    "types".into(),
-                    json!([ref_by_name(store, "company_types", "name", &t)?]),
-                );
-            }
-            let status = text(f, "status").or_else(|| creating.then(|| "Active".to_string()));
-            if let Some(s) = status {
-                rec.insert(
-                    "status".into(),
-                    ref_by_name(store, "company_statuses", "name", &s)?,
-                );
-            }
-            if let Some(p) = text(f, "parent") {
-                rec.insert(
-                    "parentCompany".into(),
-                    ref_by_name(store, "companies", "name", &p)?,
-                );
-            }
+            let types = ("company_types", "name");
+            set_ref(rec, "types", "type", types, Some("Customer"), true)?;
+            let statuses = ("company_statuses", "name");
+            set_ref(rec, "status", "status", statuses, Some("Active"), false)?;
+            let companies = ("companies", "name");
+            set_ref(rec, "parentCompany", "parent", companies, None, false)?;
         }
         NeutralKind::Location => {
             company(rec)?;
@@ -2770,24 +2772,22 @@ fn apply_neutral(
                     json!({ "identifier": s, "name": s }),
                 );
             }
-            if let Some(c) = text(f, "country") {
-                rec.insert(
-                    "country".into(),
-                    ref_by_name(store, "countries", "name", &c)?,
-                );
-            }
+            set_ref(
+                rec,
+                "country",
+                "country",
+                ("countries", "name"),
+                None,
+                false,
+            )?;
         }
         NeutralKind::Contact => {
             company(rec)?;
             set(rec, "firstName", "first_name");
             set(rec, "lastName", "last_name");
             set(rec, "title", "title");
-            if let Some(t) = text(f, "type") {
-                rec.insert(
-                    "types".into(),
-                    json!([ref_by_name(store, "contact_types", "description", &t)?]),
-                );
-            }
+            let types = ("contact_types", "description");
+            set_ref(rec, "types", "type", types, None, true)?;
             if let Some(l) = text(f, "location") {
                 let c = rec.get("company").cloned().unwrap_or(Value::Null);
                 rec.insert("site".into(), site_of(store, &c, &l)?);
@@ -2830,26 +2830,12 @@ fn apply_neutral(
             set(rec, "macAddress", "mac_address");
             set(rec, "modelNumber", "model");
             set(rec, "notes", "notes");
-            let ty = text(f, "type").or_else(|| creating.then(|| "Workstation".to_string()));
-            if let Some(t) = ty {
-                rec.insert(
-                    "type".into(),
-                    ref_by_name(store, "configuration_types", "name", &t)?,
-                );
-            }
-            let status = text(f, "status").or_else(|| creating.then(|| "Active".to_string()));
-            if let Some(s) = status {
-                rec.insert(
-                    "status".into(),
-                    ref_by_name(store, "configuration_statuses", "description", &s)?,
-                );
-            }
-            if let Some(m) = text(f, "manufacturer") {
-                rec.insert(
-                    "manufacturer".into(),
-                    ref_by_name(store, "manufacturers", "name", &m)?,
-                );
-            }
+            let types = ("configuration_types", "name");
+            set_ref(rec, "type", "type", types, Some("Workstation"), false)?;
+            let statuses = ("configuration_statuses", "description");
+            set_ref(rec, "status", "status", statuses, Some("Active"), false)?;
+            let makers = ("manufacturers", "name");
+            set_ref(rec, "manufacturer", "manufacturer", makers, None, false)?;
             if let Some(l) = text(f, "location") {
                 let c = rec.get("company").cloned().unwrap_or(Value::Null);
                 rec.insert("site".into(), site_of(store, &c, &l)?);
