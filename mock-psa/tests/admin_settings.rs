@@ -1,29 +1,23 @@
 //! `PUT /__admin/settings` as a user tunes a running mock: a partial body changes only what it
 //! names, and a bad body is refused without changing anything.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+mod support;
+
+use mock_psa::{MockServer, Personality};
 use serde_json::{json, Value};
 
 async fn put(server: &MockServer, body: &str) -> (u16, Value) {
-    let resp = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
+    let resp = support::client()
         .put(format!("{}/settings", server.admin_url()))
         .body(body.to_string())
         .send()
         .await
         .expect("admin call");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(json!(text)))
+    support::reply(resp).await
 }
 
 async fn get(server: &MockServer) -> Value {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
+    support::client()
         .get(format!("{}/settings", server.admin_url()))
         .send()
         .await
@@ -35,9 +29,7 @@ async fn get(server: &MockServer) -> Value {
 
 #[tokio::test]
 async fn a_partial_put_keeps_the_personality_defaults() {
-    let server = MockServer::start(Personality::Bms, ServerOptions::default())
-        .await
-        .expect("start mock");
+    let (server, _) = support::start(Personality::Bms).await;
     let before = get(&server).await;
     assert_eq!(before["bms_contact_rule"], true, "on for Kaseya BMS");
     let (status, after) = put(&server, r#"{"bms_hourly_quota": 5}"#).await;
@@ -54,9 +46,7 @@ async fn a_partial_put_keeps_the_personality_defaults() {
 
 #[tokio::test]
 async fn a_bad_settings_body_is_refused_and_changes_nothing() {
-    let server = MockServer::start(Personality::Connectwise, ServerOptions::default())
-        .await
-        .expect("start mock");
+    let (server, _) = support::start(Personality::Connectwise).await;
     let before = get(&server).await;
     for (body, says) in [
         (r#"{"no_such_setting": 1}"#, "no_such_setting"),

@@ -1,6 +1,8 @@
 //! Autotask REST V1.0 personality over real HTTP.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+mod support;
+
+use mock_psa::{MockServer, Personality};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -11,10 +13,7 @@ struct At {
 
 impl At {
     async fn start() -> At {
-        let server = MockServer::start(Personality::Autotask, ServerOptions::default())
-            .await
-            .expect("start mock");
-        let http = Client::builder().no_proxy().build().expect("client");
+        let (server, http) = support::start(Personality::Autotask).await;
         At { server, http }
     }
 
@@ -40,10 +39,7 @@ impl At {
         if let Some(b) = body {
             r = r.json(&b);
         }
-        let resp = r.send().await.expect("send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        support::reply(r.send().await.expect("send")).await
     }
 
     async fn create_company(&self, name: &str) -> i64 {

@@ -2,7 +2,9 @@
 //! and/or groups against fixed records, each case by POST body, by GET `?search=` and through
 //! `/query/count`; and malformed queries, which must get 500 `{"errors": [...]}`.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+mod support;
+
+use mock_psa::{MockServer, Personality};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -24,12 +26,7 @@ impl At {
             .send()
             .await
             .expect("send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        support::reply(resp).await
     }
 
     async fn post(&self, path: &str, body: &str) -> (u16, Value) {
@@ -50,13 +47,8 @@ impl At {
 /// Five companies with fixed ids 2001-2005 (plus the tenant's own company 0, which every case
 /// excludes with `id gt 0`).
 async fn world() -> At {
-    let server = MockServer::start(Personality::Autotask, ServerOptions::default())
-        .await
-        .expect("start");
-    let at = At {
-        server,
-        http: Client::builder().no_proxy().build().expect("client"),
-    };
+    let (server, http) = support::start(Personality::Autotask).await;
+    let at = At { server, http };
     let seed = json!({"native": {"companies": [
         {"id": 2001, "companyName": "Alpha Corp", "companyNumber": "ALPHA", "companyType": 1, "isActive": true,
          "phone": "555-0100", "city": "Springfield", "assetValue": 1500.5, "createDate": "2024-01-01T00:00:00Z",

@@ -1,7 +1,9 @@
 //! ConnectWise Manage REST 3.0 personality over real HTTP.
 
+mod support;
+
 use base64::Engine;
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::{MockServer, Personality};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -26,10 +28,7 @@ fn basic(user: &str, secret: &str) -> String {
 
 impl Cw {
     async fn start() -> Cw {
-        let server = MockServer::start(Personality::Connectwise, ServerOptions::default())
-            .await
-            .expect("start mock");
-        let http = Client::builder().no_proxy().build().expect("client");
+        let (server, http) = support::start(Personality::Connectwise).await;
         Cw { server, http }
     }
 
@@ -75,10 +74,7 @@ impl Cw {
         if let Some(b) = body {
             r = r.json(&b);
         }
-        let resp = r.send().await.expect("admin send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("admin body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        support::reply(r.send().await.expect("admin send")).await
     }
 
     async fn seed_companies(&self, n: usize) {

@@ -2,7 +2,9 @@
 //! `childConditions` and `customFieldConditions` against a fixed set of records, on the list
 //! and `/count` routes, and malformed input that must get the 400 `ConnectWiseApi` envelope.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+mod support;
+
+use mock_psa::{MockServer, Personality};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
@@ -32,13 +34,7 @@ impl Cw {
         if let Some(b) = body {
             rb = rb.json(&b);
         }
-        let resp = rb.send().await.expect("send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        support::reply(rb.send().await.expect("send")).await
     }
 
     async fn admin(&self, path: &str, body: Value) {
@@ -65,13 +61,8 @@ impl Cw {
 
 /// Five companies a day apart (ids 250-254), with every kind of member the grammar compares.
 async fn world() -> Cw {
-    let server = MockServer::start(Personality::Connectwise, ServerOptions::default())
-        .await
-        .expect("start");
-    let cw = Cw {
-        server,
-        http: Client::builder().no_proxy().build().expect("client"),
-    };
+    let (server, http) = support::start(Personality::Connectwise).await;
+    let cw = Cw { server, http };
     cw.admin("/clock", json!({"set": "2024-01-01T00:00:00Z"}))
         .await;
     let companies = [

@@ -1,7 +1,9 @@
 //! Fault rules with `landed`: the PSA does the work, then the reply is replaced or dropped.
 
+mod support;
+
 use base64::Engine;
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::{MockServer, Personality};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
@@ -12,10 +14,7 @@ struct Mock {
 
 impl Mock {
     async fn start(p: Personality) -> Mock {
-        let server = MockServer::start(p, ServerOptions::default())
-            .await
-            .expect("start mock");
-        let http = Client::builder().no_proxy().build().expect("client");
+        let (server, http) = support::start(p).await;
         Mock { server, http }
     }
 

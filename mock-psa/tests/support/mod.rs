@@ -1,0 +1,32 @@
+//! What every HTTP test of the mock starts with: a server on 127.0.0.1:0 and a plain client
+//! for it, and replies read as (status, JSON body).
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use mock_psa::{MockServer, Personality, ServerOptions};
+use reqwest::Client;
+use serde_json::Value;
+
+/// A mock of `personality` with default options, and a client that never goes through a proxy.
+pub async fn start(personality: Personality) -> (MockServer, Client) {
+    let server = MockServer::start(personality, ServerOptions::default())
+        .await
+        .expect("start mock");
+    (server, client())
+}
+
+pub fn client() -> Client {
+    Client::builder().no_proxy().build().expect("client")
+}
+
+/// The status and the body as JSON; a body that is not JSON comes back as a string (an empty
+/// body as `null`), so an assertion can still show it.
+pub async fn reply(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    let body = match text.is_empty() {
+        true => Value::Null,
+        false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    };
+    (status, body)
+}
