@@ -1330,7 +1330,7 @@ async fn list(
         let offset = (page - 1).saturating_mul(page_size);
         let total;
         if let Some(order) = q.get("orderby") {
-            let mut all: Vec<&Record> = table
+            let all: Vec<&Record> = table
                 .into_iter()
                 .flat_map(|t| t.iter())
                 .filter(|r| rendered_match(r))
@@ -1344,13 +1344,19 @@ async fn list(
                     (f, desc)
                 })
                 .collect();
-            all.sort_by(|a, b| {
-                let (ra, rb) = (
-                    render(store, res, a, &ctx.api_base),
-                    render(store, res, b, &ctx.api_base),
-                );
-                for (f, desc) in &keys {
-                    let o = cmp_values(&sort_key(&ra, f), &sort_key(&rb, f));
+            // Each record is rendered once for its sort keys, not once per comparison.
+            let mut keyed: Vec<(Vec<Value>, &Record)> = all
+                .into_iter()
+                .map(|r| {
+                    let rendered = render(store, res, r, &ctx.api_base);
+                    let k = keys.iter().map(|(f, _)| sort_key(&rendered, f)).collect();
+                    (k, r)
+                })
+                .collect();
+            // A stable sort: equal keys keep id order.
+            keyed.sort_by(|(ka, _), (kb, _)| {
+                for ((a, b), (_, desc)) in ka.iter().zip(kb).zip(&keys) {
+                    let o = cmp_values(a, b);
                     let o = if *desc { o.reverse() } else { o };
                     if o != std::cmp::Ordering::Equal {
                         return o;
@@ -1358,14 +1364,22 @@ async fn list(
                 }
                 std::cmp::Ordering::Equal
             });
-            total = all.len();
-            rows = all.into_iter().skip(offset).take(page_size).collect();
+            total = keyed.len();
+            rows = keyed
+                .into_iter()
+                .skip(offset)
+                .take(page_size)
+                .map(|(_, r)| r)
+                .collect();
         } else if needs_filter {
-            let keep = |r: &Record| rendered_match(r);
-            total = table
-                .map(|t| t.iter().filter(|r| keep(r)).count())
-                .unwrap_or(0);
-            rows = crate::store::page(table, Some(&keep), offset, page_size).rows;
+            // One pass decides every row: the total and the page come from the same matches.
+            let matching: Vec<&Record> = table
+                .into_iter()
+                .flat_map(|t| t.iter())
+                .filter(|r| rendered_match(r))
+                .collect();
+            total = matching.len();
+            rows = matching.into_iter().skip(offset).take(page_size).collect();
         } else {
             total = table.map(|t| t.len()).unwrap_or(0);
             rows = crate::store::page(table, None, offset, page_size).rows;
