@@ -30,7 +30,7 @@ pub trait Connector: Send {
     async fn log(&mut self) -> Result<Vec<String>, String>;
     /// What the connector declared it implements, once initialized; `None` means everything
     /// (the in-process reference).
-    fn capabilities(&self) -> Option<&crate::protocol::Capabilities> {
+    fn capabilities(&self) -> Option<&crate::capabilities::Capabilities> {
         None
     }
     /// Ends a case that ran to completion (the protocol's `shutdown`).
@@ -70,19 +70,7 @@ pub fn parse_defect(s: &str) -> Result<Defect, String> {
         .map_err(|_| format!("unknown defect `{s}`"))
 }
 
-pub fn parse_kind(s: &str) -> Result<Kind, String> {
-    serde_json::from_value(Value::String(s.to_string()))
-        .map_err(|_| format!("unknown record kind `{s}`"))
-}
-
-/// A record kind, or a documentation-only item kind (password, document).
-pub fn parse_any_kind(s: &str) -> Result<Result<Kind, ItemKind>, String> {
-    parse_kind(s).map(Ok).or_else(|e| {
-        serde_json::from_value(Value::String(s.to_string()))
-            .map(Err)
-            .map_err(|_| e)
-    })
-}
+pub use crate::scenario::{parse_any_kind, parse_kind};
 
 fn parse_source(s: Option<&str>) -> Result<Source, String> {
     match s {

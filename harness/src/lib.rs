@@ -1,6 +1,7 @@
 //! harness: YAML scenarios, a runner that drives a connector against the in-process mock, golden
 //! comparison with a readable diff, and CI reports.
 
+pub mod capabilities;
 pub mod connector;
 pub mod contract;
 pub mod coverage;

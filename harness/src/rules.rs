@@ -1,14 +1,13 @@
 //! The rule catalogue (`scenarios/rules.yaml`): every rule of the sync specification with its
 //! group, sources, the PSAs it applies to and whether the suite covers it.
 
-use crate::scenario::{from_yaml, locate, read_yaml_file, ScenarioError};
+use crate::scenario::{from_yaml, locate, read_yaml_file, Scenario, ScenarioError};
 use mock_psa::Personality;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The catalogue's file name; scenario discovery skips it.
-pub const CATALOGUE_FILE: &str = "rules.yaml";
+pub use crate::scenario::CATALOGUE_FILE;
 
 /// Rule groups, in catalogue order. Connectors declare the groups they implement.
 pub const GROUPS: [&str; 8] = [
@@ -130,5 +129,40 @@ impl Catalogue {
             .filter_map(|id| self.get(id))
             .map(|r| r.group.clone())
             .collect()
+    }
+}
+
+impl Scenario {
+    /// Every rule the case names must be in the catalogue and in scope.
+    pub fn check_rules(&self, catalogue: &Catalogue) -> Result<(), ScenarioError> {
+        for id in &self.rules {
+            let problem = match catalogue.get(id) {
+                None => format!("rule `{id}` is not in the catalogue"),
+                Some(r) if r.status == Status::OutOfScope => {
+                    format!(
+                        "rule {id} is out of scope: {}",
+                        r.reason.as_deref().unwrap_or("")
+                    )
+                }
+                Some(_) => continue,
+            };
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            let (line, column) = text
+                .lines()
+                .enumerate()
+                .find_map(|(i, l)| {
+                    l.starts_with("rules")
+                        .then(|| l.find(id.as_str()).map(|c| (i + 1, c + 1)))
+                        .flatten()
+                })
+                .unwrap_or((1, 1));
+            return Err(ScenarioError {
+                path: self.path.display().to_string(),
+                line,
+                column,
+                message: problem,
+            });
+        }
+        Ok(())
     }
 }

@@ -1,10 +1,28 @@
 //! Scenario files: one case a file, YAML, checked strictly with file, line and column in errors.
 
 use mock_psa::Personality;
-use reference_sync::{ManageAction, Removal};
+use reference_sync::{ItemKind, Kind, ManageAction, Removal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
+
+/// The catalogue's file name (`scenarios/rules.yaml`); scenario discovery skips it.
+pub const CATALOGUE_FILE: &str = "rules.yaml";
+
+/// A documentation record kind by name.
+pub fn parse_kind(s: &str) -> Result<Kind, String> {
+    serde_json::from_value(Value::String(s.to_string()))
+        .map_err(|_| format!("unknown record kind `{s}`"))
+}
+
+/// A record kind, or a documentation-only item kind (password, document).
+pub fn parse_any_kind(s: &str) -> Result<Result<Kind, ItemKind>, String> {
+    parse_kind(s).map(Ok).or_else(|e| {
+        serde_json::from_value::<ItemKind>(Value::String(s.to_string()))
+            .map(Err)
+            .map_err(|_| e)
+    })
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -398,7 +416,7 @@ impl Scenario {
         }
         for step in &s.steps {
             if let Step::Create(a) | Step::Edit(a) = step {
-                if let Err(e) = crate::connector::parse_any_kind(&a.kind) {
+                if let Err(e) = parse_any_kind(&a.kind) {
                     let (l, c) = locate(&format!("kind: {}", a.kind));
                     return Err(err(
                         l,
@@ -418,7 +436,7 @@ impl Scenario {
                 _ => None,
             };
             if let Some(kind) = asset_kind {
-                if let Err(e) = crate::connector::parse_kind(kind) {
+                if let Err(e) = parse_kind(kind) {
                     let (l, c) = locate(&format!("kind: {kind}"));
                     return Err(err(
                         l,
@@ -451,39 +469,6 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Every rule the case names must be in the catalogue and in scope.
-    pub fn check_rules(&self, catalogue: &crate::rules::Catalogue) -> Result<(), ScenarioError> {
-        for id in &self.rules {
-            let problem = match catalogue.get(id) {
-                None => format!("rule `{id}` is not in the catalogue"),
-                Some(r) if r.status == crate::rules::Status::OutOfScope => {
-                    format!(
-                        "rule {id} is out of scope: {}",
-                        r.reason.as_deref().unwrap_or("")
-                    )
-                }
-                Some(_) => continue,
-            };
-            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
-            let (line, column) = text
-                .lines()
-                .enumerate()
-                .find_map(|(i, l)| {
-                    l.starts_with("rules")
-                        .then(|| l.find(id.as_str()).map(|c| (i + 1, c + 1)))
-                        .flatten()
-                })
-                .unwrap_or((1, 1));
-            return Err(ScenarioError {
-                path: self.path.display().to_string(),
-                line,
-                column,
-                message: problem,
-            });
-        }
-        Ok(())
-    }
-
     pub fn personalities(&self) -> Result<Vec<Personality>, String> {
         match &self.psas {
             PsaList::All(s) if s == "all" => Ok(Personality::ALL.to_vec()),
@@ -509,8 +494,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     } else if matches!(
                         path.extension().and_then(|e| e.to_str()),
                         Some("yaml" | "yml")
-                    ) && path.file_name().and_then(|n| n.to_str())
-                        != Some(crate::rules::CATALOGUE_FILE)
+                    ) && path.file_name().and_then(|n| n.to_str()) != Some(CATALOGUE_FILE)
                     {
                         out.push(path);
                     }
