@@ -69,7 +69,15 @@ pub fn apply_seed(state: &MockState, seed: &SeedDocument) -> Result<Value, Strin
     if let Some(clock) = &seed.clock {
         world.clock.set(parse_time(clock)?);
     }
-    for (table, rows) in &seed.native {
+    let known: Vec<String> = world.store.table_names().map(str::to_string).collect();
+    for (table, rows) in seed.native_for(state.personality)? {
+        if !known.iter().any(|t| t == table) && !api.entity_tables().contains(&table) {
+            return Err(format!(
+                "native: {} has no table `{table}`; its tables: {}",
+                state.personality.display_name(),
+                known.join(", ")
+            ));
+        }
         for row in rows {
             world.store.insert(table, row.clone());
         }

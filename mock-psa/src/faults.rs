@@ -1,8 +1,10 @@
-//! Fault rules: for requests matching a method and a path pattern, answer with a status and
-//! body, add latency, set Retry-After, or drop the connection; for the next N matches.
+//! Fault rules: for requests matching a method, a path pattern and optionally parts of the
+//! query string and members of the request body, answer with a status and body, add latency,
+//! set Retry-After, or drop the connection; for the next N matches.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,8 +16,21 @@ pub struct FaultRule {
     #[serde(default)]
     pub method: Option<String>,
     /// Path pattern, matched case-insensitively against the request path; `*` matches any run
-    /// of characters (slashes included). The query string is not part of the match.
+    /// of characters (slashes included). The query string is matched by `query` and `params`.
     pub path: String,
+    /// Pattern for the whole query string (percent-decoded, without the `?`), case-insensitive:
+    /// `*page=2*`. Absent: any query, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Query parameters that must be present, each with a value matching its pattern
+    /// (names and values case-insensitive, values percent-decoded): `{page: "2"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// Members of the JSON request body that must be present, each with a value whose text
+    /// matches its pattern (case-insensitive); `a.b` reaches member `b` of object `a`:
+    /// `{name: "Acme*"}`. A body that is not JSON matches no such rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_body: BTreeMap<String, String>,
     /// Status to answer with. Absent: the request goes on to the PSA (after any latency).
     #[serde(default)]
     pub status: Option<u16>,
@@ -50,6 +65,16 @@ pub struct FaultRule {
     /// How many times the rule has been applied so far.
     #[serde(default)]
     pub applied: u64,
+}
+
+/// The parts of a request a rule can match.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The raw query string, without the `?`.
+    pub query: &'a str,
+    pub body: &'a [u8],
 }
 
 /// What the server must do for one request.
@@ -100,12 +125,35 @@ impl FaultRule {
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, req: &FaultRequest) -> bool {
         let method_ok = match self.method.as_deref() {
             None | Some("*") | Some("") => true,
-            Some(m) => m.eq_ignore_ascii_case(method),
+            Some(m) => m.eq_ignore_ascii_case(req.method),
         };
-        method_ok && glob_match(&self.path.to_ascii_lowercase(), &path.to_ascii_lowercase())
+        let glob =
+            |pattern: &str, text: &str| glob_match(&pattern.to_lowercase(), &text.to_lowercase());
+        method_ok
+            && glob(&self.path, req.path)
+            && self
+                .query
+                .as_deref()
+                .is_none_or(|q| glob(q, &percent_decode(req.query)))
+            && self.params.iter().all(|(name, want)| {
+                query_pairs(req.query).any(|(k, v)| k.eq_ignore_ascii_case(name) && glob(want, &v))
+            })
+            && (self.request_body.is_empty() || {
+                let body: Option<Value> = serde_json::from_slice(req.body).ok();
+                self.request_body.iter().all(|(member, want)| {
+                    let found = member
+                        .split('.')
+                        .try_fold(body.as_ref(), |v, k| Some(v?.get(k)))
+                        .flatten();
+                    found.is_some_and(|v| match v {
+                        Value::String(s) => glob(want, s),
+                        other => glob(want, &other.to_string()),
+                    })
+                })
+            })
     }
 
     fn exhausted(&self) -> bool {
@@ -140,9 +188,9 @@ impl Faults {
 
     /// Consults the rules in the order they were added; the first live rule that matches and
     /// is due decides. Exhausted rules stay listed (with their counters) but no longer apply.
-    pub fn check(&mut self, method: &str, path: &str) -> Option<FaultAction> {
+    pub fn check(&mut self, req: &FaultRequest) -> Option<FaultAction> {
         for rule in self.rules.iter_mut() {
-            if rule.exhausted() || !rule.matches(method, path) {
+            if rule.exhausted() || !rule.matches(req) {
                 continue;
             }
             rule.matched += 1;
@@ -168,6 +216,22 @@ impl Faults {
         }
         None
     }
+}
+
+/// Percent-decodes query text (`+` is a space, as forms send it).
+fn percent_decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The decoded `name=value` pairs of a query string.
+fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -201,6 +265,57 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn get(path: &str) -> FaultRequest<'_> {
+        FaultRequest {
+            method: "GET",
+            path,
+            query: "",
+            body: b"",
+        }
+    }
+
+    #[test]
+    fn aimed_at_the_query_string_and_body_members() {
+        let add = |v: serde_json::Value| {
+            let mut f = Faults::default();
+            f.add(serde_json::from_value::<FaultRule>(v).unwrap())
+                .unwrap();
+            f
+        };
+        let req = |query, body: &'static [u8]| FaultRequest {
+            method: "POST",
+            path: "/api/companies",
+            query,
+            body,
+        };
+        // The whole query string, decoded.
+        let mut f = add(
+            serde_json::json!({"path": "*/companies", "query": "*conditions=name like \"a*\"*", "status": 500}),
+        );
+        assert!(f
+            .check(&req("conditions=name%20like%20%22Acme%22&page=2", b""))
+            .is_some());
+        assert!(f.check(&req("conditions=id%3D5", b"")).is_none());
+        // One parameter, by name, whatever else the query holds.
+        let mut f = add(serde_json::json!({"path": "*", "params": {"PAGE": "2"}, "status": 503}));
+        assert!(f.check(&req("pageSize=25&page=2", b"")).is_some());
+        assert!(f.check(&req("page=1", b"")).is_none());
+        assert!(f.check(&req("", b"")).is_none());
+        assert!(f.check(&req("page=22", b"")).is_none());
+        // A member of the body, nested, matched by text.
+        let mut f = add(
+            serde_json::json!({"path": "*", "request_body": {"site.name": "main*", "id": "7"}, "status": 409}),
+        );
+        assert!(f
+            .check(&req("", br#"{"id": 7, "site": {"name": "Main Office"}}"#))
+            .is_some());
+        assert!(f
+            .check(&req("", br#"{"id": 8, "site": {"name": "Main Office"}}"#))
+            .is_none());
+        assert!(f.check(&req("", br#"{"id": 7}"#)).is_none());
+        assert!(f.check(&req("", b"not json")).is_none());
+    }
+
     fn rule(path: &str) -> FaultRule {
         serde_json::from_value(serde_json::json!({"path": path, "status": 503})).unwrap()
     }
@@ -226,7 +341,7 @@ mod tests {
         r.times = Some(2);
         r.after = 1;
         f.add(r).unwrap();
-        let hits: Vec<bool> = (0..5).map(|_| f.check("GET", "/x").is_some()).collect();
+        let hits: Vec<bool> = (0..5).map(|_| f.check(&get("/x")).is_some()).collect();
         assert_eq!(hits, vec![false, true, true, false, false]);
 
         let mut f = Faults::default();
@@ -234,8 +349,12 @@ mod tests {
         r.every = Some(3);
         r.method = Some("post".into());
         f.add(r).unwrap();
-        assert!(f.check("GET", "/y").is_none());
-        let hits: Vec<bool> = (0..6).map(|_| f.check("POST", "/y").is_some()).collect();
+        assert!(f.check(&get("/y")).is_none());
+        let post = FaultRequest {
+            method: "POST",
+            ..get("/y")
+        };
+        let hits: Vec<bool> = (0..6).map(|_| f.check(&post).is_some()).collect();
         assert_eq!(hits, vec![false, false, true, false, false, true]);
     }
 
@@ -262,7 +381,11 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        let a = f.check("POST", "/x").expect("applies");
+        let post = FaultRequest {
+            method: "POST",
+            ..get("/x")
+        };
+        let a = f.check(&post).expect("applies");
         assert!(a.landed && a.status == Some(503));
     }
 }

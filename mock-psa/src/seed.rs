@@ -1,6 +1,7 @@
 //! Seed documents: the starting state of a PSA in the neutral vocabulary (plus raw native
 //! records for anything the neutral one does not cover), as YAML or JSON.
 
+use crate::personality::Personality;
 use crate::store::Record;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -11,8 +12,9 @@ use std::collections::BTreeMap;
 pub struct SeedDocument {
     /// Virtual time to set before seeding (`YYYY-MM-DDTHH:MM:SSZ` or Unix seconds).
     pub clock: Option<Value>,
-    /// Raw records in the dialect's own shape, per native table, applied first.
-    pub native: BTreeMap<String, Vec<Record>>,
+    /// Raw records in the dialect's own shape, applied first: per native table for every PSA,
+    /// or under a PSA key (`connectwise: {companies: [...]}`) for that PSA alone.
+    pub native: BTreeMap<String, NativeRows>,
     pub companies: Vec<Map<String, Value>>,
     pub locations: Vec<Map<String, Value>>,
     pub contacts: Vec<Map<String, Value>>,
@@ -20,7 +22,44 @@ pub struct SeedDocument {
     pub tickets: Vec<Map<String, Value>>,
 }
 
+/// Under `native:`, a table's rows (every PSA) or a PSA's own tables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NativeRows {
+    Table(Vec<Record>),
+    Psa(BTreeMap<String, Vec<Record>>),
+}
+
 impl SeedDocument {
+    /// The native tables seeded on `psa`: shared tables first, then that PSA's own, by name.
+    pub fn native_for(&self, psa: Personality) -> Result<Vec<(&str, &[Record])>, String> {
+        let mut shared = Vec::new();
+        let mut own = Vec::new();
+        for (key, rows) in &self.native {
+            let named_psa = key.parse::<Personality>().ok();
+            match (rows, named_psa) {
+                (NativeRows::Table(rows), None) => shared.push((key.as_str(), rows.as_slice())),
+                (NativeRows::Psa(tables), Some(p)) => {
+                    if p == psa {
+                        own.extend(tables.iter().map(|(t, r)| (t.as_str(), r.as_slice())));
+                    }
+                }
+                (NativeRows::Table(_), Some(_)) => {
+                    return Err(format!(
+                        "native.{key}: a PSA key holds tables (`{key}: {{companies: [...]}}`), not rows"
+                    ))
+                }
+                (NativeRows::Psa(_), None) => {
+                    return Err(format!(
+                        "native.{key}: `{key}` is not a PSA (connectwise, autotask, bms, pulseway, vorex); a table holds a list of rows"
+                    ))
+                }
+            }
+        }
+        shared.extend(own);
+        Ok(shared)
+    }
+
     /// Parses JSON when the text is JSON, YAML otherwise; YAML errors carry line and column.
     pub fn parse(text: &str) -> Result<SeedDocument, String> {
         let trimmed = text.trim_start();
@@ -33,6 +72,9 @@ impl SeedDocument {
                 None => format!("seed YAML: {e}"),
             })
         }?;
+        for psa in Personality::ALL {
+            doc.native_for(psa)?;
+        }
         doc.expanded()
     }
 
@@ -95,6 +137,32 @@ mod tests {
         assert_eq!(seed.companies[1]["name"], "P 01");
         assert_eq!(seed.companies[12]["name"], "P 12");
         assert!(seed.companies.iter().all(|c| !c.contains_key("repeat")));
+    }
+
+    #[test]
+    fn native_rows_for_every_psa_or_for_one() {
+        use crate::Personality;
+        let seed = SeedDocument::parse(
+            "native:\n  products: [{name: Box}]\n  connectwise:\n    companies: [{identifier: A, nickName: N}]\n  bms:\n    contacts: [{firstName: Ann, middleName: Q}]\n",
+        )
+        .unwrap();
+        let tables = |p| {
+            seed.native_for(p)
+                .unwrap()
+                .iter()
+                .map(|(t, rows)| format!("{t}:{}", rows.len()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            tables(Personality::Connectwise),
+            ["products:1", "companies:1"]
+        );
+        assert_eq!(tables(Personality::Bms), ["products:1", "contacts:1"]);
+        assert_eq!(tables(Personality::Autotask), ["products:1"]);
+        let err = SeedDocument::parse("native:\n  bms: [{firstName: Ann}]\n").unwrap_err();
+        assert!(err.contains("a PSA key holds tables"), "{err}");
+        let err = SeedDocument::parse("native:\n  connectwize: {companies: []}\n").unwrap_err();
+        assert!(err.contains("`connectwize` is not a PSA"), "{err}");
     }
 
     #[test]

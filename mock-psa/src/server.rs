@@ -305,7 +305,12 @@ async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -
         ),
     };
 
-    let fault = state.world().faults.check(&method, &path);
+    let fault = state.world().faults.check(&crate::faults::FaultRequest {
+        method: &method,
+        path: &path,
+        query: &query,
+        body: &body_bytes,
+    });
     let mut fault_id = None;
     let response = if let Some(resp) = early {
         resp

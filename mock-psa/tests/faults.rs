@@ -130,3 +130,52 @@ async fn landed_without_a_reply_to_replace_is_refused_by_the_admin_api() {
     assert_eq!(resp.status().as_u16(), 400);
     assert!(resp.text().await.unwrap_or_default().contains("landed"));
 }
+
+/// Aimed rules: a fault on page 2 of a list leaves page 1 alone, and a fault on one body member
+/// leaves other creates alone.
+#[tokio::test]
+async fn aimed_rules_match_query_parameters_and_body_members() {
+    let m = Mock::start(Personality::Connectwise).await;
+    let admin = |rule: Value| {
+        m.http
+            .post(format!("{}/faults", m.server.admin_url()))
+            .json(&rule)
+            .send()
+    };
+    let r = admin(json!({"method": "GET", "path": "*/company/companies", "params": {"page": "2"}, "status": 503}))
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = admin(json!({"method": "POST", "path": "*/company/companies", "request_body": {"name": "Doomed*"}, "status": 400}))
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let auth = base64::engine::general_purpose::STANDARD.encode("acme+public:private");
+    let list = |query: &str| {
+        m.http
+            .get(format!(
+                "{}/v4_6_release/apis/3.0/company/companies?{query}",
+                m.server.origin()
+            ))
+            .header("Authorization", format!("Basic {auth}"))
+            .header("clientId", "test")
+            .send()
+    };
+    assert_eq!(list("page=1&pageSize=25").await.unwrap().status(), 200);
+    assert_eq!(list("pageSize=25&page=2").await.unwrap().status(), 503);
+    assert_eq!(list("page=20").await.unwrap().status(), 200);
+    assert_eq!(
+        m.cw_post_company("Doomed Co")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        m.cw_post_company("Fine Co").send().await.unwrap().status(),
+        201
+    );
+    assert_eq!(m.company_names(), ["Fine Co"]);
+    assert_eq!(m.last_journal_entry()["status"], 201);
+}

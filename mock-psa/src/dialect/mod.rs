@@ -227,9 +227,10 @@ pub fn neutral(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
         .collect()
 }
 
-/// Every neutral field a kind understands; others are rejected so seed typos are caught.
-pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> Result<(), String> {
-    let allowed: &[&str] = match kind {
+/// Every neutral field a kind takes in a seed or a `records` change; others are rejected so
+/// seed typos are caught.
+pub fn seed_fields(kind: NeutralKind) -> &'static [&'static str] {
+    match kind {
         NeutralKind::Company => &[
             "id",
             "name",
@@ -276,7 +277,27 @@ pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> R
         NeutralKind::Ticket => &[
             "id", "company", "title", "board", "status", "priority", "contact",
         ],
-    };
+    }
+}
+
+/// Every member a record of `kind` can have in the neutral view (what the harness's `psa.<kind>`
+/// paths reach): the seed vocabulary, plus what only the PSA sets (ticket numbers and dates).
+pub fn view_fields(kind: NeutralKind) -> Vec<&'static str> {
+    let mut out = seed_fields(kind).to_vec();
+    if kind == NeutralKind::Ticket {
+        out.extend(
+            TICKET_VIEW
+                .iter()
+                .copied()
+                .filter(|f| !seed_fields(kind).contains(f)),
+        );
+    }
+    out
+}
+
+/// Rejects a neutral field the kind does not take, naming the ones it does.
+pub fn check_neutral_fields(kind: NeutralKind, fields: &Map<String, Value>) -> Result<(), String> {
+    let allowed = seed_fields(kind);
     for k in fields.keys() {
         if !allowed.contains(&k.as_str()) {
             return Err(format!(
