@@ -14,6 +14,7 @@ pub mod rules;
 pub mod runner;
 pub mod same_outcome;
 pub mod scenario;
+pub mod shape;
 
 use std::path::PathBuf;
 

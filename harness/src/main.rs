@@ -196,8 +196,8 @@ fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::R
 }
 
 fn report_broken(broken: &[String]) -> ExitCode {
-    for b in broken {
-        eprintln!("error: {b}");
+    for line in broken.iter().flat_map(|b| b.lines()) {
+        eprintln!("error: {line}");
     }
     ExitCode::from(2)
 }

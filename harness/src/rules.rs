@@ -135,6 +135,7 @@ impl Catalogue {
 impl Scenario {
     /// Every rule the case names must be in the catalogue and in scope.
     pub fn check_rules(&self, catalogue: &Catalogue) -> Result<(), ScenarioError> {
+        let mut errors = Vec::new();
         for id in &self.rules {
             let problem = match catalogue.get(id) {
                 None => format!("rule `{id}` is not in the catalogue"),
@@ -156,13 +157,11 @@ impl Scenario {
                         .flatten()
                 })
                 .unwrap_or((1, 1));
-            return Err(ScenarioError {
-                path: self.path.display().to_string(),
-                line,
-                column,
-                message: problem,
-            });
+            errors.push(ScenarioError::at(&self.path, line, column, problem));
         }
-        Ok(())
+        match ScenarioError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }

@@ -170,6 +170,14 @@ pub async fn run_case_with(
             }
             if result.failures.is_empty() {
                 finish_with_golden(case, psa, opts, &outcome, &mut result);
+            } else if opts.bless {
+                let n = result.failures.len();
+                result.failures.insert(
+                    0,
+                    format!(
+                        "not blessed: {n} failing expectation(s); the golden is left as it was"
+                    ),
+                );
             }
             if result.status == Status::Fail {
                 result.log = outcome["log"]
@@ -282,6 +290,8 @@ async fn drive(
 
     let mut actions = Vec::new();
     let mut failures = Vec::new();
+    let mut requests = Requests::default();
+    requests.take(&admin, 0).await?;
     for (i, step) in case.steps.iter().enumerate() {
         let n = i + 1;
         let line = match step {
@@ -341,9 +351,11 @@ async fn drive(
                 format!("fault rule {}", r["id"])
             }
             Step::Expect(list) => {
-                let view = capture(&admin, connector, &origin, case, psa, &actions).await?;
+                requests.take(&admin, n).await?;
+                let view =
+                    capture(&admin, connector, &origin, case, psa, &actions, &requests).await?;
                 for e in list.iter().filter(|e| e.applies_to(psa)) {
-                    if let Err(msg) = expect::check(e, &view.1, psa) {
+                    if let Err(msg) = expect::check(e, &view, psa) {
                         failures.push(format!("step {n} expect: {msg}"));
                     }
                 }
@@ -354,14 +366,26 @@ async fn drive(
                 .await
                 .map_err(|e| format!("step {n} ({}): {e}", other.name()))?,
         };
+        requests.take(&admin, n).await?;
         actions.push(Value::String(format!("{n} {}: {line}", step.name())));
     }
-    let (outcome, view) = capture(&admin, connector, &origin, case, psa, &actions).await?;
+    let mut view = capture(&admin, connector, &origin, case, psa, &actions, &requests).await?;
+    // Every expectation reads the one view; the golden is that view, less the neutral PSA side
+    // and the sections the case leaves out.
     for e in case.expect.iter().filter(|e| e.applies_to(psa)) {
         if let Err(msg) = expect::check(e, &view, psa) {
             failures.push(format!("expect: {msg}"));
         }
     }
+    let outcome = {
+        view["psa"] = json!(psa.key());
+        if let Some(m) = view.as_object_mut() {
+            for section in &case.golden_omits {
+                m.remove(section.as_str());
+            }
+        }
+        view
+    };
     connector
         .shutdown()
         .await
@@ -370,26 +394,26 @@ async fn drive(
     Ok(Driven::Done(outcome, failures))
 }
 
-/// The outcome (golden form) and the view expectations query (neutral PSA state added).
-async fn capture(
-    admin: &Admin,
-    connector: &mut dyn Connector,
-    origin: &str,
-    case: &Scenario,
-    psa: Personality,
-    actions: &[Value],
-) -> Result<(Value, Value), String> {
-    let native = admin
-        .call(reqwest::Method::GET, "/snapshot?tables=entities", None)
-        .await?;
-    let neutral = admin.neutral().await?;
-    let journal = admin.call(reqwest::Method::GET, "/journal", None).await?;
-    let requests: Vec<Value> = journal["entries"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
+/// The requests of a case so far, each with the virtual time it was made at and the step that
+/// made it (0: before the first step), read from the journal after every step.
+#[derive(Default)]
+struct Requests {
+    rows: Vec<Value>,
+    last_seq: u64,
+}
+
+impl Requests {
+    /// Reads the journal entries since the last read and files them under step `step`.
+    async fn take(&mut self, admin: &Admin, step: usize) -> Result<(), String> {
+        let journal = admin
+            .call(
+                reqwest::Method::GET,
+                &format!("/journal?since={}", self.last_seq),
+                None,
+            )
+            .await?;
+        for e in journal["entries"].as_array().into_iter().flatten() {
+            self.last_seq = self.last_seq.max(e["seq"].as_u64().unwrap_or(0));
             let query = e["query"].as_str().unwrap_or("");
             let target = if query.is_empty() {
                 e["path"].as_str().unwrap_or("").to_string()
@@ -402,32 +426,46 @@ async fn capture(
                 json!(format!("{} {target}", e["method"].as_str().unwrap_or(""))),
             );
             m.insert("status".into(), e["status"].clone());
+            m.insert("step".into(), json!(step));
+            m.insert("at".into(), e["at"].clone());
             if e["method"] != "GET" && !e["request_body"].is_null() {
                 m.insert("body".into(), e["request_body"].clone());
             }
-            Value::Object(m)
-        })
-        .collect();
+            self.rows.push(Value::Object(m));
+        }
+        Ok(())
+    }
+}
+
+/// The view expectations query: the outcome (golden form, every section) plus `psa`, the PSA
+/// side in the neutral vocabulary.
+async fn capture(
+    admin: &Admin,
+    connector: &mut dyn Connector,
+    origin: &str,
+    case: &Scenario,
+    psa: Personality,
+    actions: &[Value],
+    requests: &Requests,
+) -> Result<Value, String> {
+    let native = admin
+        .call(reqwest::Method::GET, "/snapshot?tables=entities", None)
+        .await?;
+    let neutral = admin.neutral().await?;
     let docs = connector.snapshot().await?;
     let log = connector.log().await?;
-    let mut outcome = json!({
+    let mut view = json!({
         "case": case.name,
         "psa": psa.key(),
         "rules": case.rules,
         "actions": actions,
         "psa_state": native["tables"],
         "docs": docs,
-        "requests": requests,
+        "requests": requests.rows,
         "log": log,
     });
-    golden::normalise(&mut outcome, origin);
-    let mut view = outcome.clone();
+    golden::normalise(&mut view, origin);
+    // `psa` names the PSA in the golden; in the view it is the neutral PSA side.
     view["psa"] = neutral;
-    // Expectations still see everything; the golden leaves out what the case asked it to.
-    for section in &case.golden_omits {
-        if let Some(m) = outcome.as_object_mut() {
-            m.remove(section.as_str());
-        }
-    }
-    Ok((outcome, view))
+    Ok(view)
 }

@@ -24,7 +24,7 @@ pub fn parse_any_kind(s: &str) -> Result<Result<Kind, ItemKind>, String> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Case name; defaults to the file stem. Goldens are `golden/<name>.<psa>.yaml`.
@@ -60,7 +60,7 @@ pub struct Scenario {
     pub path: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum PsaList {
     All(String),
@@ -137,7 +137,7 @@ pub enum Step {
 }
 
 /// A step as written: a map with exactly one action key (`- sync: full`).
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct StepDoc {
     settings: Option<Map<String, Value>>,
@@ -159,6 +159,8 @@ struct StepDoc {
     manage_data: Option<ManageStep>,
     pause: Option<Value>,
     resume: Option<Value>,
+    #[serde(default)]
+    #[schemars(schema_with = "removal_schema")]
     remove_integration: Option<Removal>,
     merge: Option<MergeStep>,
     run_queue: Option<Value>,
@@ -202,6 +204,69 @@ impl TryFrom<StepDoc> for Step {
     }
 }
 
+/// A step is written as [`StepDoc`]: an object with exactly one action.
+impl schemars::JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = StepDoc::json_schema(generator);
+        schema.insert("minProperties".into(), 1.into());
+        schema.insert("maxProperties".into(), 1.into());
+        schema
+    }
+}
+
+/// `fields` and `set` name the same member of record actions (serde aliases, which the schema
+/// derive does not see).
+fn fields_alias(schema: &mut schemars::Schema) {
+    let props = schema
+        .as_object_mut()
+        .and_then(|o| o.get_mut("properties"))
+        .and_then(Value::as_object_mut);
+    if let Some(props) = props {
+        for (name, alias) in [("fields", "set"), ("set", "fields")] {
+            if let Some(p) = props.get(name).cloned() {
+                props.entry(alias).or_insert(p);
+            }
+        }
+    }
+}
+
+fn manage_action_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A Manage Data bulk action.",
+        "enum": ["pause", "resume", "disconnect", "reconnect", "delete"]
+    })
+}
+
+fn removal_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "How the integration is removed.",
+        "enum": ["disconnect", "delete", null]
+    })
+}
+
+/// The JSON Schema of a scenario file (docs/scenario.schema.json), for editors: the README's
+/// `yaml-language-server` line makes them complete and check scenario files as you type.
+pub fn schema() -> Value {
+    let generated = schemars::schema_for!(Scenario).to_value();
+    let mut out = Map::new();
+    if let Some(v) = generated.get("$schema") {
+        out.insert("$schema".into(), v.clone());
+    }
+    out.insert("title".into(), Value::from("PSA conformance scenario"));
+    out.insert(
+        "description".into(),
+        Value::from("One case of the PSA sync conformance suite (scenarios/*.yaml). See README.md, `Writing a scenario`. Expectation paths are checked against the outcome when the file is loaded, which this schema cannot do."),
+    );
+    for (k, v) in generated.as_object().into_iter().flatten() {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Value::Object(out)
+}
+
 impl Step {
     pub fn name(&self) -> &'static str {
         match self {
@@ -234,7 +299,7 @@ impl Step {
 }
 
 /// One documentation record by kind and name (`First Last` for contacts).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordRef {
     pub kind: String,
@@ -242,9 +307,10 @@ pub struct RecordRef {
 }
 
 /// A Manage Data bulk action on the synced items of a kind with a type, a status or a name.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageStep {
+    #[schemars(schema_with = "manage_action_schema")]
     pub action: ManageAction,
     pub kind: String,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -256,15 +322,16 @@ pub struct ManageStep {
 }
 
 /// Merge organization `source` into `target` (names).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeStep {
     pub source: String,
     pub target: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = fields_alias)]
 pub struct RecordAction {
     /// organization, location, contact or configuration.
     pub kind: String,
@@ -279,8 +346,9 @@ pub struct RecordAction {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = fields_alias)]
 pub struct PsaAction {
     /// companies, locations, contacts or configurations.
     pub kind: String,
@@ -292,7 +360,7 @@ pub struct PsaAction {
     pub set: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     /// A path into the outcome: `psa.contacts`, `docs.organizations[name=Old].banner`, `log`.
@@ -301,10 +369,23 @@ pub struct Expectation {
     pub equals: Option<Value>,
     #[serde(default)]
     pub count: Option<usize>,
+    /// At least this many items (a range with `at_most`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<usize>,
+    /// At most this many items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<usize>,
     #[serde(default)]
     pub contains: Option<Value>,
+    /// A regular expression the text (or, on a list, some element) must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    /// `true`: the field is missing from every selected record (which must exist).
     #[serde(default)]
     pub absent: Option<bool>,
+    /// `true`: the selection is empty (`requests[step>4]`: nothing after step 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub none: Option<bool>,
     /// Only on these PSAs.
     #[serde(default)]
     pub only: Vec<String>,
@@ -314,20 +395,80 @@ pub struct Expectation {
 }
 
 impl Expectation {
+    /// What is wrong with the expectation itself, whatever the outcome (all of it).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let checks = [
+            self.equals.is_some(),
+            self.count.is_some(),
+            self.at_least.is_some(),
+            self.at_most.is_some(),
+            self.contains.is_some(),
+            self.matches.is_some(),
+            self.absent.is_some(),
+            self.none.is_some(),
+        ];
+        if !checks.contains(&true) {
+            out.push(format!(
+                "`{}` checks nothing: give equals, count, at_least, at_most, contains, matches, absent or none",
+                self.that
+            ));
+        }
+        if self.count.is_some() && (self.at_least.is_some() || self.at_most.is_some()) {
+            out.push(format!(
+                "`{}`: count with at_least or at_most; give one or the other",
+                self.that
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.at_least, self.at_most) {
+            if lo > hi {
+                out.push(format!(
+                    "`{}`: at_least {lo} is above at_most {hi}",
+                    self.that
+                ));
+            }
+        }
+        if self.none == Some(false) {
+            out.push(format!(
+                "`{}`: `none: false` says nothing; write `at_least: 1`",
+                self.that
+            ));
+        }
+        if let Some(p) = &self.matches {
+            if let Err(e) = regex::Regex::new(p) {
+                // The regex crate draws a caret under the pattern; the last line says why.
+                let e = e.to_string();
+                let e = e.lines().last().unwrap_or_default().trim();
+                out.push(format!(
+                    "`{}`: pattern `{p}` is not a regular expression: {e}",
+                    self.that
+                ));
+            }
+        }
+        for p in self.only.iter().chain(&self.except) {
+            if let Err(e) = p.parse::<Personality>() {
+                out.push(format!("`{}`: only/except: {e}", self.that));
+            }
+        }
+        out
+    }
+
     pub fn applies_to(&self, psa: Personality) -> bool {
         (self.only.is_empty() || self.only.iter().any(|p| p == psa.key()))
             && !self.except.iter().any(|p| p == psa.key())
     }
 }
 
-/// A scenario that could not be read: where and why.
+/// A scenario that could not be read: where and why; `also` holds the file's further errors,
+/// so one run lists them all.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
+#[error("{}", self.lines().join("\n"))]
 pub struct ScenarioError {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub message: String,
+    pub also: Vec<ScenarioError>,
 }
 
 impl ScenarioError {
@@ -337,7 +478,24 @@ impl ScenarioError {
             line,
             column,
             message,
+            also: Vec::new(),
         }
+    }
+
+    /// One `file:line:column: message` line per error, in file order.
+    pub fn lines(&self) -> Vec<String> {
+        std::iter::once(self)
+            .chain(&self.also)
+            .map(|e| format!("{}:{}:{}: {}", e.path, e.line, e.column, e.message))
+            .collect()
+    }
+
+    /// Every error of a file as one, ordered by position; `None` when there are none.
+    pub fn all(mut errors: Vec<ScenarioError>) -> Option<ScenarioError> {
+        errors.sort_by_key(|e| (e.line, e.column));
+        let mut first = errors.first()?.clone();
+        first.also = errors.into_iter().skip(1).collect();
+        Some(first)
     }
 }
 
@@ -359,6 +517,17 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
             .unwrap_or((0, 0));
         ScenarioError::at(path, line, column, e.to_string())
     })
+}
+
+/// Line and column of the `n`-th (0-based) occurrence of `needle`, else of the first.
+pub(crate) fn locate_nth(text: &str, needle: &str, n: usize) -> (usize, usize) {
+    let mut hits = text.lines().enumerate().flat_map(|(i, l)| {
+        l.match_indices(needle)
+            .map(move |(c, _)| (i + 1, c + 1))
+            .collect::<Vec<_>>()
+    });
+    let all: Vec<(usize, usize)> = hits.by_ref().collect();
+    all.get(n).or(all.first()).copied().unwrap_or((1, 1))
 }
 
 /// Line and column of the first occurrence of `needle`, for semantic errors.
@@ -387,12 +556,13 @@ impl Scenario {
                 .unwrap_or("case")
                 .to_string();
         }
+        let mut errors: Vec<ScenarioError> = Vec::new();
         // Semantic checks, pointed at the line of the offending key.
         let locate = |needle: &str| locate(text, needle);
         for section in &s.golden_omits {
             if !["psa_state", "requests"].contains(&section.as_str()) {
                 let (l, c) = locate("golden_omits");
-                return Err(err(
+                errors.push(err(
                     l,
                     c,
                     format!("golden_omits: `{section}` cannot be left out: expected psa_state or requests"),
@@ -401,24 +571,24 @@ impl Scenario {
         }
         if s.same_outcome_as.as_deref() == Some(s.name.as_str()) {
             let (l, c) = locate("same_outcome_as");
-            return Err(err(l, c, "same_outcome_as names the case itself".into()));
+            errors.push(err(l, c, "same_outcome_as names the case itself".into()));
         }
         if let Err(e) = s.personalities() {
             let (l, c) = locate("psas");
-            return Err(err(l, c, e));
+            errors.push(err(l, c, e));
         }
         if !s.psa.is_null() {
             let seed = serde_json::to_string(&s.psa).unwrap_or_default();
             if let Err(e) = mock_psa::SeedDocument::parse(&seed) {
                 let (l, c) = locate("psa:");
-                return Err(err(l, c, format!("psa: {e}")));
+                errors.push(err(l, c, format!("psa: {e}")));
             }
         }
         for step in &s.steps {
             if let Step::Create(a) | Step::Edit(a) = step {
                 if let Err(e) = parse_any_kind(&a.kind) {
                     let (l, c) = locate(&format!("kind: {}", a.kind));
-                    return Err(err(
+                    errors.push(err(
                         l,
                         c,
                         format!("{e}: expected organization, location, contact, configuration, password or document"),
@@ -438,7 +608,7 @@ impl Scenario {
             if let Some(kind) = asset_kind {
                 if let Err(e) = parse_kind(kind) {
                     let (l, c) = locate(&format!("kind: {kind}"));
-                    return Err(err(
+                    errors.push(err(
                         l,
                         c,
                         format!("{e}: expected organization, location, contact or configuration"),
@@ -448,7 +618,7 @@ impl Scenario {
             if let Step::ManageData(m) = step {
                 if m.type_name.is_none() && m.status.is_none() && m.record.is_none() {
                     let (l, c) = locate("manage_data");
-                    return Err(err(
+                    errors.push(err(
                         l,
                         c,
                         "manage_data needs a `type`, a `status` or a `record`".into(),
@@ -458,7 +628,7 @@ impl Scenario {
             if let Step::Sync(k) = step {
                 if k != "full" && k != "manual" {
                     let (l, c) = locate("sync:");
-                    return Err(err(
+                    errors.push(err(
                         l,
                         c,
                         format!("unknown sync `{k}`: expected full or manual"),
@@ -466,7 +636,49 @@ impl Scenario {
                 }
             }
         }
-        Ok(s)
+        s.check_expectations(text, &mut errors);
+        match ScenarioError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(s),
+        }
+    }
+
+    /// Every expectation, at the end and in steps: well formed, and its path one the outcome
+    /// can hold on each PSA it applies to.
+    fn check_expectations(&self, text: &str, errors: &mut Vec<ScenarioError>) {
+        let psas = self.personalities().unwrap_or_default();
+        let shapes: Vec<(Personality, crate::shape::Shape)> = psas
+            .iter()
+            .map(|p| (*p, crate::shape::outcome_shape(self, *p)))
+            .collect();
+        let steps = self.steps.iter().filter_map(|s| match s {
+            Step::Expect(list) => Some(list),
+            _ => None,
+        });
+        let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+        for e in std::iter::once(&self.expect).chain(steps).flatten() {
+            // The n-th expectation on a path points at the n-th place the path is written.
+            let nth = seen.entry(e.that.as_str()).or_default();
+            let (line, column) = locate_nth(text, &e.that, *nth);
+            *nth += 1;
+            let mut problems = e.problems();
+            let mut path_problems: Vec<String> = Vec::new();
+            for (psa, shape) in &shapes {
+                if !e.applies_to(*psa) {
+                    continue;
+                }
+                if let Err(m) = crate::expect::check_path(&e.that, shape) {
+                    let m = format!("{}: {m}", e.that);
+                    if !path_problems.contains(&m) {
+                        path_problems.push(m);
+                    }
+                }
+            }
+            problems.extend(path_problems);
+            for m in problems {
+                errors.push(ScenarioError::at(&self.path, line, column, m));
+            }
+        }
     }
 
     pub fn personalities(&self) -> Result<Vec<Personality>, String> {
@@ -549,6 +761,104 @@ mod tests {
             serde_json::to_value(&s.steps[3]).unwrap()["remove_integration"],
             "delete"
         );
+    }
+
+    fn workspace() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// docs/scenario.schema.json is the one the types give (PSA_UPDATE_SCHEMA=1 rewrites it),
+    /// and every scenario of the suite fits it, while a misspelled key does not.
+    #[test]
+    fn the_editor_schema_is_current_and_fits_every_scenario() {
+        let file = workspace().join("docs/scenario.schema.json");
+        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
+        if std::env::var_os("PSA_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&file, &generated).unwrap();
+        }
+        let published = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            published == generated,
+            "docs/scenario.schema.json is stale: rerun with PSA_UPDATE_SCHEMA=1"
+        );
+        let validator = jsonschema::validator_for(&schema()).unwrap();
+        let files = discover(&[workspace().join("scenarios")]).unwrap();
+        assert!(files.len() > 50, "{}", files.len());
+        for f in files {
+            let doc: Value = serde_norway::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", f.display());
+        }
+        for bad in [
+            "psas: all\nsteps: [{sync: full, edit: {kind: contact}}]\n",
+            "psas: all\nexpect: [{that: log, contians: x}]\n",
+            "psas: all\nstpes: []\n",
+        ] {
+            let doc: Value = serde_norway::from_str(bad).unwrap();
+            assert!(!validator.is_valid(&doc), "{bad}");
+        }
+    }
+
+    /// Every scenario of the suite loads: its paths name what the outcome holds.
+    #[test]
+    fn every_scenario_of_the_suite_passes_the_path_check() {
+        let files = discover(&[workspace().join("scenarios")]).unwrap();
+        let broken: Vec<String> = files
+            .iter()
+            .filter_map(|f| Scenario::load(f).err())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(broken.is_empty(), "{}", broken.join("\n"));
+    }
+
+    #[test]
+    fn a_broken_file_lists_every_error_in_order() {
+        let text = "description: x\npsas: all\nsteps:\n  - sync: fulll\n  - expect:\n      - {that: docs.contact, count: 0}\nexpect:\n  - {that: \"docs.contacts[first_name=Zoe].baner\", absent: true}\n  - {that: log}\n  - {that: log, matches: \"(\"}\n";
+        let e = Scenario::parse(text, Path::new("case.yaml")).unwrap_err();
+        let lines = e.lines();
+        assert_eq!(lines.len(), 5, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("case.yaml:4:") && lines[0].contains("unknown sync `fulll`"),
+            "{e}"
+        );
+        assert!(
+            lines[1].starts_with("case.yaml:6:")
+                && lines[1].contains("unknown table `contact` in `docs`; did you mean `contacts`?"),
+            "{e}"
+        );
+        assert!(
+            lines[2].starts_with("case.yaml:8:") && lines[2].contains("did you mean `banner`?"),
+            "{e}"
+        );
+        assert!(
+            lines[3].starts_with("case.yaml:9:") && lines[3].contains("checks nothing"),
+            "{e}"
+        );
+        assert!(
+            lines[4].starts_with("case.yaml:10:") && lines[4].contains("not a regular expression"),
+            "{e}"
+        );
+        assert_eq!(e.to_string().lines().count(), 5);
+    }
+
+    #[test]
+    fn paths_are_checked_for_each_psa_the_expectation_applies_to() {
+        // `nickName` is a ConnectWise member: only `psa_state` reaches native members.
+        let ok = "psas: all\nexpect:\n  - {that: psa_state.companies, at_least: 1, only: [connectwise]}\n  - {that: psa_state.company_sites, at_least: 1, only: [connectwise]}\n  - {that: \"requests[step>1]\", none: true}\n  - {that: psa.tickets.number, count: 0}\n  - {that: docs.settings.two_way, equals: true}\n";
+        Scenario::parse(ok, Path::new("case.yaml")).unwrap();
+        let bad = "psas: all\nexpect:\n  - {that: psa_state.company_sites, at_least: 1}\n  - {that: psa.contacts.nickName, absent: true}\n  - {that: docs.settings.twoway, equals: true}\n  - {that: log, count: 1, only: [connectwize]}\n";
+        let e = Scenario::parse(bad, Path::new("case.yaml")).unwrap_err();
+        let all = e.to_string();
+        assert!(
+            all.contains("unknown table `company_sites` in `psa_state`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("unknown field `nickName` in `psa.contacts`"),
+            "{all}"
+        );
+        assert!(all.contains("did you mean `two_way`?"), "{all}");
+        assert!(all.contains("unknown PSA `connectwize`"), "{all}");
     }
 
     #[test]
