@@ -219,3 +219,64 @@ fn a_scenario_naming_an_unknown_rule_is_a_broken_file_with_its_line() {
         "line and column of R99: {stderr}"
     );
 }
+
+#[test]
+fn a_refused_bless_says_not_blessed_and_names_the_failing_expectations() {
+    let dir = temp_dir("not-blessed");
+    let case = dir.join("wrong-fact.yaml");
+    std::fs::write(
+        &case,
+        "description: A fact that does not hold.\npsas: [bms]\npsa:\n  companies: [{name: Acme, type: Customer, status: Active}]\nsteps:\n  - sync: full\nexpect:\n  - {that: docs.organizations, at_least: 5}\n  - {that: \"requests[step>1]\", none: true}\n",
+    )
+    .unwrap();
+    let golden = dir.join("golden");
+    let out = harness()
+        .current_dir(workspace())
+        .arg("run")
+        .arg(&case)
+        .arg("--bless")
+        .arg("--golden")
+        .arg(&golden)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("not blessed"), "{all}");
+    assert!(
+        all.contains("docs.organizations: expected at least 5 item(s)"),
+        "{all}"
+    );
+    assert!(!golden.join("wrong-fact.bms.yaml").exists(), "{all}");
+}
+
+#[test]
+fn a_broken_scenario_lists_every_error_with_its_line() {
+    let dir = temp_dir("every-error");
+    let case = dir.join("typos.yaml");
+    std::fs::write(
+        &case,
+        "psas: all\nsteps:\n  - sync: full\nexpect:\n  - {that: psa.contact, count: 0}\n  - {that: \"docs.contacts[first_name=Zoe].baner\", absent: true}\n",
+    )
+    .unwrap();
+    let out = harness().arg("run").arg(&case).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].contains("typos.yaml:5:")
+            && errors[0].contains("unknown table `contact` in `psa`; did you mean `contacts`?"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].contains("typos.yaml:6:") && errors[1].contains("did you mean `banner`?"),
+        "{stderr}"
+    );
+}
