@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
+mod schema;
+pub use schema::schema;
+
 /// The catalogue's file name (`scenarios/rules.yaml`); scenario discovery skips it.
 pub const CATALOGUE_FILE: &str = "rules.yaml";
 
@@ -160,7 +163,7 @@ struct StepDoc {
     pause: Option<Value>,
     resume: Option<Value>,
     #[serde(default)]
-    #[schemars(schema_with = "removal_schema")]
+    #[schemars(schema_with = "schema::removal_schema")]
     remove_integration: Option<Removal>,
     merge: Option<MergeStep>,
     run_queue: Option<Value>,
@@ -202,69 +205,6 @@ impl TryFrom<StepDoc> for Step {
             _ => Err("a step has exactly one action; split it into several steps".into()),
         }
     }
-}
-
-/// A step is written as [`StepDoc`]: an object with exactly one action.
-impl schemars::JsonSchema for Step {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Step".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let mut schema = StepDoc::json_schema(generator);
-        schema.insert("minProperties".into(), 1.into());
-        schema.insert("maxProperties".into(), 1.into());
-        schema
-    }
-}
-
-/// `fields` and `set` name the same member of record actions (serde aliases, which the schema
-/// derive does not see).
-fn fields_alias(schema: &mut schemars::Schema) {
-    let props = schema
-        .as_object_mut()
-        .and_then(|o| o.get_mut("properties"))
-        .and_then(Value::as_object_mut);
-    if let Some(props) = props {
-        for (name, alias) in [("fields", "set"), ("set", "fields")] {
-            if let Some(p) = props.get(name).cloned() {
-                props.entry(alias).or_insert(p);
-            }
-        }
-    }
-}
-
-fn manage_action_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "description": "A Manage Data bulk action.",
-        "enum": ["pause", "resume", "disconnect", "reconnect", "delete"]
-    })
-}
-
-fn removal_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "description": "How the integration is removed.",
-        "enum": ["disconnect", "delete", null]
-    })
-}
-
-/// The JSON Schema of a scenario file (docs/scenario.schema.json), for editors: the README's
-/// `yaml-language-server` line makes them complete and check scenario files as you type.
-pub fn schema() -> Value {
-    let generated = schemars::schema_for!(Scenario).to_value();
-    let mut out = Map::new();
-    if let Some(v) = generated.get("$schema") {
-        out.insert("$schema".into(), v.clone());
-    }
-    out.insert("title".into(), Value::from("PSA conformance scenario"));
-    out.insert(
-        "description".into(),
-        Value::from("One case of the PSA sync conformance suite (scenarios/*.yaml). See README.md, `Writing a scenario`. Expectation paths are checked against the outcome when the file is loaded, which this schema cannot do."),
-    );
-    for (k, v) in generated.as_object().into_iter().flatten() {
-        out.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    Value::Object(out)
 }
 
 impl Step {
@@ -310,7 +250,7 @@ pub struct RecordRef {
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageStep {
-    #[schemars(schema_with = "manage_action_schema")]
+    #[schemars(schema_with = "schema::manage_action_schema")]
     pub action: ManageAction,
     pub kind: String,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -331,7 +271,7 @@ pub struct MergeStep {
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(transform = fields_alias)]
+#[schemars(transform = schema::fields_alias)]
 pub struct RecordAction {
     /// organization, location, contact or configuration.
     pub kind: String,
@@ -348,7 +288,7 @@ pub struct RecordAction {
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(transform = fields_alias)]
+#[schemars(transform = schema::fields_alias)]
 pub struct PsaAction {
     /// companies, locations, contacts or configurations.
     pub kind: String,
@@ -765,38 +705,6 @@ mod tests {
 
     fn workspace() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-    }
-
-    /// docs/scenario.schema.json is the one the types give (PSA_UPDATE_SCHEMA=1 rewrites it),
-    /// and every scenario of the suite fits it, while a misspelled key does not.
-    #[test]
-    fn the_editor_schema_is_current_and_fits_every_scenario() {
-        let file = workspace().join("docs/scenario.schema.json");
-        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
-        if std::env::var_os("PSA_UPDATE_SCHEMA").is_some() {
-            std::fs::write(&file, &generated).unwrap();
-        }
-        let published = std::fs::read_to_string(&file).unwrap_or_default();
-        assert!(
-            published == generated,
-            "docs/scenario.schema.json is stale: rerun with PSA_UPDATE_SCHEMA=1"
-        );
-        let validator = jsonschema::validator_for(&schema()).unwrap();
-        let files = discover(&[workspace().join("scenarios")]).unwrap();
-        assert!(files.len() > 50, "{}", files.len());
-        for f in files {
-            let doc: Value = serde_norway::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-            assert!(errors.is_empty(), "{}: {errors:?}", f.display());
-        }
-        for bad in [
-            "psas: all\nsteps: [{sync: full, edit: {kind: contact}}]\n",
-            "psas: all\nexpect: [{that: log, contians: x}]\n",
-            "psas: all\nstpes: []\n",
-        ] {
-            let doc: Value = serde_norway::from_str(bad).unwrap();
-            assert!(!validator.is_valid(&doc), "{bad}");
-        }
     }
 
     /// Every scenario of the suite loads: its paths name what the outcome holds.
