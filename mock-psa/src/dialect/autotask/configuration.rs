@@ -40,5 +40,5 @@ pub(super) fn product_for(
     );
     put(&mut rec, "manufacturerName", manufacturer.map(Value::from));
     put(&mut rec, "manufacturerProductName", model.map(Value::from));
-    create_rec(world, &PRODUCT, rec, None)
+    create_rec(world, entity(PRODUCTS), rec, None)
 }

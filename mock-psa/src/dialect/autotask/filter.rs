@@ -65,7 +65,7 @@ pub(super) enum Filter {
     Pass,
 }
 
-pub(super) fn parse_filter(e: &Entity, v: &Value) -> Result<Filter, String> {
+pub(super) fn parse_filter(e: &'static Entity, v: &Value) -> Result<Filter, String> {
     let Value::Object(obj) = v else {
         return Err("Each filter must be an object with op, field and value.".into());
     };
@@ -117,17 +117,9 @@ pub(super) fn parse_filter(e: &Entity, v: &Value) -> Result<Filter, String> {
     let field = e.field(&name).ok_or_else(|| e.unknown_field(&name))?;
     let values = raw
         .iter()
-        .map(|v| {
-            match coerce(
-                &Field {
-                    ty: relaxed(field.ty),
-                    ..*field
-                },
-                v,
-            ) {
-                Ok(Value::Null) => Err(type_error(field, v)),
-                other => other,
-            }
+        .map(|v| match coerce_as(field.name, relaxed(field.ty), v) {
+            Ok(Value::Null) => Err(type_error(field, v)),
+            other => other,
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Filter::Cmp { field, op, values })
@@ -192,7 +184,19 @@ pub(super) fn test(ty: Ty, op: Op, rv: Option<&Value>, values: &[Value]) -> bool
     }
 }
 
+/// Autotask's documented limit on the conditions of one query (grouping and/or items do not
+/// count; every comparison does).
+pub(super) const MAX_CONDITIONS: usize = 500;
+
 impl Filter {
+    /// The comparisons in this filter, groups counted through.
+    fn conditions(&self) -> usize {
+        match self {
+            Filter::And(items) | Filter::Or(items) => items.iter().map(Filter::conditions).sum(),
+            Filter::Cmp { .. } | Filter::Udf { .. } | Filter::Pass => 1,
+        }
+    }
+
     pub(super) fn matches(&self, rec: &Record) -> bool {
         match self {
             Filter::And(items) => items.iter().all(|f| f.matches(rec)),
@@ -225,7 +229,7 @@ pub(super) struct QuerySpec {
     pub(super) raw: Value,
 }
 
-pub(super) fn parse_query(e: &Entity, v: Value) -> Result<QuerySpec, String> {
+pub(super) fn parse_query(e: &'static Entity, v: Value) -> Result<QuerySpec, String> {
     let Value::Object(obj) = &v else {
         return Err("Value cannot be null.\r\nParameter name: filters".into());
     };
@@ -239,6 +243,12 @@ pub(super) fn parse_query(e: &Entity, v: Value) -> Result<QuerySpec, String> {
             .collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err("The filter must be an array of conditions.".into()),
     };
+    let conditions: usize = filters.iter().map(Filter::conditions).sum();
+    if conditions > MAX_CONDITIONS {
+        return Err(format!(
+            "The query has {conditions} conditions; a query may have at most {MAX_CONDITIONS}."
+        ));
+    }
     let max = match get_ci(obj, "maxRecords") {
         None | Some(Value::Null) => MAX_PAGE as i64,
         Some(Value::Number(n)) => n.as_i64().unwrap_or(MAX_PAGE as i64),

@@ -21,16 +21,16 @@ pub(super) fn entity_info(
     match rest {
         [] => ok(json!({"info": {
             "name": e.model,
-            "canCreate": e.can_write(),
+            "canCreate": e.can_create(),
             "canDelete": e.can_delete(),
             "canQuery": true,
             "canUpdate": e.can_write(),
-            "userAccessForCreate": access(e.can_write()),
+            "userAccessForCreate": access(e.can_create()),
             "userAccessForDelete": access(e.can_delete()),
             "userAccessForQuery": "All",
             "userAccessForUpdate": access(e.can_write()),
             "hasUserDefinedFields": e.udf,
-            "supportsWebhookCallouts": matches!(e.table, COMPANIES | CONTACTS | CIS),
+            "supportsWebhookCallouts": e.webhooks,
         }})),
         ["fields"] => {
             let world = state.world();
@@ -38,6 +38,23 @@ pub(super) fn entity_info(
                 .fields
                 .iter()
                 .map(|field| {
+                    let fixed = field.pick_values.as_ref().map(|values| {
+                        values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| {
+                                json!({
+                                    "value": p.value.to_string(),
+                                    "label": p.label,
+                                    "isDefaultValue": field.default.as_ref().and_then(Value::as_i64) == Some(p.value),
+                                    "sortOrder": i + 1,
+                                    "parentValue": "",
+                                    "isActive": true,
+                                    "isSystem": true,
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    });
                     let picklist = field.pick.map(|t| {
                         world
                             .store
@@ -54,17 +71,17 @@ pub(super) fn entity_info(
                                 })
                             })
                             .collect::<Vec<_>>()
-                    });
+                    }).or(fixed);
                     json!({
                         "name": field.name,
                         "dataType": field.ty.data_type(),
-                        "length": match field.ty { Ty::Str(n) => n, _ => 0 },
+                        "length": match field.ty { Ty::Str(n) if n < u32::MAX => n, _ => 0 },
                         "isRequired": field.required,
                         "isReadOnly": field.read_only,
                         "isQueryable": true,
                         "isReference": field.refers.is_some(),
                         "referenceEntityType": field.refers.map(|r| r.0).unwrap_or(""),
-                        "isPickList": field.pick.is_some(),
+                        "isPickList": picklist.is_some(),
                         "picklistValues": picklist,
                         "picklistParentValueField": "",
                         "isSupportedWebhookField": false,

@@ -8,10 +8,23 @@ use super::wire::enc;
 use serde_json::json;
 
 /// The wire shape of a record: every model field (null when unset), or only the included ones.
+/// Write-only members (an attachment's `data`) are left out of lists and queries.
 pub(super) fn render(e: &Entity, rec: &Record, include: Option<&[&'static str]>) -> Value {
+    render_with(e, rec, include, false)
+}
+
+/// A single record as `GET {Entity}/{id}` answers it: every member, write-only ones too.
+pub(super) fn render_item(e: &Entity, rec: &Record) -> Value {
+    render_with(e, rec, None, true)
+}
+
+fn render_with(e: &Entity, rec: &Record, include: Option<&[&'static str]>, all: bool) -> Value {
     let mut out = Map::new();
-    for field in e.fields {
+    for field in &e.fields {
         if include.is_some_and(|names| !names.contains(&field.name)) {
+            continue;
+        }
+        if field.write_only && !all {
             continue;
         }
         out.insert(

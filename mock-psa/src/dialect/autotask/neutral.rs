@@ -237,11 +237,11 @@ pub(super) fn native_fields(
 
 pub(super) fn entity_of(kind: NeutralKind) -> &'static Entity {
     match kind {
-        NeutralKind::Ticket => &TICKET,
-        NeutralKind::Company => &COMPANY,
-        NeutralKind::Location => &LOCATION,
-        NeutralKind::Contact => &CONTACT,
-        NeutralKind::Configuration => &CI,
+        NeutralKind::Ticket => entity(TICKETS),
+        NeutralKind::Company => entity(COMPANIES),
+        NeutralKind::Location => entity(LOCATIONS),
+        NeutralKind::Contact => entity(CONTACTS),
+        NeutralKind::Configuration => entity(CIS),
     }
 }
 

@@ -152,12 +152,12 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             let item = world
                 .store
                 .get(e.table, id)
-                .map(|r| render(e, r, None))
+                .map(|r| render_item(e, r))
                 .unwrap_or(Value::Null);
             ok(json!({ "item": item }))
         }
-        [pid, child, more @ ..] if e.table == COMPANIES => {
-            let Some(ce) = ENTITIES.iter().find(|c| c.child == Some(*child)) else {
+        [pid, child, more @ ..] => {
+            let Some(ce) = child_entity(e, child) else {
                 return not_found(path);
             };
             let Ok(pid) = pid.parse::<i64>() else {
@@ -165,7 +165,6 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             };
             child_route(call, ce, pid, more)
         }
-        _ => not_found(path),
     }
 }
 
@@ -183,6 +182,7 @@ pub(super) fn child_route(
         actor,
         ..
     } = *call;
+    let member = e.parent_member().unwrap_or("companyID");
     match rest {
         [] => match *method {
             Method::GET => {
@@ -190,15 +190,15 @@ pub(super) fn child_route(
                 let items: Vec<Value> = world
                     .store
                     .rows(e.table)
-                    .filter(|r| int(r, "companyID") == Some(pid))
+                    .filter(|r| int(r, member) == Some(pid))
                     .map(|r| render(e, r, None))
                     .collect();
                 ok(json!({"items": items, "pageDetails": {"count": items.len(),
                     "requestCount": MAX_PAGE, "prevPageUrl": null, "nextPageUrl": null}}))
             }
             Method::POST => write(state, e, Some(pid), body, Write::Create, actor),
-            Method::PATCH => write(state, e, Some(pid), body, Write::Patch, actor),
-            Method::PUT => write(state, e, Some(pid), body, Write::Put, actor),
+            Method::PATCH if e.updatable => write(state, e, Some(pid), body, Write::Patch, actor),
+            Method::PUT if e.updatable => write(state, e, Some(pid), body, Write::Put, actor),
             _ => not_allowed(method),
         },
         ["entityinformation", more @ ..] => entity_info(state, e, more, method, path),
@@ -212,8 +212,8 @@ pub(super) fn child_route(
                     let item = world
                         .store
                         .get(e.table, id)
-                        .filter(|r| int(r, "companyID") == Some(pid))
-                        .map(|r| render(e, r, None))
+                        .filter(|r| int(r, member) == Some(pid))
+                        .map(|r| render_item(e, r))
                         .unwrap_or(Value::Null);
                     ok(json!({ "item": item }))
                 }

@@ -9,18 +9,26 @@ use serde_json::{Map, Value};
 // Values.
 
 pub(super) fn type_error(field: &Field, v: &Value) -> String {
+    type_error_as(field.name, field.ty, v)
+}
+
+fn type_error_as(name: &str, ty: Ty, v: &Value) -> String {
     format!(
-        "Unable to convert value {v} to {} for field {}.",
-        field.ty.data_type(),
-        field.name
+        "Unable to convert value {v} to {} for field {name}.",
+        ty.data_type()
     )
 }
 
 /// Converts an incoming value to the field's type the way Json.NET would (numeric strings to
 /// numbers, "true"/"false" to booleans); anything else is a type error.
 pub(super) fn coerce(field: &Field, v: &Value) -> Result<Value, String> {
-    let bad = || type_error(field, v);
-    Ok(match (field.ty, v) {
+    coerce_as(field.name, field.ty, v)
+}
+
+/// [`coerce`] for a member name and a type (filters relax string lengths).
+pub(super) fn coerce_as(name: &str, ty: Ty, v: &Value) -> Result<Value, String> {
+    let bad = || type_error_as(name, ty, v);
+    Ok(match (ty, v) {
         (_, Value::Null) => Value::Null,
         (Ty::Str(len), _) => {
             let text = match v {
@@ -31,8 +39,7 @@ pub(super) fn coerce(field: &Field, v: &Value) -> Result<Value, String> {
             };
             if text.chars().count() > len as usize {
                 return Err(format!(
-                    "The value for field {} exceeds the maximum length of {len}.",
-                    field.name
+                    "The value for field {name} exceeds the maximum length of {len}."
                 ));
             }
             Value::String(text)

@@ -15,7 +15,7 @@ pub(super) fn check_record(
     id: Option<i64>,
 ) -> Result<(), String> {
     let store = &world.store;
-    for field in e.fields {
+    for field in &e.fields {
         let v = rec.get(field.name).unwrap_or(&Value::Null);
         if field.required && !field.read_only {
             let missing = match v {
@@ -32,6 +32,14 @@ pub(super) fn check_record(
             }
         }
         let Some(n) = v.as_i64() else { continue };
+        if let Some(values) = &field.pick_values {
+            if !values.iter().any(|p| p.value == n) {
+                return Err(format!(
+                    "Value {n} is not a valid picklist value for field {}.",
+                    field.name
+                ));
+            }
+        }
         if let Some(table) = field.pick {
             if store.get(table, n).is_none() {
                 return Err(format!(
@@ -40,7 +48,7 @@ pub(super) fn check_record(
                 ));
             }
         }
-        if let Some((_, table)) = field.refers {
+        if let Some((_, Some(table))) = field.refers {
             if store.get(table, n).is_none() {
                 return Err(format!(
                     "Value does not reference an existing entity for {}.",
@@ -72,23 +80,26 @@ pub(super) fn check_record(
 /// Records who created a record over the API: the impersonated resource when the call named
 /// one (with the API user as the impersonator), else the API user.
 pub(super) fn attribute(world: &mut World, e: &Entity, id: i64, actor: Actor) {
-    let creator = match e.table {
-        COMPANIES | PRODUCTS => "createdByResourceID",
-        CIS => "createdByPersonID",
-        TICKETS => "creatorResourceID",
-        _ => "",
-    };
     let Some(rec) = world.store.table_mut(e.table).get_mut(id) else {
         return;
     };
-    if !creator.is_empty() {
-        rec.insert(creator.into(), Value::from(actor.resource));
+    for f in e.system(System::Creator) {
+        rec.insert(f.name.into(), Value::from(actor.resource));
     }
-    if actor.impersonated && e.field("impersonatorCreatorResourceID").is_some() {
-        rec.insert(
-            "impersonatorCreatorResourceID".into(),
-            Value::from(API_RESOURCE_ID),
-        );
+    if actor.impersonated {
+        for f in e.system(System::Impersonator) {
+            rec.insert(f.name.into(), Value::from(API_RESOURCE_ID));
+        }
+    }
+}
+
+/// Sets the members of these kinds to the virtual clock's now.
+fn stamp(world: &World, e: &Entity, rec: &mut Record, kinds: &[System]) {
+    let now = Value::String(world.clock.rfc3339());
+    for kind in kinds {
+        for f in e.system(*kind) {
+            rec.insert(f.name.into(), now.clone());
+        }
     }
 }
 
@@ -100,62 +111,46 @@ pub(super) fn create_rec(
 ) -> Result<i64, String> {
     rec.remove("id");
     if let Some(pid) = parent {
-        if world.store.get(COMPANIES, pid).is_none() {
-            return Err(format!("Company with id {pid} does not exist."));
+        // The neutral side names a company for top-level entities too.
+        let (pe, member) = match &e.parent {
+            Some(up) => (
+                entity_by_segment(&up.entity).unwrap_or(e),
+                up.member.as_str(),
+            ),
+            None => (entity(COMPANIES), "companyID"),
+        };
+        if world.store.get(pe.table, pid).is_none() {
+            return Err(format!("{} with id {pid} does not exist.", pe.model));
         }
-        match int(&rec, "companyID") {
+        match int(&rec, member) {
             Some(c) if c != pid => {
                 return Err(format!(
-                    "companyID {c} does not match the parent company id {pid} in the URL."
+                    "{member} {c} does not match the parent {} id {pid} in the URL.",
+                    pe.model.to_lowercase()
                 ))
             }
             _ => {
-                rec.insert("companyID".into(), Value::from(pid));
+                rec.insert(member.into(), Value::from(pid));
             }
         }
     }
-    let defaults: &[(&str, Value)] = match e.table {
-        COMPANIES => &[("isActive", Value::Bool(true))],
-        LOCATIONS => &[
-            ("isActive", Value::Bool(true)),
-            ("isPrimary", Value::Bool(false)),
-        ],
-        _ => &[],
-    };
-    for (k, v) in defaults {
-        if rec.get(*k).is_none_or(Value::is_null) {
-            rec.insert((*k).to_string(), v.clone());
+    // Defaults the real API applies to members a create leaves out.
+    for f in &e.fields {
+        if let Some(v) = &f.default {
+            if rec.get(f.name).is_none_or(Value::is_null) {
+                rec.insert(f.name.into(), v.clone());
+            }
         }
     }
     rec.retain(|_, v| !v.is_null());
     check_record(world, e, &rec, None)?;
-    let now = Value::String(world.clock.rfc3339());
-    let stamps: &[&str] = match e.table {
-        COMPANIES => &[
-            "createDate",
-            "lastActivityDate",
-            "lastTrackedModifiedDateTime",
-        ],
-        CONTACTS => &["createDate", "lastActivityDate", "lastModifiedDate"],
-        CIS => &["createDate", "lastModifiedTime"],
-        PRODUCTS => &["createdTime"],
-        TICKETS => &["createDate", "lastActivityDate"],
-        _ => &[],
-    };
-    for k in stamps {
-        rec.insert((*k).to_string(), now.clone());
+    stamp(world, e, &mut rec, &[System::Created, System::Modified]);
+    for f in e.system(System::Creator) {
+        rec.insert(f.name.into(), Value::from(API_RESOURCE_ID));
     }
     match e.table {
-        COMPANIES | PRODUCTS => {
-            rec.insert("createdByResourceID".into(), Value::from(API_RESOURCE_ID));
-        }
-        CIS => {
-            rec.insert("createdByPersonID".into(), Value::from(API_RESOURCE_ID));
-        }
-        TICKETS => {
-            rec.insert("creatorResourceID".into(), Value::from(API_RESOURCE_ID));
-            number_ticket(world, &mut rec);
-        }
+        TICKETS => number_ticket(world, &mut rec),
+        TICKET_ATTACHMENTS => describe_attachment(&mut rec)?,
         _ => {}
     }
     let id = world.store.insert(e.table, rec.clone());
@@ -178,12 +173,14 @@ pub(super) fn update_rec(
     let Some(old) = world.store.get(e.table, id).cloned() else {
         return Err(format!("{} with id {id} does not exist.", e.model));
     };
-    if parent.is_some() && int(&old, "companyID") != parent {
-        return Err(format!(
-            "{} with id {id} does not belong to company {}.",
-            e.model,
-            parent.unwrap_or_default()
-        ));
+    if let (Some(pid), Some(up)) = (parent, &e.parent) {
+        if int(&old, &up.member) != Some(pid) {
+            return Err(format!(
+                "{} with id {id} does not belong to {} {pid}.",
+                e.model,
+                parent_word(e)
+            ));
+        }
     }
     let mut rec = if replace {
         // PUT: writable fields left out become null; read-only ones are kept.
@@ -207,17 +204,7 @@ pub(super) fn update_rec(
     }
     rec.retain(|_, v| !v.is_null());
     check_record(world, e, &rec, Some(id))?;
-    let now = Value::String(world.clock.rfc3339());
-    let stamps: &[&str] = match e.table {
-        COMPANIES => &["lastActivityDate", "lastTrackedModifiedDateTime"],
-        CONTACTS => &["lastActivityDate", "lastModifiedDate"],
-        CIS => &["lastModifiedTime"],
-        TICKETS => &["lastActivityDate"],
-        _ => &[],
-    };
-    for k in stamps {
-        rec.insert((*k).to_string(), now.clone());
-    }
+    stamp(world, e, &mut rec, &[System::Modified]);
     if let Some(slot) = world.store.table_mut(e.table).get_mut(id) {
         *slot = rec;
     }
@@ -231,10 +218,11 @@ pub(super) fn delete_child(world: &mut World, e: &Entity, pid: i64, id: i64) -> 
     let Some(old) = world.store.get(e.table, id) else {
         return Err(format!("{} with id {id} does not exist.", e.model));
     };
-    if int(old, "companyID") != Some(pid) {
+    if int(old, e.parent_member().unwrap_or("companyID")) != Some(pid) {
         return Err(format!(
-            "{} with id {id} does not belong to company {pid}.",
-            e.model
+            "{} with id {id} does not belong to {} {pid}.",
+            e.model,
+            parent_word(e)
         ));
     }
     if e.table == LOCATIONS {
@@ -242,4 +230,12 @@ pub(super) fn delete_child(world: &mut World, e: &Entity, pid: i64, id: i64) -> 
     }
     world.store.table_mut(e.table).remove(id);
     Ok(())
+}
+
+/// The parent's model in lower case, for messages ("company", "ticket").
+fn parent_word(e: &Entity) -> String {
+    e.parent
+        .as_ref()
+        .and_then(|p| entity_by_segment(&p.entity))
+        .map_or_else(|| "company".into(), |pe| pe.model.to_lowercase())
 }
