@@ -106,6 +106,8 @@ struct RawField {
     read_only: bool,
     #[serde(default)]
     write_only: bool,
+    #[serde(default)]
+    fixed: bool,
     default: Option<Value>,
     picklist: Option<String>,
     picklist_values: Option<Vec<PickValue>>,
@@ -128,6 +130,8 @@ pub(super) struct Field {
     pub(super) read_only: bool,
     /// Accepted on create, never rendered (an attachment's `data` in query results).
     pub(super) write_only: bool,
+    /// Set on create; a value sent on update is ignored (a record never changes company).
+    pub(super) fixed: bool,
     pub(super) default: Option<Value>,
     /// Picklist table holding the allowed values (the instance's own list).
     pub(super) pick: Option<&'static str>,
@@ -240,6 +244,7 @@ fn build(raw: RawSchema) -> Schema {
                     required: f.required,
                     read_only: f.read_only,
                     write_only: f.write_only,
+                    fixed: f.fixed,
                     default: f.default,
                     pick: f.picklist.map(leak),
                     pick_values: f.picklist_values,

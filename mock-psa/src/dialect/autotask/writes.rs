@@ -195,11 +195,12 @@ pub(super) fn update_rec(
         rec.insert(k, v);
     }
     rec.insert("id".into(), Value::from(id));
-    // A CI's company can not change (a value sent is ignored); children stay under their parent.
-    if matches!(e.table, CIS | CONTACTS | LOCATIONS) {
-        match old.get("companyID") {
-            Some(c) => rec.insert("companyID".into(), c.clone()),
-            None => rec.remove("companyID"),
+    // Fixed members keep their value (a CI's company can not change; children stay under
+    // their parent).
+    for f in e.fields.iter().filter(|f| f.fixed) {
+        match old.get(f.name) {
+            Some(c) => rec.insert(f.name.into(), c.clone()),
+            None => rec.remove(f.name),
         };
     }
     rec.retain(|_, v| !v.is_null());
