@@ -298,6 +298,26 @@ async fn every_member_of_every_writable_entity_round_trips_and_refuses_wrong_typ
                 assert_eq!(after.get(m), Some(&value), "{name}.{m} reads back");
             }
             assert!(after.contains_key(m), "{name} renders {m}");
+            // Every member filters and projects (IncludeFields).
+            let cond = match &after[m] {
+                Value::Null => json!({"op": "notExist", "field": m}),
+                v => json!({"op": "eq", "field": m, "value": v}),
+            };
+            let q = json!({"filter": [{"op": "eq", "field": "id", "value": id}, cond],
+                           "IncludeFields": [m]});
+            let (s, b) = at
+                .call(Method::POST, &format!("{name}/query"), Some(q))
+                .await;
+            assert_eq!(s, 200, "{name} filters on {m}: {b}");
+            let rows = b["items"].as_array().unwrap();
+            if !after[m].is_null() {
+                assert_eq!(rows.len(), 1, "{name} filters on {m}: {b}");
+                let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+                assert!(
+                    keys.len() <= 3 && keys.iter().any(|k| *k == m),
+                    "{name} projects {m}: {b}"
+                );
+            }
             if member["readOnly"] == true {
                 continue;
             }
@@ -438,5 +458,35 @@ async fn a_query_may_have_500_conditions_and_no_more() {
         assert_eq!(s, 500, "{n} conditions: {b}");
         let msg = b["errors"][0].as_str().unwrap_or_default();
         assert!(msg.contains(&n.to_string()) && msg.contains("500"), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_in_the_route_table_is_served() {
+    let at = At::start().await;
+    let fx = fixture(&at).await;
+    let table = mock_psa::dialect::autotask::route_table();
+    assert!(table.len() > 80, "{} routes", table.len());
+    for route in table.iter().filter(|r| r.methods.contains(&"GET")) {
+        let path = route.path.trim_start_matches('/');
+        let parent = if path.starts_with("Tickets/") {
+            fx.ticket
+        } else {
+            fx.company
+        };
+        let path = path
+            .replace("{parentId}", &parent.to_string())
+            .replace("{id}", "1");
+        let path = if path.ends_with("/query/next") {
+            format!("{path}?paging=%7B%7D&search=%7B%22filter%22%3A%5B%5D%7D")
+        } else if path.contains("/query") {
+            format!("{path}?search=%7B%22filter%22%3A%5B%5D%7D")
+        } else if path == "zoneInformation" {
+            format!("{path}?user=api@example.com")
+        } else {
+            path
+        };
+        let (s, b) = at.call(Method::GET, &path, None).await;
+        assert_eq!(s, 200, "GET {path}: {b}");
     }
 }

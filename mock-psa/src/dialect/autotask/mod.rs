@@ -48,6 +48,7 @@ mod wire;
 mod writes;
 
 use super::*;
+pub use routes::{route_table, RouteEntry};
 use schema::*;
 
 pub struct Autotask;

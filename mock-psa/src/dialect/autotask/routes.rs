@@ -263,3 +263,53 @@ pub(super) fn write(
         Err(msg) => fail(msg),
     }
 }
+
+/// One route the dialect serves: its methods and its path template under
+/// `/ATServicesRest/V1.0`, for listings (`mock-psa routes`) and documentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteEntry {
+    pub methods: Vec<&'static str>,
+    pub path: String,
+}
+
+/// Every route, derived from the same schema the dispatch above reads, in a stable order.
+pub fn route_table() -> Vec<RouteEntry> {
+    let r = |methods: &[&'static str], path: String| RouteEntry {
+        methods: methods.to_vec(),
+        path,
+    };
+    let mut out = vec![
+        r(&["GET"], "/zoneInformation".into()),
+        r(&["GET"], "/versionInformation".into()),
+        r(&["GET"], "/thresholdInformation".into()),
+    ];
+    for e in &schema().entities {
+        let n = e.name;
+        if e.writable {
+            out.push(r(&["POST", "PATCH", "PUT"], format!("/{n}")));
+        }
+        out.push(r(&["GET", "POST"], format!("/{n}/query")));
+        out.push(r(&["GET", "POST"], format!("/{n}/query/count")));
+        out.push(r(&["GET", "POST"], format!("/{n}/query/next")));
+        out.push(r(&["GET"], format!("/{n}/{{id}}")));
+        out.push(r(&["GET"], format!("/{n}/entityInformation")));
+        out.push(r(&["GET"], format!("/{n}/entityInformation/fields")));
+        out.push(r(
+            &["GET"],
+            format!("/{n}/entityInformation/userDefinedFields"),
+        ));
+        if let Some(p) = &e.parent {
+            let seg = e.name.strip_prefix("Company").unwrap_or(e.name);
+            let seg = seg.strip_prefix("Ticket").unwrap_or(seg);
+            debug_assert!(seg.eq_ignore_ascii_case(&p.segment));
+            let base = format!("/{}/{{parentId}}/{seg}", p.entity);
+            let mut writes = vec!["GET", "POST"];
+            if e.updatable {
+                writes.extend(["PATCH", "PUT"]);
+            }
+            out.push(r(&writes, base.clone()));
+            out.push(r(&["GET", "DELETE"], format!("{base}/{{id}}")));
+        }
+    }
+    out
+}
