@@ -1,7 +1,9 @@
 //! Autotask PSA REST V1.0 (`/ATServicesRest/V1.0/`): zone lookup, header credentials, the
 //! `{"item"}` / `{"items","pageDetails"}` envelopes, JSON filter queries with id-ordered paging,
-//! child write routes under `Companies/{id}`, entityInformation metadata, and `{"errors":[...]}`
-//! with status 500 for business errors. Facts: /work/shared/reference/autotask.md.
+//! child write routes under `Companies/{id}` and `Tickets/{id}/Attachments`, entityInformation
+//! metadata, and `{"errors":[...]}` with status 500 for business errors. Every member of every
+//! entity comes from `schema.json` (the published Swagger description's models); the choices
+//! made where it is silent are in docs/decisions.md. Facts: /work/shared/reference/autotask.md.
 //!
 //! Choices where the reference is silent (documented for the lead):
 //! - Resources mark an API-only user with `licenseType` 7 ("API User"); such a resource cannot
@@ -14,7 +16,7 @@
 //!   and an unknown label is added to the picklist (as an administrator would).
 //! - String filter comparisons ignore case (SQL Server's default collation); a null value never
 //!   matches any operator except `notExist`. Unknown operators are ignored (match everything).
-//! - MaxRecords outside 1..=500 is clamped. The child list `GET Companies/{id}/Contacts` answers
+//! - MaxRecords outside 1..=500 is clamped; a query of more than 500 conditions is refused. The child list `GET Companies/{id}/Contacts` answers
 //!   every row in one page.
 //! - Malformed JSON and values of the wrong type answer 500 `{"errors":[...]}` like other
 //!   business errors. Deleting a company's primary location is refused.
@@ -23,7 +25,8 @@
 //!
 //! Layout: `wire` (error bodies, zone lookup, credentials, impersonation, the request
 //! threshold), `routes` (the route table and dispatch), `filter` (the query language),
-//! `listing` (rendering and paging), `schema` (the entity models), `values` (coercion to a
+//! `listing` (rendering and paging), `schema` (the entity models read from `schema.json`:
+//! types, lengths, flags, picklists, references, defaults, system stamps), `values` (coercion to a
 //! member's type), `writes` (create, update, delete), one module per resource family
 //! (`companies` with their locations, `contacts`, `configuration` with products, `tickets`),
 //! `info` (entityInformation), `seed` and `neutral` (the neutral vocabulary and view).
