@@ -8,7 +8,7 @@
 // only add noise on a path that is never hot.
 #![allow(clippy::result_large_err)]
 
-use super::cw_conditions;
+mod conditions;
 use super::*;
 use crate::personality::Personality;
 use axum::extract::{Path, RawQuery, State};
@@ -18,6 +18,7 @@ use axum::routing::get;
 use axum::{Extension, Json};
 use base64::Engine;
 use bytes::Bytes;
+use conditions as cw_conditions;
 use serde_json::json;
 use std::collections::HashMap;
 
