@@ -4,11 +4,9 @@
 
 #![allow(clippy::result_large_err)]
 
-use super::companies::{COMPANY_REF, SITE_REF};
+use super::input::{apply_defaults, check_object, check_value, Refusal};
 use super::listing::{build_filter, project, ListQuery};
-use super::lookups::COUNTRY_REF;
-use super::refs::resolve_ref;
-use super::schema::{Label, RefSpec, Resource};
+use super::schema::{type_schema, Label, Resource};
 use super::wire::{api_error, apply_ops, envelope, not_found, parse_body, stamp};
 use super::*;
 
@@ -16,40 +14,6 @@ pub(super) static CONTACTS: Resource = Resource {
     table: "contacts",
     object: "contact",
     type_name: "Contact",
-    required: &[],
-    members: &[
-        "firstName",
-        "lastName",
-        "company",
-        "site",
-        "title",
-        "department",
-        "inactiveFlag",
-        "types",
-        "communicationItems",
-        "addressLine1",
-        "addressLine2",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "nickName",
-        "gender",
-        "defaultFlag",
-        "relationship",
-        "ignoreDuplicates",
-        "customFields",
-        "typeIds",
-    ],
-    refs: &[COMPANY_REF, SITE_REF, COUNTRY_REF],
-    ref_lists: &[RefSpec {
-        member: "types",
-        table: "contact_types",
-        href: "/company/contacts/types/{id}",
-        href_key: "type_href",
-        label: Label::Name,
-        type_name: "ContactTypeReference",
-    }],
     parent: None,
     fill: None,
     unique: &[],
@@ -81,54 +45,45 @@ pub(super) fn render_communication(store: &Store, item: &Value) -> Value {
     Value::Object(out)
 }
 
+/// A contact's `communicationItems`: each item checked against the description's
+/// `ContactCommunicationItem`, needing a type and a value; items sent back with their id (PUT,
+/// or a PATCH of the whole contact) keep it, new ones get the next serial.
 pub(super) fn accept_communications(
     store: &Store,
     v: &Value,
     serial: &mut u64,
-) -> Result<Value, String> {
-    let Value::Array(items) = v else {
-        return Err("communicationItems must be an array".into());
+) -> Result<Value, Refusal> {
+    let member = CONTACTS
+        .schema()
+        .member("communicationItems")
+        .expect("Contact has communicationItems");
+    let Value::Array(items) = check_value(store, "Contact", member, v, "communicationItems")?
+    else {
+        return Ok(Value::Null);
     };
-    let spec = RefSpec {
-        member: "type",
-        table: "communication_types",
-        href: "",
-        href_key: "",
-        label: Label::Description,
-        type_name: "CommunicationTypeReference",
-    };
-    let mut out = Vec::new();
+    let item_schema = type_schema("ContactCommunicationItem");
+    let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let Value::Object(o) = item else {
-            return Err("each communication item must be an object".into());
+        let Value::Object(mut stored) = item else {
+            continue;
         };
-        let ty = o.get("type").ok_or("communication item type is required")?;
-        let ty = resolve_ref(store, &spec, ty)?;
-        let value = o
-            .get("value")
-            .and_then(Value::as_str)
-            .ok_or("communication item value is required")?;
-        // Items sent back with their id (PUT, or a PATCH of the whole contact) keep it.
-        let id = match o.get("id").and_then(Value::as_i64) {
+        for f in ["type", "value"] {
+            if stored.get(f).is_none() {
+                return Err(Refusal::Field(
+                    "communicationItems".into(),
+                    format!("communication item {f} is required"),
+                ));
+            }
+        }
+        let id = match stored.get("id").and_then(Value::as_i64) {
             Some(id) if id > 0 => id,
             _ => {
                 *serial += 1;
                 *serial as i64
             }
         };
-        let mut stored = Map::new();
         stored.insert("id".into(), Value::from(id));
-        stored.insert("type".into(), ty);
-        stored.insert("value".into(), Value::String(value.to_string()));
-        put(&mut stored, "extension", o.get("extension").cloned());
-        stored.insert(
-            "defaultFlag".into(),
-            Value::Bool(
-                o.get("defaultFlag")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-            ),
-        );
+        apply_defaults(item_schema, &mut stored);
         out.push(Value::Object(stored));
     }
     Ok(Value::Array(out))
@@ -137,28 +92,6 @@ pub(super) fn accept_communications(
 // ---------------------------------------------------------------------------------------------
 // Contact communications (`/company/contacts/{id}/communications`): the items live inside the
 // contact's `communicationItems`, so both views always agree.
-
-pub(super) const COMMUNICATION_MEMBERS: &[&str] = &[
-    "type",
-    "value",
-    "extension",
-    "defaultFlag",
-    "domain",
-    "communicationType",
-    "contactId",
-    "mobileGuid",
-];
-
-pub(super) fn communication_type_spec() -> RefSpec {
-    RefSpec {
-        member: "type",
-        table: "communication_types",
-        href: "/company/communicationTypes/{id}",
-        href_key: "type_href",
-        label: Label::Description,
-        type_name: "CommunicationTypeReference",
-    }
-}
 
 pub(super) fn communication_error(field: &str, code: &str, message: String) -> Response {
     envelope(
@@ -169,74 +102,39 @@ pub(super) fn communication_error(field: &str, code: &str, message: String) -> R
     )
 }
 
-/// Reads one communication item body (strict members, required `type` and `value`).
+/// Reads one communication item body: the description's `ContactCommunication` members
+/// (`communicationType`, `contactId` and `mobileGuid` are derived and dropped), required
+/// `type` and `value`.
 pub(super) fn accept_communication(
     store: &Store,
     body: &Value,
 ) -> Result<Map<String, Value>, Response> {
+    const TYPE: &str = "ContactCommunication";
     let Value::Object(input) = body else {
-        return Err(api_error(
-            "Cannot deserialize the current JSON value into type 'ContactCommunication' because the type requires a JSON object.".into(),
-        ));
+        return Err(api_error(format!(
+            "Cannot deserialize the current JSON value into type '{TYPE}' because the type requires a JSON object."
+        )));
     };
-    let mut item = Map::new();
-    for (given, v) in input {
-        if given.eq_ignore_ascii_case("id") || given == "_info" {
-            continue;
-        }
-        let Some(k) = COMMUNICATION_MEMBERS
-            .iter()
-            .find(|m| m.eq_ignore_ascii_case(given))
-        else {
-            return Err(api_error(format!(
-                "Could not find member '{given}' on object of type 'ContactCommunication'. Path '{given}'."
-            )));
-        };
-        // Derived or server-set members are accepted and ignored, as the real API does.
-        if matches!(*k, "communicationType" | "contactId" | "mobileGuid") || v.is_null() {
-            continue;
-        }
-        match *k {
-            "type" => {
-                let r = resolve_ref(store, &communication_type_spec(), v).map_err(|msg| {
-                    if msg.starts_with("Error converting") {
-                        api_error(msg)
-                    } else {
-                        communication_error("type", "InvalidField", msg)
-                    }
-                })?;
-                item.insert("type".into(), r);
-            }
-            "defaultFlag" if !v.is_boolean() => {
-                return Err(api_error(format!(
-                    "Error converting value {v} to type 'System.Boolean'. Path 'defaultFlag'."
-                )))
-            }
-            "value" | "extension" | "domain" if !v.is_string() => {
-                return Err(api_error(format!(
-                    "Error converting value {v} to type 'System.String'. Path '{k}'."
-                )))
-            }
-            _ => {
-                item.insert((*k).to_string(), v.clone());
-            }
-        }
-    }
-    for f in ["type", "value"] {
-        let missing = match item.get(f) {
+    let schema = type_schema(TYPE);
+    let mut item = check_object(store, TYPE, schema, input, "").map_err(|r| match r {
+        Refusal::Convert(msg) => api_error(msg),
+        Refusal::Field(f, msg) => communication_error(&f, "InvalidField", msg),
+    })?;
+    for f in schema.members.iter().filter(|m| m.required) {
+        let missing = match item.get(&f.name) {
             None => true,
             Some(Value::String(t)) => t.trim().is_empty(),
             _ => false,
         };
         if missing {
             return Err(communication_error(
-                f,
+                &f.name,
                 "MissingRequiredField",
-                format!("The field {f} is required."),
+                format!("The field {} is required.", f.name),
             ));
         }
     }
-    item.entry("defaultFlag").or_insert(Value::Bool(false));
+    apply_defaults(schema, &mut item);
     Ok(item)
 }
 
@@ -512,7 +410,7 @@ pub(super) async fn comm_write(
         if let Err(r) = apply_ops(
             &mut draft,
             &ops,
-            COMMUNICATION_MEMBERS,
+            type_schema("ContactCommunication"),
             "ContactCommunication",
         ) {
             return r;
@@ -530,8 +428,11 @@ pub(super) async fn comm_write(
     save_items(world, cid, items, id, StatusCode::OK, &ctx.api_base)
 }
 
+/// A contact's communication items as a collection of their own.
+pub(super) const COMMUNICATIONS_ROUTE: &str = "/company/contacts/{pid}/communications";
+
 pub(super) fn communications(router: Router<AppState>) -> Router<AppState> {
-    let route = "/company/contacts/{pid}/communications";
+    let route = COMMUNICATIONS_ROUTE;
     router
         .route(
             route,

@@ -1,30 +1,17 @@
 //! Lookups other records reference: company types and statuses, contact and communication
 //! types, configuration types and statuses, manufacturers, countries, boards, priorities.
 
-use super::schema::{Label, RefSpec, Resource};
-
-pub(super) const COUNTRY_REF: RefSpec = RefSpec {
-    member: "country",
-    table: "countries",
-    href: "/company/countries/{id}",
-    href_key: "country_href",
-    label: Label::Name,
-    type_name: "CountryReference",
-};
+use super::schema::{Label, Resource};
 
 macro_rules! lookup_resource {
-    ($name:ident, $table:literal, $object:literal, $type_name:literal, $req:literal, [$($m:literal),*], $label:expr) => {
+    ($name:ident, $table:literal, $object:literal, $type_name:literal, $unique:literal, $label:expr) => {
         pub(super) static $name: Resource = Resource {
             table: $table,
             object: $object,
             type_name: $type_name,
-            required: &[$req],
-            members: &[$req, $($m),*],
-            refs: &[],
-            ref_lists: &[],
             parent: None,
-    fill: None,
-            unique: &[$req],
+            fill: None,
+            unique: &[$unique],
             label: $label,
         };
     };
@@ -35,7 +22,6 @@ lookup_resource!(
     "companyType",
     "CompanyType",
     "name",
-    ["defaultFlag", "vendorFlag", "serviceAlertFlag"],
     Label::Name
 );
 lookup_resource!(
@@ -44,12 +30,6 @@ lookup_resource!(
     "companyStatus",
     "CompanyStatus",
     "name",
-    [
-        "defaultFlag",
-        "inactiveFlag",
-        "notifyFlag",
-        "disallowSavingFlag"
-    ],
     Label::Name
 );
 lookup_resource!(
@@ -58,7 +38,6 @@ lookup_resource!(
     "contactType",
     "ContactType",
     "description",
-    ["defaultFlag"],
     Label::Description
 );
 lookup_resource!(
@@ -67,7 +46,6 @@ lookup_resource!(
     "communicationType",
     "CommunicationType",
     "description",
-    ["phoneFlag", "faxFlag", "emailFlag", "defaultFlag"],
     Label::Description
 );
 lookup_resource!(
@@ -76,7 +54,6 @@ lookup_resource!(
     "configurationType",
     "ConfigurationType",
     "name",
-    ["inactiveFlag", "systemFlag"],
     Label::Name
 );
 lookup_resource!(
@@ -85,7 +62,6 @@ lookup_resource!(
     "configurationStatus",
     "ConfigurationStatus",
     "description",
-    ["closedFlag", "defaultFlag"],
     Label::Description
 );
 lookup_resource!(
@@ -94,7 +70,6 @@ lookup_resource!(
     "manufacturer",
     "Manufacturer",
     "name",
-    ["inactiveFlag"],
     Label::Name
 );
 lookup_resource!(
@@ -103,34 +78,15 @@ lookup_resource!(
     "country",
     "Country",
     "name",
-    ["identifier"],
     Label::Name
 );
 
-lookup_resource!(
-    BOARDS,
-    "boards",
-    "board",
-    "Board",
-    "name",
-    ["inactiveFlag", "projectFlag"],
-    Label::Name
-);
+lookup_resource!(BOARDS, "boards", "board", "Board", "name", Label::Name);
 lookup_resource!(
     PRIORITIES,
     "priorities",
     "priority",
     "Priority",
     "name",
-    ["color", "sortOrder", "defaultFlag"],
     Label::Name
 );
-
-pub(super) const BOARD_REF: RefSpec = RefSpec {
-    member: "board",
-    table: "boards",
-    href: "/service/boards/{id}",
-    href_key: "board_href",
-    label: Label::Name,
-    type_name: "BoardReference",
-};

@@ -20,6 +20,7 @@ mod companies;
 mod conditions;
 mod configurations;
 mod contacts;
+mod input;
 mod listing;
 mod lookups;
 mod neutral;
@@ -40,6 +41,8 @@ use axum::{Extension, Json};
 use bytes::Bytes;
 use serde_json::json;
 use std::collections::HashMap;
+
+pub use routes::{route_table, RouteEntry};
 
 pub struct ConnectWise;
 

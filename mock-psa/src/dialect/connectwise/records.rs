@@ -5,28 +5,35 @@
 
 use super::companies::insert_site;
 use super::contacts::{accept_communications, render_communication};
+use super::input::{apply_defaults, check_object, check_value, Refusal};
 use super::listing::{build_filter, cmp_values, project, sort_key, ListQuery};
-use super::refs::{render_ref, resolve_ref};
-use super::schema::{Label, Resource};
+use super::refs::render_ref;
+use super::schema::{ref_spec, Kind, Label, Resource};
 use super::wire::{api_error, apply_ops, field_error, invalid, not_found, parse_body, stamp};
 use super::*;
 
 pub(super) fn render(store: &Store, res: &Resource, rec: &Record, api_base: &str) -> Value {
     let mut out = rec.clone();
-    for spec in res.refs {
-        if let Some(raw) = rec.get(spec.member) {
-            if let Some(r) = render_ref(store, spec, raw, api_base) {
-                out.insert(spec.member.into(), r);
+    // References the mock resolves are rendered with their label and href; the others were
+    // stored as written and are returned so.
+    for m in &res.schema().members {
+        let Some(spec) = m.reference.as_deref().and_then(ref_spec) else {
+            continue;
+        };
+        match (m.kind, rec.get(&m.name)) {
+            (Kind::Reference, Some(raw)) => {
+                if let Some(r) = render_ref(store, spec, raw, api_base) {
+                    out.insert(m.name.clone(), r);
+                }
             }
-        }
-    }
-    for spec in res.ref_lists {
-        if let Some(Value::Array(items)) = rec.get(spec.member) {
-            let rendered: Vec<Value> = items
-                .iter()
-                .filter_map(|i| render_ref(store, spec, i, api_base))
-                .collect();
-            out.insert(spec.member.into(), Value::Array(rendered));
+            (Kind::ReferenceList, Some(Value::Array(items))) => {
+                let rendered: Vec<Value> = items
+                    .iter()
+                    .filter_map(|i| render_ref(store, spec, i, api_base))
+                    .collect();
+                out.insert(m.name.clone(), Value::Array(rendered));
+            }
+            _ => {}
         }
     }
     if res.table == "contacts" {
@@ -73,7 +80,18 @@ pub(super) fn render(store: &Store, res: &Resource, rec: &Record, api_base: &str
     Value::Object(out)
 }
 
-/// Turns an input body into a stored record, or the CW error response.
+/// A refused body in the CW envelope.
+fn refusal(res: &Resource, r: Refusal) -> Response {
+    match r {
+        Refusal::Convert(msg) => api_error(msg),
+        Refusal::Field(field, msg) => {
+            invalid(res, vec![field_error(res, "InvalidField", &field, msg)])
+        }
+    }
+}
+
+/// Turns an input body into a stored record, or the CW error response: every member checked
+/// against the type's schema ([`check_object`]), communication items numbered.
 pub(super) fn accept_input(
     store: &Store,
     res: &Resource,
@@ -86,83 +104,35 @@ pub(super) fn accept_input(
             res.type_name
         )));
     };
-    let mut rec = Record::new();
-    let mut errors = Vec::new();
-    for (given, v) in input {
-        if given.eq_ignore_ascii_case("id") || given == "_info" {
-            continue; // server-set
-        }
-        // Json.NET matches member names ignoring case; the record keeps the model's spelling.
-        let Some(k) = res
-            .members
-            .iter()
-            .find(|m| m.eq_ignore_ascii_case(given))
-            .map(|m| m.to_string())
-        else {
-            return Err(api_error(format!(
-                "Could not find member '{given}' on object of type '{}'. Path '{given}'.",
-                res.type_name
-            )));
-        };
-        let k = &k;
-        if v.is_null() {
-            continue;
-        }
-        if let Some(spec) = res.refs.iter().find(|s| s.member == k) {
-            if res.table == "companies" && k == "site" {
-                // `site: {name: "Main"}` on a new company names the site to create with it.
-                rec.insert(k.clone(), v.clone());
-                continue;
+    let refused = |r: Refusal| refusal(res, r);
+    let mut body = input.clone();
+    // `site: {name: "Main"}` on a new company names the site to create with it.
+    let new_site = if res.table == "companies" {
+        body.remove("site").filter(|s| !s.is_null())
+    } else {
+        None
+    };
+    let items = if res.table == "contacts" {
+        body.remove("communicationItems")
+    } else {
+        None
+    };
+    let mut rec = check_object(store, res.type_name, res.schema(), &body, "").map_err(refused)?;
+    if let Some(site) = new_site {
+        match site {
+            Value::Object(ref o) if o.get("id").is_none() => {
+                rec.insert("site".into(), site);
             }
-            match resolve_ref(store, spec, v) {
-                Ok(r) => {
-                    rec.insert(k.clone(), r);
-                }
-                Err(msg) if msg.starts_with("Error converting") => return Err(api_error(msg)),
-                Err(msg) => errors.push(field_error(res, "InvalidField", k, msg)),
+            other => {
+                let m = res.schema().member("site").expect("Company has site");
+                let v = check_value(store, res.type_name, m, &other, "site").map_err(refused)?;
+                rec.insert("site".into(), v);
             }
-            continue;
         }
-        if let Some(spec) = res.ref_lists.iter().find(|s| s.member == k) {
-            let Value::Array(items) = v else {
-                return Err(api_error(format!(
-                    "Error converting value {v} to type 'List`1'. Path '{k}'."
-                )));
-            };
-            let mut out = Vec::new();
-            for item in items {
-                match resolve_ref(store, spec, item) {
-                    Ok(r) => out.push(r),
-                    Err(msg) if msg.starts_with("Error converting") => return Err(api_error(msg)),
-                    Err(msg) => errors.push(field_error(res, "InvalidField", k, msg)),
-                }
-            }
-            rec.insert(k.clone(), Value::Array(out));
-            continue;
-        }
-        if k == "communicationItems" {
-            match accept_communications(store, v, world_serial) {
-                Ok(items) => {
-                    rec.insert(k.clone(), items);
-                }
-                Err(msg) => errors.push(field_error(res, "InvalidField", k, msg)),
-            }
-            continue;
-        }
-        if (k.ends_with("Flag") && !v.is_boolean()) || (k == "customFields" && !v.is_array()) {
-            return Err(api_error(format!(
-                "Error converting value {v} to type '{}'. Path '{k}'.",
-                if v.is_array() {
-                    "Boolean"
-                } else {
-                    "expected type"
-                }
-            )));
-        }
-        rec.insert(k.clone(), v.clone());
     }
-    if !errors.is_empty() {
-        return Err(invalid(res, errors));
+    if let Some(items) = items.filter(|v| !v.is_null()) {
+        let stored = accept_communications(store, &items, world_serial).map_err(refused)?;
+        rec.insert("communicationItems".into(), stored);
     }
     Ok(rec)
 }
@@ -174,8 +144,9 @@ pub(super) fn check_required(
     self_id: Option<i64>,
 ) -> Result<(), Response> {
     let mut errors = Vec::new();
-    for f in res.required {
-        let missing = match rec.get(*f) {
+    for f in res.schema().members.iter().filter(|m| m.required) {
+        let f = &f.name;
+        let missing = match rec.get(f) {
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.trim().is_empty(),
             _ => false,
@@ -203,18 +174,6 @@ pub(super) fn check_required(
                     "ObjectExists",
                     f,
                     format!("The {f} '{v}' is already in use."),
-                ));
-            }
-        }
-    }
-    if res.table == "companies" {
-        if let Some(Value::String(id)) = rec.get("identifier") {
-            if id.chars().count() > 30 {
-                errors.push(field_error(
-                    res,
-                    "InvalidField",
-                    "identifier",
-                    "identifier may not exceed 30 characters.".into(),
                 ));
             }
         }
@@ -529,6 +488,7 @@ pub(super) async fn create(
         Ok(r) => r,
         Err(resp) => return resp,
     };
+    apply_defaults(res.schema(), &mut rec);
     if let (Some((member, _)), Some(pid)) = (res.parent, pid) {
         rec.insert(member.into(), json!({ "id": pid }));
     }
@@ -677,11 +637,16 @@ pub(super) async fn patch(
     let mut draft = old.clone();
     draft.remove("_info");
     draft.remove("id");
-    if let Err(r) = apply_ops(&mut draft, &ops, res.members, res.type_name) {
+    if let Err(r) = apply_ops(&mut draft, &ops, res.schema(), res.type_name) {
         return r;
     }
     if let Some((member, _)) = res.parent {
-        draft.remove(member);
+        // The parent comes from the path; a value given for it must still be well typed.
+        if let (Some(v), Some(m)) = (draft.remove(member), res.schema().member(member)) {
+            if let Err(r) = check_value(&world.store, res.type_name, m, &v, member) {
+                return refusal(res, r);
+            }
+        }
     }
     store_input(world, res, &Value::Object(draft), &old, &ctx)
 }

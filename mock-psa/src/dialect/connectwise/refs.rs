@@ -23,7 +23,7 @@ pub(super) fn first_where(
 // Rendering: stored records hold references as `{id}`; responses carry labels and hrefs.
 
 pub(super) fn label_of(store: &Store, spec: &RefSpec, id: i64) -> Option<Map<String, Value>> {
-    let target = store.get(spec.table, id)?;
+    let target = store.get(&spec.table, id)?;
     let mut out = Map::new();
     out.insert("id".into(), Value::from(id));
     match spec.label {
@@ -86,7 +86,7 @@ pub(super) fn render_ref(
     });
     out.insert(
         "_info".into(),
-        json!({ spec.href_key: href(api_base, spec.href, id, store.get(spec.table, id)) }),
+        json!({ (spec.href_key.as_str()): href(api_base, &spec.href, id, store.get(&spec.table, id)) }),
     );
     Some(Value::Object(out))
 }
@@ -94,23 +94,25 @@ pub(super) fn render_ref(
 // ---------------------------------------------------------------------------------------------
 // Input: strict members, references by id / identifier / name, required fields.
 
-pub(super) fn resolve_ref(store: &Store, spec: &RefSpec, value: &Value) -> Result<Value, String> {
-    let Value::Object(o) = value else {
-        return Err(format!(
-            "Error converting value {value} to type '{}'. Path '{}'.",
-            spec.type_name, spec.member
-        ));
-    };
+/// A reference given by id, identifier or name (or description), as `{id}`; the error names
+/// `member`.
+pub(super) fn resolve_ref(
+    store: &Store,
+    spec: &RefSpec,
+    member: &str,
+    o: &Map<String, Value>,
+) -> Result<Value, String> {
+    let table = spec.table.as_str();
     if let Some(id) = o.get("id").and_then(Value::as_i64) {
-        return if store.get(spec.table, id).is_some() {
+        return if store.get(table, id).is_some() {
             Ok(json!({ "id": id }))
         } else {
-            Err(format!("{} (id={id}) was not found", spec.member))
+            Err(format!("{member} (id={id}) was not found"))
         };
     }
     for key in ["identifier", "name", "description"] {
         if let Some(s) = o.get(key).and_then(Value::as_str) {
-            let hit = store.rows(spec.table).find(|r| {
+            let hit = store.rows(table).find(|r| {
                 r.get(key)
                     .or_else(|| {
                         if key == "name" {
@@ -124,12 +126,9 @@ pub(super) fn resolve_ref(store: &Store, spec: &RefSpec, value: &Value) -> Resul
             });
             return match hit.and_then(|r| r.get("id")).and_then(Value::as_i64) {
                 Some(id) => Ok(json!({ "id": id })),
-                None => Err(format!("{} ({key}={s}) was not found", spec.member)),
+                None => Err(format!("{member} ({key}={s}) was not found")),
             };
         }
     }
-    Err(format!(
-        "{} must be given by id, identifier or name",
-        spec.member
-    ))
+    Err(format!("{member} must be given by id, identifier or name"))
 }

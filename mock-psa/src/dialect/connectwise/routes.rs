@@ -4,7 +4,7 @@
 
 use super::companies::{COMPANIES, SITES};
 use super::configurations::CONFIGURATIONS;
-use super::contacts::{communications, CONTACTS};
+use super::contacts::{communications, COMMUNICATIONS_ROUTE, CONTACTS};
 use super::lookups::*;
 use super::records::{create, get_one, list, patch, remove, replace};
 use super::schema::Resource;
@@ -31,6 +31,54 @@ pub(super) const COLLECTIONS: &[(&str, &Resource)] = &[
     ("/service/priorities", &PRIORITIES),
     ("/service/tickets", &TICKETS),
 ];
+
+/// One row of the route table: the methods a path answers, its template under the API base
+/// (`/{codebase}/apis/3.0`; matched ignoring case) and the schema type it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteEntry {
+    pub methods: &'static [&'static str],
+    pub path: String,
+    pub type_name: &'static str,
+}
+
+/// Every route the ConnectWise dialect answers, in the order the router is built (for a
+/// listing such as `mock-psa routes`, and for tests that walk the served types).
+pub fn route_table() -> Vec<RouteEntry> {
+    let mut rows = vec![
+        RouteEntry {
+            methods: &["GET"],
+            path: "/system/info".into(),
+            type_name: "SystemInfo",
+        },
+        RouteEntry {
+            methods: &["GET"],
+            path: "/login/companyinfo/{company}".into(),
+            type_name: "CompanyInfo",
+        },
+    ];
+    let mut push = |path: &str, type_name: &'static str| {
+        rows.push(RouteEntry {
+            methods: &["GET", "POST"],
+            path: path.to_string(),
+            type_name,
+        });
+        rows.push(RouteEntry {
+            methods: &["GET"],
+            path: format!("{path}/count"),
+            type_name: "Count",
+        });
+        rows.push(RouteEntry {
+            methods: &["GET", "PUT", "PATCH", "DELETE"],
+            path: format!("{path}/{{id}}"),
+            type_name,
+        });
+    };
+    for (route, res) in COLLECTIONS {
+        push(route, res.type_name);
+    }
+    push(COMMUNICATIONS_ROUTE, "ContactCommunication");
+    rows
+}
 
 pub(super) fn collection(
     router: Router<AppState>,

@@ -1,9 +1,8 @@
 //! Service tickets and the board statuses they use.
 
-use super::companies::{COMPANY_REF, SITE_REF};
-use super::lookups::{BOARDS, BOARD_REF};
+use super::lookups::BOARDS;
 use super::refs::{first_where, ref_id};
-use super::schema::{Label, RefSpec, Resource};
+use super::schema::{Label, Resource};
 use super::*;
 
 /// Ticket statuses belong to a board (`/service/boards/{id}/statuses`).
@@ -11,18 +10,6 @@ pub(super) static BOARD_STATUSES: Resource = Resource {
     table: "board_statuses",
     object: "status",
     type_name: "BoardStatus",
-    required: &["name"],
-    members: &[
-        "name",
-        "board",
-        "sortOrder",
-        "displayOnBoard",
-        "inactive",
-        "closedStatus",
-        "defaultFlag",
-    ],
-    refs: &[BOARD_REF],
-    ref_lists: &[],
     parent: Some(("board", &BOARDS)),
     fill: None,
     unique: &[],
@@ -35,56 +22,6 @@ pub(super) static TICKETS: Resource = Resource {
     table: "tickets",
     object: "ticket",
     type_name: "Ticket",
-    required: &["summary", "company"],
-    members: &[
-        "summary",
-        "recordType",
-        "board",
-        "status",
-        "priority",
-        "company",
-        "site",
-        "contact",
-        "contactName",
-        "contactEmailAddress",
-        "contactPhoneNumber",
-        "initialDescription",
-        "severity",
-        "impact",
-        "requiredDate",
-        "closedFlag",
-        "customFields",
-    ],
-    refs: &[
-        BOARD_REF,
-        RefSpec {
-            member: "status",
-            table: "board_statuses",
-            href: "/service/boards/{board}/statuses/{id}",
-            href_key: "status_href",
-            label: Label::Name,
-            type_name: "ServiceStatusReference",
-        },
-        RefSpec {
-            member: "priority",
-            table: "priorities",
-            href: "/service/priorities/{id}",
-            href_key: "priority_href",
-            label: Label::Name,
-            type_name: "PriorityReference",
-        },
-        COMPANY_REF,
-        SITE_REF,
-        RefSpec {
-            member: "contact",
-            table: "contacts",
-            href: "/company/contacts/{id}",
-            href_key: "contact_href",
-            label: Label::Name,
-            type_name: "ContactReference",
-        },
-    ],
-    ref_lists: &[],
     parent: None,
     fill: Some(ticket_fill),
     unique: &[],

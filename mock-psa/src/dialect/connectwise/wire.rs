@@ -3,7 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
-use super::schema::Resource;
+use super::schema::{Resource, TypeSchema};
 use super::*;
 use base64::Engine;
 
@@ -74,7 +74,7 @@ pub(super) fn parse_body(body: &Bytes) -> Result<Value, Response> {
 pub(super) fn apply_ops(
     draft: &mut Record,
     ops: &[Value],
-    members: &[&str],
+    schema: &TypeSchema,
     type_name: &str,
 ) -> Result<(), Response> {
     for op in ops {
@@ -87,7 +87,7 @@ pub(super) fn apply_ops(
             ));
         };
         let path = path.trim_start_matches('/');
-        let Some(member) = members.iter().find(|m| m.eq_ignore_ascii_case(path)) else {
+        let Some(member) = schema.member(path).map(|m| m.name.as_str()) else {
             return Err(api_error(format!(
                 "Could not find member '{path}' on object of type '{type_name}'."
             )));
@@ -95,12 +95,12 @@ pub(super) fn apply_ops(
         match kind.to_ascii_lowercase().as_str() {
             "replace" | "add" => {
                 draft.insert(
-                    (*member).to_string(),
+                    member.to_string(),
                     op.get("value").cloned().unwrap_or(Value::Null),
                 );
             }
             "remove" => {
-                draft.remove(*member);
+                draft.remove(member);
             }
             other => return Err(api_error(format!("Unsupported patch operation '{other}'."))),
         }
@@ -108,11 +108,15 @@ pub(super) fn apply_ops(
     Ok(())
 }
 
+/// The mock stands for a cloud tenant; `/system/info` and `/login/companyinfo` say so alike,
+/// as the real cloud API does.
+const IS_CLOUD: bool = true;
+
 pub(super) async fn system_info(State(state): State<AppState>) -> Json<Value> {
     let _ = &state;
     Json(json!({
         "version": "v2025.1.99999",
-        "isCloud": true,
+        "isCloud": IS_CLOUD,
         "serverTimeZone": "Eastern Standard Time",
         "licenseBits": [],
         "cloudRegion": "NA",
@@ -139,7 +143,7 @@ pub(super) async fn company_info(
         "VersionCode": "v2025.1",
         "VersionNumber": "v4.6.99999",
         "CompanyID": creds.company,
-        "IsCloud": false,
+        "IsCloud": IS_CLOUD,
         "SiteUrl": ctx.origin.split_once("://").map_or(ctx.origin.as_str(), |(_, host)| host),
     }))
     .into_response()
