@@ -82,9 +82,17 @@ pub(super) fn accept_communications(
                 *serial as i64
             }
         };
-        stored.insert("id".into(), Value::from(id));
         apply_defaults(item_schema, &mut stored);
-        out.push(Value::Object(stored));
+        // Stored in one fixed order (id first), whatever order the body used.
+        let mut ordered = Map::new();
+        ordered.insert("id".into(), Value::from(id));
+        for k in ["type", "value", "extension", "domain", "defaultFlag"] {
+            if let Some(v) = stored.remove(k) {
+                ordered.insert(k.into(), v);
+            }
+        }
+        ordered.extend(stored.into_iter().filter(|(k, _)| k != "id"));
+        out.push(Value::Object(ordered));
     }
     Ok(Value::Array(out))
 }

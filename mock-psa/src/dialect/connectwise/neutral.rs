@@ -1,9 +1,22 @@
 //! The neutral view: the default seed, neutral writes and the snapshot the harness compares.
 
+use super::input::apply_defaults;
 use super::refs::ref_id;
+use super::schema::type_schema;
 use super::tickets::ticket_fill;
 use super::wire::stamp;
 use super::*;
+
+/// The schema type of a neutral kind's records.
+fn type_of(kind: NeutralKind) -> &'static str {
+    match kind {
+        NeutralKind::Company => "Company",
+        NeutralKind::Location => "CompanySite",
+        NeutralKind::Contact => "Contact",
+        NeutralKind::Configuration => "Configuration",
+        NeutralKind::Ticket => "Ticket",
+    }
+}
 
 pub(super) fn table_of(kind: NeutralKind) -> &'static str {
     match kind {
@@ -405,6 +418,8 @@ pub(super) fn neutral_create(
 ) -> Result<i64, String> {
     let mut rec = Record::new();
     apply_neutral(world, kind, &mut rec, fields, true)?;
+    // A record made in the PSA gets the same server defaults as one created through the API.
+    apply_defaults(type_schema(type_of(kind)), &mut rec);
     let now = world.clock.rfc3339();
     stamp(&mut rec, &now, None);
     let table = table_of(kind);
