@@ -416,3 +416,35 @@ async fn route_table_matches_the_router() {
     let (status, body) = cw.call(Method::GET, "company/nothing-here", None).await;
     assert_eq!((status, body["code"].clone()), (404, json!("NotFound")));
 }
+
+/// Members the old fixed lists lacked are first-class in queries: `conditions`, `orderBy` and
+/// `fields` reach them like any other.
+#[tokio::test]
+async fn queries_reach_every_member() {
+    let cw = Cw::start().await;
+    let fx = fixture(&cw).await;
+    for (name, bill, login) in [("A", true, "zed"), ("B", false, "amy"), ("C", true, "kim")] {
+        cw.create(
+            "company/configurations",
+            json!({"name": name, "type": {"id": 1}, "company": {"id": fx.company},
+                   "billFlag": bill, "lastLoginName": login,
+                   "installedBy": {"id": 9, "identifier": "tech9"}}),
+        )
+        .await;
+    }
+    let (status, rows) = cw
+        .call(
+            Method::GET,
+            "company/configurations?conditions=billFlag=true and installedBy/identifier=\"tech9\"&orderBy=lastLoginName desc&fields=name,lastLoginName,installedBy/identifier",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(
+        rows,
+        json!([
+            {"name": "A", "lastLoginName": "zed", "installedBy": {"identifier": "tech9"}},
+            {"name": "C", "lastLoginName": "kim", "installedBy": {"identifier": "tech9"}}
+        ])
+    );
+}
