@@ -5,8 +5,10 @@
 //! Resources are data ([`schema::Resource`]); one set of generic handlers serves them all.
 //!
 //! Layout, bottom up (each module imports only the ones above it):
-//! `conditions` (the query language), `schema` (what a resource is), `wire` (auth, errors,
-//! envelopes, PATCH operations, system info), `refs` (references in and out), `listing` (query
+//! `conditions` (the query language), `schema` (what a resource is; its members, types,
+//! limits, defaults and reference targets are data in `schema.json`, from the published API
+//! description), `wire` (auth, errors, envelopes, PATCH operations, system info), `refs`
+//! (references in and out), `input` (the schema-driven input engine), `listing` (query
 //! parameters, filters, `fields`, `orderBy` keys), the resource families `lookups`,
 //! `companies` (companies and sites), `contacts` (contacts and their communication items),
 //! `configurations`, `tickets`; `records` (the generic handlers), `routes` (the route table and
