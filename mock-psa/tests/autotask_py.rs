@@ -1,4 +1,4 @@
-//! The real PyPI `py-autotask` library (tests/clients/autotask_py.py), unmodified, against
+//! The real PyPI `py-autotask` library (tests/clients/python/autotask_py.py), unmodified, against
 //! `mock-psa serve`: introspection through its own field models, creates with every writable
 //! member of the schema, child routes (contacts, ticket attachments), filters on rare members,
 //! a wrong-typed member refused with nothing stored.
@@ -7,54 +7,19 @@
 #[allow(dead_code)]
 mod npm_support;
 
-use npm_support::{clients_dir, Serve};
+use npm_support::Serve;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-/// The virtual environment with tests/clients/requirements.txt installed (made on first use;
-/// .ci/run makes it up front).
-fn ensure_venv() -> PathBuf {
-    let dir = clients_dir();
-    let python = dir.join(".venv/bin/python");
-    let installed = || {
-        Command::new(&python)
-            .args(["-c", "import py_autotask"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if installed() {
-        return python;
-    }
-    let run = |cmd: &mut Command| {
-        let out = cmd
-            .current_dir(&dir)
-            .output()
-            .unwrap_or_else(|e| panic!("python3 is needed for the py-autotask test: {e}"));
-        assert!(
-            out.status.success(),
-            "{cmd:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("python3").args(["-m", "venv", ".venv"]));
-    run(Command::new(&python).args(["-m", "pip", "install", "-q", "-r", "requirements.txt"]));
-    assert!(
-        installed(),
-        "py-autotask is still missing after pip install"
-    );
-    python
-}
-
 #[tokio::test]
 async fn py_autotask_library_drives_the_mock_with_every_member() {
-    let python = ensure_venv();
+    let python = npm_support::python::venv_with("py_autotask");
     let serve = Serve::start("autotask", false).await;
     let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/dialect/autotask/schema.json");
     let mut cmd = tokio::process::Command::new(python);
     cmd.args(["-W", "ignore", "autotask_py.py"])
-        .current_dir(clients_dir())
+        .current_dir(npm_support::python::python_dir())
         .env("MOCK_ORIGIN", serve.str("/origin"))
         .env("MOCK_SCHEMA", schema)
         .kill_on_drop(true);

@@ -4,7 +4,6 @@
 pub mod autotask;
 pub mod bms;
 pub mod connectwise;
-pub mod cw_conditions;
 
 use crate::personality::{Dialect, Personality};
 use crate::state::{AppState, MockState, World};

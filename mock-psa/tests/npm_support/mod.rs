@@ -4,6 +4,8 @@
 //!
 //! A machine without node fails these tests with a clear message: they never skip.
 
+pub mod python;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

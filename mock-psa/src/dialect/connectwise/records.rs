@@ -1,0 +1,668 @@
+//! The generic handlers every collection shares: list, get, create, replace, patch, delete;
+//! input checking and rendering driven by the resource's data.
+
+#![allow(clippy::result_large_err)]
+
+use super::companies::insert_site;
+use super::contacts::{accept_communications, render_communication};
+use super::input::{apply_defaults, check_object, check_value, Refusal};
+use super::listing::{build_filter, cmp_values, project, sort_key, ListQuery};
+use super::refs::render_ref;
+use super::schema::{ref_spec, Kind, Label, Resource};
+use super::wire::{api_error, apply_ops, field_error, invalid, not_found, parse_body, stamp};
+use super::*;
+
+pub(super) fn render(store: &Store, res: &Resource, rec: &Record, api_base: &str) -> Value {
+    let mut out = rec.clone();
+    // References the mock resolves are rendered with their label and href; the others were
+    // stored as written and are returned so.
+    for m in &res.schema().members {
+        let Some(spec) = m.reference.as_deref().and_then(ref_spec) else {
+            continue;
+        };
+        match (m.kind, rec.get(&m.name)) {
+            (Kind::Reference, Some(raw)) => {
+                if let Some(r) = render_ref(store, spec, raw, api_base) {
+                    out.insert(m.name.clone(), r);
+                }
+            }
+            (Kind::ReferenceList, Some(Value::Array(items))) => {
+                let rendered: Vec<Value> = items
+                    .iter()
+                    .filter_map(|i| render_ref(store, spec, i, api_base))
+                    .collect();
+                out.insert(m.name.clone(), Value::Array(rendered));
+            }
+            _ => {}
+        }
+    }
+    if res.table == "contacts" {
+        if let Some(Value::Array(items)) = rec.get("communicationItems") {
+            let rendered: Vec<Value> = items
+                .iter()
+                .map(|i| render_communication(store, i))
+                .collect();
+            out.insert("communicationItems".into(), Value::Array(rendered));
+        }
+    }
+    if matches!(res.label, Label::Description) {
+        // Lookups stored with `description` are referenced by `name`.
+        if let Some(d) = rec.get("description") {
+            out.entry("name").or_insert_with(|| d.clone());
+        }
+    }
+    let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
+    let mut info = rec
+        .get("_info")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if res.table == "companies" {
+        info.insert(
+            "sites_href".into(),
+            json!(format!("{api_base}/company/companies/{id}/sites")),
+        );
+        info.insert(
+            "contacts_href".into(),
+            json!(format!(
+                "{api_base}/company/contacts?conditions=company/id={id}"
+            )),
+        );
+        info.insert(
+            "configurations_href".into(),
+            json!(format!(
+                "{api_base}/company/configurations?conditions=company/id={id}"
+            )),
+        );
+    }
+    out.insert("_info".into(), Value::Object(info));
+    out.retain(|_, v| !v.is_null());
+    Value::Object(out)
+}
+
+/// A refused body in the CW envelope.
+fn refusal(res: &Resource, r: Refusal) -> Response {
+    match r {
+        Refusal::Convert(msg) => api_error(msg),
+        Refusal::Field(field, msg) => {
+            invalid(res, vec![field_error(res, "InvalidField", &field, msg)])
+        }
+    }
+}
+
+/// Turns an input body into a stored record, or the CW error response: every member checked
+/// against the type's schema ([`check_object`]), communication items numbered.
+pub(super) fn accept_input(
+    store: &Store,
+    res: &Resource,
+    body: &Value,
+    world_serial: &mut u64,
+) -> Result<Record, Response> {
+    let Value::Object(input) = body else {
+        return Err(api_error(format!(
+            "Cannot deserialize the current JSON value into type '{}' because the type requires a JSON object.",
+            res.type_name
+        )));
+    };
+    let refused = |r: Refusal| refusal(res, r);
+    let mut body = input.clone();
+    // `site: {name: "Main"}` on a new company names the site to create with it.
+    let new_site = if res.table == "companies" {
+        body.remove("site").filter(|s| !s.is_null())
+    } else {
+        None
+    };
+    let items = if res.table == "contacts" {
+        body.remove("communicationItems")
+    } else {
+        None
+    };
+    let mut rec = check_object(store, res.type_name, res.schema(), &body, "").map_err(refused)?;
+    if let Some(site) = new_site {
+        match site {
+            Value::Object(ref o) if o.get("id").is_none() => {
+                rec.insert("site".into(), site);
+            }
+            other => {
+                let m = res.schema().member("site").expect("Company has site");
+                let v = check_value(store, res.type_name, m, &other, "site").map_err(refused)?;
+                rec.insert("site".into(), v);
+            }
+        }
+    }
+    if let Some(items) = items.filter(|v| !v.is_null()) {
+        let stored = accept_communications(store, &items, world_serial).map_err(refused)?;
+        rec.insert("communicationItems".into(), stored);
+    }
+    Ok(rec)
+}
+
+pub(super) fn check_required(
+    store: &Store,
+    res: &Resource,
+    rec: &Record,
+    self_id: Option<i64>,
+) -> Result<(), Response> {
+    let mut errors = Vec::new();
+    for f in res.schema().members.iter().filter(|m| m.required) {
+        let f = &f.name;
+        let missing = match rec.get(f) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            _ => false,
+        };
+        if missing {
+            errors.push(field_error(
+                res,
+                "MissingRequiredField",
+                f,
+                format!("The field {f} is required."),
+            ));
+        }
+    }
+    for f in res.unique {
+        if let Some(Value::String(v)) = rec.get(*f) {
+            let clash = store.rows(res.table).any(|r| {
+                r.get(*f)
+                    .and_then(Value::as_str)
+                    .is_some_and(|o| o.eq_ignore_ascii_case(v))
+                    && r.get("id").and_then(Value::as_i64) != self_id
+            });
+            if clash {
+                errors.push(field_error(
+                    res,
+                    "ObjectExists",
+                    f,
+                    format!("The {f} '{v}' is already in use."),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(res, errors))
+    }
+}
+
+/// Runs the resource's [`Fill`], answering its error as `InvalidObject`.
+pub(super) fn fill(store: &Store, res: &Resource, rec: &mut Record) -> Result<(), Response> {
+    match res.fill.map(|f| f(store, rec)) {
+        Some(Err((field, msg))) => Err(invalid(
+            res,
+            vec![field_error(res, "InvalidField", field, msg)],
+        )),
+        _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers.
+
+/// The parent id of a child route (`/company/companies/{pid}/sites`), if any.
+pub(super) fn parent_id(
+    params: &HashMap<String, String>,
+    res: &Resource,
+) -> Result<Option<i64>, Response> {
+    match (params.get("pid"), res.parent) {
+        (Some(p), Some((_, parent))) => {
+            p.parse::<i64>().map(Some).map_err(|_| not_found(parent, p))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A child route's parent must exist (404 naming the parent's type otherwise).
+pub(super) fn parent_exists(
+    store: &Store,
+    res: &Resource,
+    pid: Option<i64>,
+) -> Result<(), Response> {
+    match (res.parent, pid) {
+        (Some((_, parent)), Some(pid)) if store.get(parent.table, pid).is_none() => {
+            Err(not_found(parent, &pid.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
+    match (res.parent.map(|(m, _)| m), pid) {
+        (Some(m), Some(pid)) => {
+            rec.get(m).and_then(|c| c.get("id")).and_then(Value::as_i64) == Some(pid)
+        }
+        _ => true,
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // axum extractors plus the route's static data
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(params): Path<HashMap<String, String>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    res: &'static Resource,
+    count_only: bool,
+    route: &'static str,
+) -> Response {
+    let q = ListQuery::parse(raw.as_deref());
+    let pid = match parent_id(&params, res) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let world = state.world();
+    if let Err(r) = parent_exists(&world.store, res, pid) {
+        return r;
+    }
+    let filter = match build_filter(&q) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let store = &world.store;
+    let table = store.table(res.table);
+    let rendered_match = |r: &Record| -> bool {
+        belongs(r, res, pid)
+            && filter
+                .as_ref()
+                .is_none_or(|f| f(&render(store, res, r, &ctx.api_base)))
+    };
+    let needs_filter = filter.is_some() || pid.is_some();
+
+    if count_only {
+        let n = table
+            .map(|t| t.iter().filter(|r| rendered_match(r)).count())
+            .unwrap_or(0);
+        return Json(json!({ "count": n })).into_response();
+    }
+
+    let page_size = match q.get("pagesize").map(str::parse::<usize>) {
+        None => 25,
+        Some(Ok(n)) if n >= 1 => n.min(1000),
+        Some(_) => return api_error("pageSize must be a positive whole number".into()),
+    };
+    let forward_only = headers
+        .get("pagination-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("forward-only"));
+    let path = route.replace("{pid}", &pid.map(|p| p.to_string()).unwrap_or_default());
+    let link_base = {
+        let pass = q.passthrough();
+        let sep = if pass.is_empty() { "" } else { "&" };
+        format!("{}{}?{pass}{sep}", ctx.api_base, path_for_link(&path))
+    };
+
+    let rows: Vec<&Record>;
+    let mut links = Vec::new();
+    if forward_only {
+        if q.get("orderby").is_some() {
+            return api_error("orderBy is not supported with forward-only pagination".into());
+        }
+        let after = q
+            .get("pageid")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(0);
+        let mut it = table
+            .into_iter()
+            .flat_map(|t| t.iter_after(after))
+            .filter(|r| !needs_filter || rendered_match(r));
+        rows = it.by_ref().take(page_size).collect();
+        if it.next().is_some() {
+            if let Some(last) = rows
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_i64)
+            {
+                links.push(format!(
+                    "<{link_base}pageSize={page_size}&pageId={last}>; rel=\"next\""
+                ));
+            }
+        }
+    } else {
+        let page = match q.get("page").map(str::parse::<usize>) {
+            None => 1,
+            Some(Ok(n)) if n >= 1 => n,
+            Some(_) => return api_error("page must be a positive whole number".into()),
+        };
+        let offset = (page - 1).saturating_mul(page_size);
+        let total;
+        if let Some(order) = q.get("orderby") {
+            let all: Vec<&Record> = table
+                .into_iter()
+                .flat_map(|t| t.iter())
+                .filter(|r| rendered_match(r))
+                .collect();
+            let keys: Vec<(String, bool)> = order
+                .split(',')
+                .map(|p| {
+                    let mut w = p.split_whitespace();
+                    let f = w.next().unwrap_or("id").to_string();
+                    let desc = w.next().is_some_and(|d| d.eq_ignore_ascii_case("desc"));
+                    (f, desc)
+                })
+                .collect();
+            // Each record is rendered once for its sort keys, not once per comparison.
+            let mut keyed: Vec<(Vec<Value>, &Record)> = all
+                .into_iter()
+                .map(|r| {
+                    let rendered = render(store, res, r, &ctx.api_base);
+                    let k = keys.iter().map(|(f, _)| sort_key(&rendered, f)).collect();
+                    (k, r)
+                })
+                .collect();
+            // A stable sort: equal keys keep id order.
+            keyed.sort_by(|(ka, _), (kb, _)| {
+                for ((a, b), (_, desc)) in ka.iter().zip(kb).zip(&keys) {
+                    let o = cmp_values(a, b);
+                    let o = if *desc { o.reverse() } else { o };
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            total = keyed.len();
+            rows = keyed
+                .into_iter()
+                .skip(offset)
+                .take(page_size)
+                .map(|(_, r)| r)
+                .collect();
+        } else if needs_filter {
+            // One pass decides every row: the total and the page come from the same matches.
+            let matching: Vec<&Record> = table
+                .into_iter()
+                .flat_map(|t| t.iter())
+                .filter(|r| rendered_match(r))
+                .collect();
+            total = matching.len();
+            rows = matching.into_iter().skip(offset).take(page_size).collect();
+        } else {
+            total = table.map(|t| t.len()).unwrap_or(0);
+            rows = crate::store::page(table, None, offset, page_size).rows;
+        }
+        let last = total.div_ceil(page_size).max(1);
+        links.push(format!(
+            "<{link_base}pageSize={page_size}&page=1>; rel=\"first\""
+        ));
+        if page > 1 {
+            links.push(format!(
+                "<{link_base}pageSize={page_size}&page={}>; rel=\"prev\"",
+                (page - 1).min(last)
+            ));
+        }
+        if page < last {
+            links.push(format!(
+                "<{link_base}pageSize={page_size}&page={}>; rel=\"next\"",
+                page + 1
+            ));
+        }
+        links.push(format!(
+            "<{link_base}pageSize={page_size}&page={last}>; rel=\"last\""
+        ));
+    }
+    let fields = q.get("fields");
+    let body: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let v = render(store, res, r, &ctx.api_base);
+            match fields {
+                Some(f) => project(&v, f),
+                None => v,
+            }
+        })
+        .collect();
+    drop(world);
+    let mut resp = Json(Value::Array(body)).into_response();
+    if !links.is_empty() {
+        if let Ok(v) = http::HeaderValue::from_str(&links.join(", ")) {
+            resp.headers_mut().insert("link", v);
+        }
+    }
+    resp
+}
+
+/// Link paths use the documented spelling (`communicationTypes`), not the lower-cased route.
+pub(super) fn path_for_link(path: &str) -> String {
+    path.replace("communicationtypes", "communicationTypes")
+}
+
+pub(super) fn item_id(params: &HashMap<String, String>, res: &Resource) -> Result<i64, Response> {
+    let raw = params.get("id").map(String::as_str).unwrap_or("");
+    raw.parse().map_err(|_| not_found(res, raw))
+}
+
+pub(super) async fn get_one(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(params): Path<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
+    res: &'static Resource,
+) -> Response {
+    let id = match item_id(&params, res) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let pid = match parent_id(&params, res) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let world = state.world();
+    match world
+        .store
+        .get(res.table, id)
+        .filter(|r| belongs(r, res, pid))
+    {
+        Some(rec) => {
+            let v = render(&world.store, res, rec, &ctx.api_base);
+            match ListQuery::parse(raw.as_deref()).get("fields") {
+                Some(f) => Json(project(&v, f)).into_response(),
+                None => Json(v).into_response(),
+            }
+        }
+        None => not_found(res, &id.to_string()),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(params): Path<HashMap<String, String>>,
+    body: Bytes,
+    res: &'static Resource,
+) -> Response {
+    let input = match parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let pid = match parent_id(&params, res) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut world = state.world();
+    let world = &mut *world;
+    if let Err(r) = parent_exists(&world.store, res, pid) {
+        return r;
+    }
+    let mut rec = match accept_input(&world.store, res, &input, &mut world.serial) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    apply_defaults(res.schema(), &mut rec);
+    if let (Some((member, _)), Some(pid)) = (res.parent, pid) {
+        rec.insert(member.into(), json!({ "id": pid }));
+    }
+    if let Err(resp) = fill(&world.store, res, &mut rec) {
+        return resp;
+    }
+    if let Err(resp) = check_required(&world.store, res, &rec, None) {
+        return resp;
+    }
+    let new_site = if res.table == "companies" {
+        rec.remove("site")
+    } else {
+        None
+    };
+    let now = world.clock.rfc3339();
+    stamp(&mut rec, &now, None);
+    let id = world.store.insert(res.table, rec);
+    if let Some(site) = new_site {
+        let name = site
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("Main")
+            .to_string();
+        let site_id = insert_site(world, id, name, true);
+        if let Some(c) = world.store.table_mut("companies").get_mut(id) {
+            c.insert("site".into(), json!({ "id": site_id }));
+        }
+    }
+    let v = render(
+        &world.store,
+        res,
+        world.store.get(res.table, id).expect("just inserted"),
+        &ctx.api_base,
+    );
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+pub(super) async fn replace(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(params): Path<HashMap<String, String>>,
+    body: Bytes,
+    res: &'static Resource,
+) -> Response {
+    let input = match parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut world = state.world();
+    let world = &mut *world;
+    match existing(world, &params, res) {
+        Ok(old) => store_input(world, res, &input, &old, &ctx),
+        Err(r) => r,
+    }
+}
+
+/// The stored record an item route names (checking it belongs to the parent in the path).
+pub(super) fn existing(
+    world: &World,
+    params: &HashMap<String, String>,
+    res: &Resource,
+) -> Result<Record, Response> {
+    let id = item_id(params, res)?;
+    let pid = parent_id(params, res)?;
+    world
+        .store
+        .get(res.table, id)
+        .filter(|r| belongs(r, res, pid))
+        .cloned()
+        .ok_or_else(|| not_found(res, &id.to_string()))
+}
+
+/// Validates an input-shaped body as the new state of `old` (keeping its parent) and saves it.
+pub(super) fn store_input(
+    world: &mut World,
+    res: &Resource,
+    input: &Value,
+    old: &Record,
+    ctx: &RequestCtx,
+) -> Response {
+    let mut rec = match accept_input(&world.store, res, input, &mut world.serial) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if let Some((member, _)) = res.parent {
+        if let Some(p) = old.get(member) {
+            rec.insert(member.into(), p.clone());
+        }
+    }
+    rec.insert("id".into(), old.get("id").cloned().unwrap_or(Value::Null));
+    save(world, res, rec, old, ctx)
+}
+
+pub(super) fn save(
+    world: &mut World,
+    res: &Resource,
+    mut rec: Record,
+    old: &Record,
+    ctx: &RequestCtx,
+) -> Response {
+    let id = old.get("id").and_then(Value::as_i64).unwrap_or(0);
+    if let Err(resp) = fill(&world.store, res, &mut rec) {
+        return resp;
+    }
+    if let Err(resp) = check_required(&world.store, res, &rec, Some(id)) {
+        return resp;
+    }
+    let now = world.clock.rfc3339();
+    stamp(&mut rec, &now, old.get("_info"));
+    rec.retain(|_, v| !v.is_null());
+    if let Some(slot) = world.store.table_mut(res.table).get_mut(id) {
+        *slot = rec;
+    }
+    let v = render(
+        &world.store,
+        res,
+        world.store.get(res.table, id).expect("exists"),
+        &ctx.api_base,
+    );
+    Json(v).into_response()
+}
+
+pub(super) async fn patch(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(params): Path<HashMap<String, String>>,
+    body: Bytes,
+    res: &'static Resource,
+) -> Response {
+    let input = match parse_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Value::Array(ops) = input else {
+        return api_error(
+            "Cannot deserialize the current JSON object into type 'List`1[PatchOperation]' because the type requires a JSON array.".into(),
+        );
+    };
+    let mut world = state.world();
+    let world = &mut *world;
+    let old = match existing(world, &params, res) {
+        Ok(old) => old,
+        Err(r) => return r,
+    };
+    // Apply the operations to an input-shaped copy, then validate the whole record.
+    let mut draft = old.clone();
+    draft.remove("_info");
+    draft.remove("id");
+    if let Err(r) = apply_ops(&mut draft, &ops, res.schema(), res.type_name) {
+        return r;
+    }
+    if let Some((member, _)) = res.parent {
+        // The parent comes from the path; a value given for it must still be well typed.
+        if let (Some(v), Some(m)) = (draft.remove(member), res.schema().member(member)) {
+            if let Err(r) = check_value(&world.store, res.type_name, m, &v, member) {
+                return refusal(res, r);
+            }
+        }
+    }
+    store_input(world, res, &Value::Object(draft), &old, &ctx)
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    Path(params): Path<HashMap<String, String>>,
+    res: &'static Resource,
+) -> Response {
+    let mut world = state.world();
+    match existing(&world, &params, res) {
+        Ok(old) => {
+            let id = old.get("id").and_then(Value::as_i64).unwrap_or_default();
+            world.store.table_mut(res.table).remove(id);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
