@@ -11,14 +11,19 @@
 //! ```
 
 pub mod admin;
+pub mod anonymise;
+pub mod capture;
 pub mod dialect;
 pub mod faults;
+pub mod generate;
 pub mod journal;
+pub mod persist;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod tools;
 
 pub use dialect::NeutralKind;
 // Shared with the reference sync through psa-core; re-exported at the paths they always had.

@@ -3,6 +3,7 @@
 pub mod autotask;
 pub mod bms;
 pub mod connectwise;
+mod transport;
 
 use crate::engine::match_key;
 use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError, PsaRecord};
