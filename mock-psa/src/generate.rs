@@ -3,7 +3,7 @@
 //! manufacturers) exists in every personality's defaults, so the seed loads anywhere.
 
 use crate::seed::SeedDocument;
-use fake::faker::address::en::{CityName, StreetName, ZipCode};
+use fake::faker::address::en::{CityName, StreetName};
 use fake::faker::company::en::{CompanyName, Profession};
 use fake::faker::lorem::en::Words;
 use fake::faker::name::en::{FirstName, LastName};
@@ -146,7 +146,10 @@ pub fn generate(opts: &GenerateOptions) -> Result<SeedDocument, String> {
                     "city",
                     json!(CityName().fake_with_rng::<String, _>(&mut rng)),
                 ),
-                ("zip", json!(ZipCode().fake_with_rng::<String, _>(&mut rng))),
+                (
+                    "zip",
+                    json!(format!("{:05}", rng.random_range(1001..99951))),
+                ),
                 ("phone", json!(phone(&mut rng))),
                 ("primary", json!(s == 0)),
             ]));
