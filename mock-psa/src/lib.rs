@@ -11,19 +11,24 @@
 //! ```
 
 pub mod admin;
-pub mod clock;
+pub mod anonymise;
+pub mod capture;
 pub mod dialect;
 pub mod faults;
+pub mod generate;
 pub mod journal;
-pub mod personality;
+pub mod persist;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod tools;
 
 pub use dialect::NeutralKind;
-pub use personality::{Credentials, Dialect, Personality};
+// Shared with the reference sync through psa-core; re-exported at the paths they always had.
+pub use psa_core::{clock, personality};
+pub use psa_core::{Credentials, Dialect, Personality};
 pub use seed::SeedDocument;
 pub use server::{MockServer, ServerOptions, TlsOptions};
 pub use state::Settings;

@@ -41,7 +41,17 @@ enum Command {
         /// Print one JSON line describing every listener (ports, URLs, CA) instead of text.
         #[arg(long)]
         json: bool,
+        /// Keep the world (records, clock, sessions, settings) in this file across restarts;
+        /// an existing file replaces --seed, a corrupt or foreign one is refused untouched.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
+    /// Read a live PSA's synced records into a seed document (read-only).
+    Capture(mock_psa::tools::CaptureArgs),
+    /// Replace the personal values of a seed, or translate anonymised text back.
+    Anonymise(mock_psa::tools::AnonymiseArgs),
+    /// Write a realistic generated tenant of any size as a seed document.
+    Generate(mock_psa::tools::GenerateArgs),
 }
 
 #[tokio::main]
@@ -49,15 +59,21 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let Command::Serve {
-        psa,
-        port,
-        seed,
-        tls,
-        https_port,
-        ca_out,
-        json,
-    } = Cli::parse().command;
+    let (psa, port, seed, tls, https_port, ca_out, json, state) = match Cli::parse().command {
+        Command::Serve {
+            psa,
+            port,
+            seed,
+            tls,
+            https_port,
+            ca_out,
+            json,
+            state,
+        } => (psa, port, seed, tls, https_port, ca_out, json, state),
+        Command::Capture(a) => return mock_psa::tools::run_capture(a).await,
+        Command::Anonymise(a) => return mock_psa::tools::run_anonymise(a),
+        Command::Generate(a) => return mock_psa::tools::run_generate(a),
+    };
     let personalities: Vec<Personality> = if psa == "all" {
         Personality::ALL.to_vec()
     } else {
@@ -74,6 +90,12 @@ async fn main() -> anyhow::Result<()> {
         }
         None => None,
     };
+    // Checked before anything is served, so a bad file stops the start and stays as it is.
+    let state = match &state {
+        Some(path) => Some(mock_psa::persist::StateFile::open(path, &personalities)?),
+        None => None,
+    };
+    let seed = seed.filter(|_| !state.as_ref().is_some_and(|s| s.has_worlds()));
     // One CA for every personality, so a client trusts a single certificate.
     let identity = if tls {
         Some(TlsIdentity::generate()?)
@@ -134,6 +156,10 @@ async fn main() -> anyhow::Result<()> {
             mock_psa::Dialect::BmsV2 => println!("  auth:  POST {}/v2/security/authenticate with tenant {}, user {}, password {}", server.origin(), c.company, c.user, c.secret),
         }
         servers.push(server);
+    }
+    if let Some(file) = state {
+        let states: Vec<_> = servers.iter().map(|s| s.state().clone()).collect();
+        file.attach(&states)?;
     }
     if json {
         // One line, flushed, so a parent process can read ports before sending requests.

@@ -245,10 +245,16 @@ fn build_app(state: AppState) -> Router {
         let psa_router = psa_router.clone();
         let admin_router = admin_router.clone();
         async move {
-            if req.uri().path().starts_with("/__admin") {
-                return admin_router.oneshot(req).await.into_response();
+            let reads_only = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+            let resp = if req.uri().path().starts_with("/__admin") {
+                admin_router.oneshot(req).await.into_response()
+            } else {
+                handle_psa(state.clone(), psa_router, req).await
+            };
+            if !reads_only {
+                state.changed();
             }
-            handle_psa(state, psa_router, req).await
+            resp
         }
     })
 }

@@ -8,7 +8,7 @@ use crate::personality::{Credentials, Personality};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Settings of one personality, chosen at start (and changeable through the admin API).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,7 +79,7 @@ impl Default for Settings {
 }
 
 /// A bearer session of the BMS family.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub refresh_token: String,
     pub expires_at: i64,
@@ -111,6 +111,8 @@ pub struct MockState {
     pub personality: Personality,
     settings: Mutex<Settings>,
     world: Mutex<World>,
+    /// Called after every request that may have changed the world (`serve --state`).
+    on_change: OnceLock<Arc<dyn Fn() + Send + Sync>>,
 }
 
 pub type AppState = Arc<MockState>;
@@ -125,6 +127,19 @@ impl MockState {
             personality,
             settings: Mutex::new(settings),
             world: Mutex::new(world),
+            on_change: OnceLock::new(),
+        }
+    }
+
+    /// Installs the hook [`MockState::changed`] calls (once; later calls are ignored).
+    pub fn on_change(&self, hook: Arc<dyn Fn() + Send + Sync>) {
+        let _ = self.on_change.set(hook);
+    }
+
+    /// Tells the hook, if any, that a request may have changed the world.
+    pub fn changed(&self) {
+        if let Some(hook) = self.on_change.get() {
+            hook();
         }
     }
 

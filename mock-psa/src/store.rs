@@ -3,13 +3,14 @@
 //! Rows live in a `Vec` ordered by id. Ids are issued in sequence, so inserts append; a page
 //! at an offset is a slice, so listing costs time in proportion to the page, not the table.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
 pub type Record = Map<String, Value>;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Table {
     rows: Vec<(i64, Record)>,
     next_id: i64,
@@ -89,7 +90,7 @@ impl Table {
 }
 
 /// Every table of one personality.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Store {
     tables: BTreeMap<String, Table>,
     first_ids: BTreeMap<String, i64>,

@@ -16,7 +16,7 @@
 
 use crate::clients::{find_match, Http};
 use async_trait::async_trait;
-use mock_psa::{Credentials, Personality};
+use psa_core::{Credentials, Personality};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

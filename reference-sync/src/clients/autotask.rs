@@ -9,7 +9,7 @@
 use super::{create_record, reject, write_checked, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
-use mock_psa::Personality;
+use psa_core::Personality;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};

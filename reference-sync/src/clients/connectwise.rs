@@ -5,7 +5,7 @@ use super::{create_record, find_match, reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use base64::Engine;
-use mock_psa::Personality;
+use psa_core::Personality;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;

@@ -3,10 +3,11 @@
 pub mod autotask;
 pub mod bms;
 pub mod connectwise;
+mod transport;
 
 use crate::engine::match_key;
 use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError, PsaRecord};
-use mock_psa::Dialect;
+use psa_core::Dialect;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 use std::future::Future;

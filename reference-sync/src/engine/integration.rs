@@ -4,7 +4,7 @@
 use super::{Engine, Rejection};
 use crate::model::{DocRecord, Role, Source};
 use crate::psa::{Fields, Kind};
-use mock_psa::Credentials;
+use psa_core::Credentials;
 use serde_json::{json, Map, Value};
 
 /// Fields the PSA owns on a linked record: read-only while two-way is off (R15).
@@ -136,7 +136,7 @@ impl Engine {
             return Ok(());
         }
         let mut required = vec!["name", "type"];
-        if self.personality == mock_psa::Personality::Connectwise {
+        if self.personality == psa_core::Personality::Connectwise {
             required.push("status");
         }
         let missing: Vec<&str> = required

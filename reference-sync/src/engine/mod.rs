@@ -5,7 +5,7 @@
 use crate::clients::{client_for, Http, RetryPolicy, TransportDefects};
 use crate::model::{DocItem, DocRecord, Hold, ItemKind, Plan, Role, Settings, Source, SyncState};
 use crate::psa::{Connection, Fields, Kind, PsaClient};
-use mock_psa::Personality;
+use psa_core::Personality;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -124,7 +124,7 @@ impl Engine {
     pub fn new(conn: Connection, settings: Settings) -> Self {
         let http = Http::default();
         let sched = schedule::Scheduler::new(
-            mock_psa::clock::DEFAULT_EPOCH,
+            psa_core::clock::DEFAULT_EPOCH,
             settings.sync_interval_minutes,
         );
         let mut engine = Engine {

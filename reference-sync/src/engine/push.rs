@@ -3,7 +3,7 @@
 use super::{Defect, Engine};
 use crate::model::DocRecord;
 use crate::psa::{Fields, Kind, PsaError, PushContext};
-use mock_psa::Personality;
+use psa_core::Personality;
 use serde_json::{json, Value};
 
 impl Engine {

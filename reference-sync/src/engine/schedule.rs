@@ -4,7 +4,7 @@
 
 use super::{Defect, Engine, Rejection};
 use crate::model::Role;
-use mock_psa::clock::format_rfc3339;
+use psa_core::clock::format_rfc3339;
 use serde::Serialize;
 use serde_json::{json, Value};
 

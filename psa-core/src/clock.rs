@@ -1,11 +1,11 @@
 //! The virtual clock: the only source of time in the mock, moved by the admin API.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// 2024-01-01T00:00:00Z, the default start of every virtual timeline.
 pub const DEFAULT_EPOCH: i64 = 1_704_067_200;
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Clock {
     /// Seconds since the Unix epoch.
     now: i64,
