@@ -9,7 +9,6 @@ mod npm_support;
 
 use npm_support::Serve;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 #[tokio::test]

@@ -12,7 +12,7 @@ mod npm_support;
 
 use npm_support::{admin_get, Serve};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::process::Command;
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! pinned requirements.txt): made on first use, one installer at a time across test binaries;
 //! .ci/run makes it up front.
 
+
+#![allow(dead_code)] // each test binary uses its own part
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
