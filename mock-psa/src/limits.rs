@@ -147,12 +147,9 @@ pub fn check_json_depth(bytes: &[u8], max: usize) -> Result<(), String> {
 /// (a mapping value on a deeper line counts once), computed in one pass before the YAML
 /// parser runs: a deeply nested seed is refused in linear time instead of parsed in
 /// quadratic time.
-pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), String> {
-    let refuse = |line: usize| {
-        Err(format!(
-            "seed YAML, line {line}: nested more than {max} levels deep"
-        ))
-    };
+/// The error is the 1-based line where the limit was passed, and a message.
+pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), (usize, String)> {
+    let refuse = |line: usize| Err((line, format!("nested more than {max} levels deep")));
     // Indentation columns of the open block levels, innermost last.
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;

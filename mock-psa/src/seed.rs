@@ -43,8 +43,9 @@ impl SeedDocument {
             check_json_depth(text.as_bytes(), limits.max_seed_depth)
                 .map_err(|e| format!("seed {e} (limits.max_seed_depth)"))?;
         } else {
-            check_yaml_depth(text, limits.max_seed_depth)
-                .map_err(|e| format!("{e} (limits.max_seed_depth)"))?;
+            check_yaml_depth(text, limits.max_seed_depth).map_err(|(line, e)| {
+                format!("seed YAML, line {line}: {e} (limits.max_seed_depth)")
+            })?;
         }
         let doc: SeedDocument = if trimmed.starts_with('{') {
             serde_json::from_str(text)
