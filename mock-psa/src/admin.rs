@@ -25,6 +25,12 @@ impl IntoResponse for AdminError {
     }
 }
 
+/// The admin error reply for a status and message (also used for the framework's own
+/// rejections and the access checks, so every `/__admin/` error has this one shape).
+pub fn error(status: StatusCode, message: &str) -> Response {
+    AdminError(status, message.to_string()).into_response()
+}
+
 fn bad(msg: impl Into<String>) -> AdminError {
     AdminError(StatusCode::BAD_REQUEST, msg.into())
 }
@@ -62,10 +68,28 @@ pub fn reset_world(state: &MockState) {
     api_for(state.personality.dialect()).seed_defaults(&mut world, state.personality);
 }
 
-/// Applies a seed document; returns the native ids created, per kind.
+/// Runs an admin write all or nothing: on error the store, clock and serial are put back as
+/// they were, so a refused write changes nothing.
+fn all_or_nothing<T>(
+    world: &mut World,
+    write: impl FnOnce(&mut World) -> Result<T, String>,
+) -> Result<T, String> {
+    let saved = (world.store.clone(), world.clock, world.serial);
+    let result = write(world);
+    if result.is_err() {
+        (world.store, world.clock, world.serial) = saved;
+    }
+    result
+}
+
+/// Applies a seed document whole or not at all; returns the native ids created, per kind.
 pub fn apply_seed(state: &MockState, seed: &SeedDocument) -> Result<Value, String> {
-    let api = api_for(state.personality.dialect());
     let mut world = state.world();
+    all_or_nothing(&mut world, |w| seed_into(state, w, seed))
+}
+
+fn seed_into(state: &MockState, world: &mut World, seed: &SeedDocument) -> Result<Value, String> {
+    let api = api_for(state.personality.dialect());
     if let Some(clock) = &seed.clock {
         world.clock.set(parse_time(clock)?);
     }
@@ -96,7 +120,7 @@ pub fn apply_seed(state: &MockState, seed: &SeedDocument) -> Result<Value, Strin
             check_neutral_fields(kind, fields)
                 .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
             let id = api
-                .neutral_create(&mut world, kind, fields)
+                .neutral_create(world, kind, fields)
                 .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
             ids.push(Value::from(id));
         }
@@ -136,7 +160,7 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
 
 async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, AdminError> {
     let text = std::str::from_utf8(&body).map_err(|_| bad("seed body must be UTF-8"))?;
-    let doc = SeedDocument::parse(text).map_err(bad)?;
+    let doc = SeedDocument::parse_within(text, &state.settings().limits).map_err(bad)?;
     apply_seed(&state, &doc).map(Json).map_err(bad)
 }
 
@@ -199,12 +223,31 @@ async fn snapshot(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct JournalQuery {
     since: Option<u64>,
+    reveal: Option<String>,
 }
 
-async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -> Json<Value> {
-    Json(state.world().journal.to_json(q.since.unwrap_or(0)))
+/// `?reveal=secrets` is the explicit opt-in to see passwords, keys and tokens in clear.
+fn reveal(v: Option<&str>) -> Result<bool, AdminError> {
+    match v {
+        None => Ok(false),
+        Some("secrets") => Ok(true),
+        Some(other) => Err(bad(format!(
+            "reveal=`{other}`: the only value is `secrets`"
+        ))),
+    }
+}
+
+async fn journal(
+    State(state): State<AppState>,
+    Query(q): Query<JournalQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let reveal = reveal(q.reveal.as_deref())?;
+    Ok(Json(
+        state.world().journal.render(q.since.unwrap_or(0), reveal),
+    ))
 }
 
 async fn clear_journal(State(state): State<AppState>) -> StatusCode {
@@ -227,16 +270,23 @@ struct ClockChange {
 async fn set_clock(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, AdminError> {
     let change: ClockChange =
         serde_json::from_slice(&body).map_err(|e| bad(format!("clock body: {e}")))?;
+    // Both parts are checked before either is applied.
+    let set = change
+        .set
+        .as_ref()
+        .map(parse_time)
+        .transpose()
+        .map_err(bad)?;
+    if change.advance.is_some_and(|a| a < 0) {
+        return Err(bad(
+            "the virtual clock never goes backwards: advance must be >= 0",
+        ));
+    }
     let mut world = state.world();
-    if let Some(set) = &change.set {
-        world.clock.set(parse_time(set).map_err(bad)?);
+    if let Some(set) = set {
+        world.clock.set(set);
     }
     if let Some(adv) = change.advance {
-        if adv < 0 {
-            return Err(bad(
-                "the virtual clock never goes backwards: advance must be >= 0",
-            ));
-        }
         world.clock.advance(adv);
     }
     Ok(Json(
@@ -275,14 +325,42 @@ async fn remove_fault(
     }
 }
 
-async fn get_settings(State(state): State<AppState>) -> Json<Settings> {
-    Json(state.settings())
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevealQuery {
+    reveal: Option<String>,
+}
+
+/// Settings as the admin API shows them: credentials' secret and integration code redacted
+/// unless revealed.
+fn shown_settings(s: &Settings, reveal: bool) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+    if !reveal {
+        for key in ["secret", "integration_code"] {
+            if let Some(c) = v["credentials"].get_mut(key) {
+                if c.as_str().is_some_and(|t| !t.is_empty()) {
+                    *c = json!(crate::redact::REDACTED);
+                }
+            }
+        }
+    }
+    v
+}
+
+async fn get_settings(
+    State(state): State<AppState>,
+    Query(q): Query<RevealQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let reveal = reveal(q.reveal.as_deref())?;
+    Ok(Json(shown_settings(&state.settings(), reveal)))
 }
 
 async fn put_settings(
     State(state): State<AppState>,
+    Query(q): Query<RevealQuery>,
     body: Bytes,
-) -> Result<Json<Settings>, AdminError> {
+) -> Result<Json<Value>, AdminError> {
+    let reveal = reveal(q.reveal.as_deref())?;
     // A partial body changes only the keys it names: the rest keep this personality's values
     // (a full GET-edit-PUT round trip works the same).
     let change: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("settings: {e}")))?;
@@ -291,6 +369,15 @@ async fn put_settings(
     };
     let current = serde_json::to_value(state.settings()).map_err(|e| bad(e.to_string()))?;
     let mut merged = current.clone();
+    let mut change = change;
+    // A GET-edit-PUT round trip sends the redacted marker back: it keeps the current secret.
+    if let Some(Value::Object(c)) = change.get_mut("credentials") {
+        for key in ["secret", "integration_code"] {
+            if c.get(key).and_then(Value::as_str) == Some(crate::redact::REDACTED) {
+                c.insert(key.into(), current["credentials"][key].clone());
+            }
+        }
+    }
     for (k, v) in change {
         // Checked one key at a time so the error names the member that is wrong.
         let mut alone = current.clone();
@@ -301,8 +388,11 @@ async fn put_settings(
         merged[k] = v;
     }
     let s: Settings = serde_json::from_value(merged).map_err(|e| bad(format!("settings: {e}")))?;
+    s.limits
+        .validate()
+        .map_err(|e| bad(format!("settings.{e}")))?;
     state.set_settings(s.clone());
-    Ok(Json(s))
+    Ok(Json(shown_settings(&s, reveal)))
 }
 
 fn kind_of(s: &str) -> Result<NeutralKind, AdminError> {
@@ -331,8 +421,7 @@ async fn create_record(
     let fields = fields_of(&body)?;
     check_neutral_fields(kind, &fields).map_err(bad)?;
     let api = api_for(state.personality.dialect());
-    let id = api
-        .neutral_create(&mut state.world(), kind, &fields)
+    let id = all_or_nothing(&mut state.world(), |w| api.neutral_create(w, kind, &fields))
         .map_err(bad)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
@@ -352,8 +441,10 @@ async fn update_record(
     let fields = fields_of(&body)?;
     check_neutral_fields(kind, &fields).map_err(bad)?;
     let api = api_for(state.personality.dialect());
-    api.neutral_update(&mut state.world(), kind, id, &fields)
-        .map_err(|e| AdminError(StatusCode::NOT_FOUND, e))?;
+    all_or_nothing(&mut state.world(), |w| {
+        api.neutral_update(w, kind, id, &fields)
+    })
+    .map_err(|e| AdminError(StatusCode::NOT_FOUND, e))?;
     Ok(Json(json!({ "id": id })))
 }
 

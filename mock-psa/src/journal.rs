@@ -4,6 +4,7 @@
 //! `max_body_bytes` kept of any one body. Counters live apart from entries, so totals stay
 //! right after eviction and a long-running server does not grow.
 
+use crate::redact;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -133,8 +134,26 @@ impl Journal {
         self.entries.is_empty()
     }
 
-    /// Entries with `seq > since`, as JSON (bodies parsed back to JSON when they are JSON).
+    /// Entries with `seq > since`, as JSON, secrets included (for code holding the state).
     pub fn to_json(&self, since: u64) -> Value {
+        self.render(since, true)
+    }
+
+    /// Entries with `seq > since`, as JSON (bodies parsed back to JSON when they are JSON).
+    /// Unless `reveal`, secrets in bodies and query strings show `[redacted]` (admin output).
+    pub fn render(&self, since: u64, reveal: bool) -> Value {
+        let shown = |body: &str| {
+            let mut v = body_value(body);
+            if !reveal {
+                match &mut v {
+                    Value::String(s) => *s = redact::form(s),
+                    other => {
+                        redact::redact_value(other);
+                    }
+                }
+            }
+            v
+        };
         let entries: Vec<Value> = self
             .entries
             .iter()
@@ -145,10 +164,10 @@ impl Journal {
                     "at": e.at,
                     "method": e.method,
                     "path": e.path,
-                    "query": e.query,
+                    "query": if reveal { e.query.clone() } else { redact::form(&e.query) },
                     "status": e.status,
-                    "request_body": body_value(&e.request_body),
-                    "response_body": body_value(&e.response_body),
+                    "request_body": shown(&e.request_body),
+                    "response_body": shown(&e.response_body),
                 });
                 if let Some(f) = e.fault {
                     v["fault"] = Value::from(f);
@@ -200,5 +219,30 @@ mod tests {
         assert_eq!(v["entries"][0]["path"], "/p2");
         assert_eq!(v["entries"][0]["request_body"], "1234…[truncated]");
         assert_eq!(j.to_json(4)["entries"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn admin_output_redacts_secrets_unless_revealed() {
+        let mut j = Journal::new(JournalLimits::default());
+        j.record(
+            "t".into(),
+            "POST",
+            "/v2/security/authenticate",
+            "password=q",
+            200,
+            "userName=api&password=hunter2".into(),
+            r#"{"result":{"accessToken":"tok","tokenType":"Bearer"}}"#.into(),
+            None,
+        );
+        let shown = j.render(0, false).to_string();
+        for secret in ["hunter2", "\"tok\"", "password=q"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("Bearer"), "{shown}");
+        let revealed = j.render(0, true).to_string();
+        assert!(
+            revealed.contains("hunter2") && revealed.contains("\"tok\""),
+            "{revealed}"
+        );
     }
 }

@@ -16,8 +16,12 @@ pub mod capture;
 pub mod dialect;
 pub mod faults;
 pub mod generate;
+pub mod guard;
 pub mod journal;
+pub mod limits;
 pub mod persist;
+pub mod redact;
+pub mod rejection;
 pub mod seed;
 pub mod server;
 pub mod state;
@@ -27,9 +31,10 @@ pub mod tools;
 
 pub use dialect::NeutralKind;
 // Shared with the reference sync through psa-core; re-exported at the paths they always had.
+pub use limits::Limits;
 pub use psa_core::{clock, personality};
 pub use psa_core::{Credentials, Dialect, Personality};
 pub use seed::SeedDocument;
-pub use server::{MockServer, ServerOptions, TlsOptions};
+pub use server::{ConnectionLimits, MockServer, ServerOptions, TlsOptions};
 pub use state::Settings;
 pub use tls::TlsIdentity;

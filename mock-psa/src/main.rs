@@ -45,6 +45,22 @@ enum Command {
         /// an existing file replaces --seed, a corrupt or foreign one is refused untouched.
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Address to listen on. A non-loopback one (a container's 0.0.0.0) needs an admin token.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Require this token on every /__admin/ request (`Authorization: Bearer <token>` or
+        /// `X-Admin-Token`); defaults to the MOCK_PSA_ADMIN_TOKEN environment variable.
+        #[arg(long)]
+        admin_token: Option<String>,
+        /// Seconds a connection may take to send a request head (and may idle between requests).
+        #[arg(long, default_value_t = 30)]
+        header_timeout: u64,
+        /// Seconds a request body may take to arrive.
+        #[arg(long, default_value_t = 30)]
+        body_timeout: u64,
+        /// Connections served at once per listener.
+        #[arg(long, default_value_t = 512)]
+        max_connections: usize,
     },
     /// Read a live PSA's synced records into a seed document (read-only).
     Capture(mock_psa::tools::CaptureArgs),
@@ -59,20 +75,36 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let (psa, port, seed, tls, https_port, ca_out, json, state) = match Cli::parse().command {
-        Command::Serve {
-            psa,
-            port,
-            seed,
-            tls,
-            https_port,
-            ca_out,
-            json,
-            state,
-        } => (psa, port, seed, tls, https_port, ca_out, json, state),
+    let Command::Serve {
+        psa,
+        port,
+        seed,
+        tls,
+        https_port,
+        ca_out,
+        json,
+        state,
+        host,
+        admin_token,
+        header_timeout,
+        body_timeout,
+        max_connections,
+    } = (match Cli::parse().command {
+        serve @ Command::Serve { .. } => serve,
         Command::Capture(a) => return mock_psa::tools::run_capture(a).await,
         Command::Anonymise(a) => return mock_psa::tools::run_anonymise(a),
         Command::Generate(a) => return mock_psa::tools::run_generate(a),
+    })
+    else {
+        unreachable!("the other commands returned above")
+    };
+    let admin_token = admin_token
+        .or_else(|| std::env::var("MOCK_PSA_ADMIN_TOKEN").ok())
+        .filter(|t| !t.is_empty());
+    let connections = mock_psa::ConnectionLimits {
+        header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+        body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
+        max_connections: max_connections.max(1),
     };
     let personalities: Vec<Personality> = if psa == "all" {
         Personality::ALL.to_vec()
@@ -114,6 +146,9 @@ async fn main() -> anyhow::Result<()> {
             p,
             ServerOptions {
                 port: step(port),
+                host: Some(host),
+                admin_token: admin_token.clone(),
+                connections,
                 seed: seed.clone(),
                 tls: identity.as_ref().map(|id| TlsOptions {
                     port: step(https_port),

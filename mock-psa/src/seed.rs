@@ -1,6 +1,7 @@
 //! Seed documents: the starting state of a PSA in the neutral vocabulary (plus raw native
 //! records for anything the neutral one does not cover), as YAML or JSON.
 
+use crate::limits::{check_json_depth, check_yaml_depth, Limits};
 use crate::personality::Personality;
 use crate::store::Record;
 use serde::{Deserialize, Serialize};
@@ -60,9 +61,31 @@ impl SeedDocument {
         Ok(shared)
     }
 
-    /// Parses JSON when the text is JSON, YAML otherwise; YAML errors carry line and column.
+    /// Parses JSON when the text is JSON, YAML otherwise, within the default [`Limits`].
     pub fn parse(text: &str) -> Result<SeedDocument, String> {
+        SeedDocument::parse_within(text, &Limits::default())
+    }
+
+    /// Parses a seed after checking its size and nesting in one linear pass (a deeply nested
+    /// YAML document costs the YAML parser quadratic time; it is refused before that).
+    /// YAML errors carry line and column.
+    pub fn parse_within(text: &str, limits: &Limits) -> Result<SeedDocument, String> {
+        if text.len() > limits.max_seed_bytes {
+            return Err(format!(
+                "seed is {} bytes; the limit is {} (limits.max_seed_bytes)",
+                text.len(),
+                limits.max_seed_bytes
+            ));
+        }
         let trimmed = text.trim_start();
+        if trimmed.starts_with('{') {
+            check_json_depth(text.as_bytes(), limits.max_seed_depth)
+                .map_err(|e| format!("seed {e} (limits.max_seed_depth)"))?;
+        } else {
+            check_yaml_depth(text, limits.max_seed_depth).map_err(|(line, e)| {
+                format!("seed YAML, line {line}: {e} (limits.max_seed_depth)")
+            })?;
+        }
         let doc: SeedDocument = if trimmed.starts_with('{') {
             serde_json::from_str(text)
                 .map_err(|e| format!("seed JSON, line {} column {}: {e}", e.line(), e.column()))
@@ -163,6 +186,22 @@ mod tests {
         assert!(err.contains("a PSA key holds tables"), "{err}");
         let err = SeedDocument::parse("native:\n  connectwize: {companies: []}\n").unwrap_err();
         assert!(err.contains("`connectwize` is not a PSA"), "{err}");
+    }
+
+    #[test]
+    fn deep_seeds_are_refused_before_parsing() {
+        let yaml = format!("native:\n  t: {}", "[".repeat(40_000));
+        let err = SeedDocument::parse(&yaml).unwrap_err();
+        assert!(err.contains("nested more than 32"), "{err}");
+        let json = format!("{{\"native\": {{\"t\": {}}}}}", "[".repeat(40_000));
+        let err = SeedDocument::parse(&json).unwrap_err();
+        assert!(err.contains("nested more than 32"), "{err}");
+        let small = crate::limits::Limits {
+            max_seed_bytes: 10,
+            ..Default::default()
+        };
+        let err = SeedDocument::parse_within("companies: []\n", &small).unwrap_err();
+        assert!(err.contains("max_seed_bytes"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use crate::admin;
 use crate::dialect::{api_for, RequestCtx};
+use crate::guard::{self, AdminAccess};
+use crate::limits;
 use crate::personality::Personality;
+use crate::rejection::{self, check_input, read_body};
 use crate::seed::SeedDocument;
 use crate::state::{AppState, MockState, Settings};
 use crate::tls::TlsIdentity;
@@ -14,13 +17,13 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
-use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, Notify, Semaphore};
 use tower::ServiceExt;
 
 /// Asks the connection that carried a request to close without answering (fault `drop`).
@@ -36,11 +39,41 @@ struct Scheme(&'static str);
 pub struct ServerOptions {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Address to listen on; `None` is 127.0.0.1. Anything but a loopback address needs
+    /// `admin_token` (the admin API would otherwise be open to the network).
+    pub host: Option<IpAddr>,
+    /// When set, every `/__admin/` request must carry it (`Authorization: Bearer <token>` or
+    /// `X-Admin-Token`), and its `Host` may then be any name.
+    pub admin_token: Option<String>,
+    pub connections: ConnectionLimits,
     pub settings: Option<Settings>,
     /// Seed applied after the default lookups.
     pub seed: Option<SeedDocument>,
     /// Also serve HTTPS (same state, same routes) on a second port.
     pub tls: Option<TlsOptions>,
+}
+
+/// Connection hygiene: how long a client may take, and how many connections may be open.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A connection must deliver a complete request head within this time of opening or of
+    /// its previous response, or it is closed: this is both the header-read timeout and the
+    /// keep-alive idle timeout (hyper starts one timer for both).
+    pub header_timeout: Duration,
+    /// A request body must arrive whole within this time of its head (else 408, then close).
+    pub body_timeout: Duration,
+    /// Connections served at once per listener; further ones wait in the accept backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
 }
 
 /// The optional HTTPS listener, for clients that insist on https (connectwise-rest).
@@ -67,17 +100,31 @@ impl MockServer {
         personality: Personality,
         options: ServerOptions,
     ) -> anyhow::Result<MockServer> {
+        let host = options.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        if !host.is_loopback() && options.admin_token.is_none() {
+            anyhow::bail!(
+                "refusing to listen on {host} without an admin token: anyone who can reach it could rewrite the mock (set --admin-token or MOCK_PSA_ADMIN_TOKEN)"
+            );
+        }
         let settings = options
             .settings
             .unwrap_or_else(|| Settings::for_personality(personality));
+        settings
+            .limits
+            .validate()
+            .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
         let state: AppState = Arc::new(MockState::new(personality, settings));
         admin::reset_world(&state);
         if let Some(seed) = &options.seed {
             admin::apply_seed(&state, seed).map_err(|e| anyhow::anyhow!("seed: {e}"))?;
         }
-        let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+        let listener = TcpListener::bind((host, options.port)).await?;
         let addr = listener.local_addr()?;
-        let app = build_app(state.clone());
+        let access = AdminAccess {
+            token: options.admin_token.clone(),
+        };
+        let conns = options.connections;
+        let app = build_app(state.clone(), access, conns);
         let mut shutdown = Vec::new();
         let https = match options.tls {
             Some(tls) => {
@@ -85,13 +132,14 @@ impl MockServer {
                     Some(i) => i,
                     None => TlsIdentity::generate()?,
                 };
-                let listener = TcpListener::bind(("127.0.0.1", tls.port)).await?;
+                let listener = TcpListener::bind((host, tls.port)).await?;
                 let https_addr = listener.local_addr()?;
                 let (tx, rx) = oneshot::channel();
                 tokio::spawn(accept_loop(
                     listener,
                     app.clone(),
                     Some(identity.acceptor()),
+                    conns,
                     rx,
                 ));
                 shutdown.push(tx);
@@ -100,7 +148,7 @@ impl MockServer {
             None => None,
         };
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(accept_loop(listener, app, None, rx));
+        tokio::spawn(accept_loop(listener, app, None, conns, rx));
         shutdown.push(tx);
         Ok(MockServer {
             addr,
@@ -182,9 +230,19 @@ async fn accept_loop(
     listener: TcpListener,
     app: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    conns: ConnectionLimits,
     mut shutdown: oneshot::Receiver<()>,
 ) {
+    let open = Arc::new(Semaphore::new(conns.max_connections.max(1)));
     loop {
+        // At the cap, the next connection waits in the kernel's backlog until one closes.
+        let permit = tokio::select! {
+            _ = &mut shutdown => return,
+            permit = open.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
         let stream = tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
@@ -199,20 +257,27 @@ async fn accept_loop(
         let app = app.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _permit = permit;
+            let timeout = conns.header_timeout;
             match tls {
                 // The handshake runs in the connection's own task, so a slow or failed one
-                // never holds up the accept loop.
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(stream) => serve_connection(stream, app, Scheme("https")).await,
-                    Err(e) => tracing::debug!("TLS handshake failed: {e}"),
-                },
-                None => serve_connection(stream, app, Scheme("http")).await,
+                // never holds up the accept loop; it gets the header timeout too.
+                Some(acceptor) => {
+                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, app, Scheme("https"), timeout).await
+                        }
+                        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
+                None => serve_connection(stream, app, Scheme("http"), timeout).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(io: S, app: Router, scheme: Scheme)
+async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, header_timeout: Duration)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -228,6 +293,11 @@ where
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .auto_date_header(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        // A client may finish sending and wait for the answer (a truncated body is then
+        // answered 400 instead of the connection being dropped).
+        .half_close(true)
         .serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = conn => {}
@@ -236,21 +306,24 @@ where
     }
 }
 
-fn build_app(state: AppState) -> Router {
+fn build_app(state: AppState, access: AdminAccess, conns: ConnectionLimits) -> Router {
     let api = api_for(state.personality.dialect());
     let psa_router = api.router().with_state(state.clone());
     let admin_router = admin::router().with_state(state.clone());
+    let access = Arc::new(access);
     Router::new().fallback(move |req: Request<Body>| {
         let state = state.clone();
         let psa_router = psa_router.clone();
         let admin_router = admin_router.clone();
+        let access = access.clone();
         async move {
             let reads_only = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
             let resp = if req.uri().path().starts_with("/__admin") {
-                admin_router.oneshot(req).await.into_response()
+                handle_admin(state.clone(), admin_router, &access, conns, req).await
             } else {
-                handle_psa(state.clone(), psa_router, req).await
+                handle_psa(state.clone(), psa_router, conns, req).await
             };
+            // The state file (serve --state) follows every request that may have written.
             if !reads_only {
                 state.changed();
             }
@@ -259,10 +332,58 @@ fn build_app(state: AppState) -> Router {
     })
 }
 
+/// Every admin request: the access checks, the body read within the seed limit, the route,
+/// and one error shape for whatever goes wrong on the way.
+async fn handle_admin(
+    state: AppState,
+    router: Router,
+    access: &AdminAccess,
+    conns: ConnectionLimits,
+    req: Request<Body>,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let scheme = parts.extensions.get::<Scheme>().map_or("http", |s| s.0);
+    if let Err((status, message)) = guard::check(&parts, access, scheme) {
+        return admin::error(status, &message);
+    }
+    let limits = state.settings().limits;
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("");
+    let json_depth = Some(match path.as_str() {
+        "/__admin/seed" => limits.max_seed_depth,
+        _ => limits.max_json_depth,
+    });
+    let checked = match read_body(body, limits.max_seed_bytes, conns.body_timeout).await {
+        Ok(bytes) => check_input(query, &bytes, &limits, json_depth).map(|()| bytes),
+        Err(r) => Err(r),
+    };
+    let bytes = match checked {
+        Ok(b) => b,
+        Err(r) => return rejection::finish(admin::error(r.status, &r.message), &r),
+    };
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(never)) => match never {},
+        Err(_) => admin::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the mock failed to handle this admin request",
+        ),
+    };
+    rejection::as_surface_error(resp, &method, &path, admin::error).await
+}
+
 /// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
 /// authenticate, route, and journal the exchange. Panics become the dialect's 500.
-async fn handle_psa(state: AppState, router: Router, req: Request<Body>) -> Response {
-    let mut resp = handle_psa_inner(state.clone(), router, req).await;
+async fn handle_psa(
+    state: AppState,
+    router: Router,
+    conns: ConnectionLimits,
+    req: Request<Body>,
+) -> Response {
+    let limits = state.settings().limits;
+    let mut resp = limits::scope(limits, handle_psa_inner(state.clone(), router, conns, req)).await;
     let now = state.world().clock.now();
     if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
         resp.headers_mut().insert(http::header::DATE, v);
@@ -292,7 +413,12 @@ fn http_date(unix: i64) -> String {
     )
 }
 
-async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -> Response {
+async fn handle_psa_inner(
+    state: AppState,
+    router: Router,
+    conns: ConnectionLimits,
+    req: Request<Body>,
+) -> Response {
     let api = api_for(state.personality.dialect());
     let (mut parts, body) = req.into_parts();
     let method = parts.method.to_string();
@@ -300,13 +426,18 @@ async fn handle_psa_inner(state: AppState, router: Router, req: Request<Body>) -
     let query = parts.uri.query().unwrap_or("").to_string();
     let settings = state.settings();
 
-    let (body_bytes, early) = match read_limited(body, settings.max_body_bytes).await {
+    let limits = settings.limits;
+    let checked = match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
+        Ok(b) => check_input(&query, &b, &limits, None).map(|()| b),
+        Err(r) => Err(r),
+    };
+    let (body_bytes, early) = match checked {
         Ok(b) => (b, None),
-        Err(too_big) => (
+        Err(r) => (
             Bytes::new(),
-            Some(api.error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body exceeds the limit of {too_big} bytes"),
+            Some(rejection::finish(
+                api.error_at(&path, r.status, &r.message),
+                &r,
             )),
         ),
     };
@@ -429,21 +560,18 @@ async fn dispatch(
         origin,
         api_base: routed.api_base,
     });
-    match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
         Ok(Ok(resp)) => resp,
         Ok(Err(never)) => match never {},
         Err(_) => api.error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the mock failed to handle this request",
         ),
-    }
-}
-
-async fn read_limited(body: Body, limit: usize) -> Result<Bytes, usize> {
-    match axum::body::to_bytes(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(_) => Err(limit),
-    }
+    };
+    // The framework's own rejections (405, extractor errors) in the dialect's shape.
+    rejection::as_surface_error(resp, &method, &path, |s, m| api.error_at(&path, s, m)).await
 }
 
 #[allow(clippy::too_many_arguments)]

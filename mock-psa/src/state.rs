@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::journal::{Journal, JournalLimits};
+use crate::limits::Limits;
 use crate::personality::{Credentials, Personality};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,8 @@ pub struct Settings {
     /// Largest request body accepted; larger ones get 413 in the dialect's error format.
     pub max_body_bytes: usize,
     pub journal: JournalLimits,
+    /// Bounds on query strings, filter nesting, JSON bodies and seeds (issue 12).
+    pub limits: Limits,
 
     // --- Kaseya BMS, Pulseway PSA, Vorex PSA (the BMS V2 family; issue 4) ---
     /// Largest `PageSize` (and OData `$top`) honoured; bigger values are capped.
@@ -57,6 +60,7 @@ impl Settings {
             credentials: p.default_credentials(),
             max_body_bytes: 1024 * 1024,
             journal: JournalLimits::default(),
+            limits: Limits::default(),
             bms_max_page_size: 100,
             bms_default_page_size: 50,
             bms_token_ttl_seconds: 3600,

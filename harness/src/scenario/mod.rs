@@ -450,6 +450,8 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     path: &Path,
 ) -> Result<T, ScenarioError> {
+    // issue 12: bounded before parsing (the YAML loader is quadratic in nesting depth).
+    check_yaml_bounds(text, path)?;
     serde_norway::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()
@@ -468,6 +470,19 @@ pub(crate) fn locate_nth(text: &str, needle: &str, n: usize) -> (usize, usize) {
     });
     let all: Vec<(usize, usize)> = hits.by_ref().collect();
     all.get(n).or(all.first()).copied().unwrap_or((1, 1))
+}
+
+/// The largest suite YAML file read, and its deepest nesting (issue 12).
+const MAX_YAML_BYTES: usize = 16 * 1024 * 1024;
+const MAX_YAML_DEPTH: usize = 64;
+
+fn check_yaml_bounds(text: &str, path: &Path) -> Result<(), ScenarioError> {
+    if text.len() > MAX_YAML_BYTES {
+        let msg = format!("{} bytes; the limit is {MAX_YAML_BYTES}", text.len());
+        return Err(ScenarioError::at(path, 1, 1, msg));
+    }
+    mock_psa::limits::check_yaml_depth(text, MAX_YAML_DEPTH)
+        .map_err(|(line, msg)| ScenarioError::at(path, line, 1, msg))
 }
 
 /// Line and column of the first occurrence of `needle`, for semantic errors.
@@ -669,6 +684,17 @@ mod tests {
     fn parse(steps: &str) -> Result<Scenario, ScenarioError> {
         let text = format!("description: x\nrules: []\npsas: all\nsteps:\n  - sync: full\n{steps}");
         Scenario::parse(&text, Path::new("case.yaml"))
+    }
+
+    #[test]
+    fn a_deeply_nested_scenario_is_refused_with_its_line_before_parsing() {
+        let text = format!(
+            "description: x\nrules: []\nsteps:\n  - sync: {}\n",
+            "[".repeat(40_000)
+        );
+        let e = Scenario::parse(&text, Path::new("deep.yaml")).unwrap_err();
+        assert_eq!((e.line, e.column), (4, 1), "{e:?}");
+        assert!(e.message.contains("nested more than 64"), "{e:?}");
     }
 
     #[test]

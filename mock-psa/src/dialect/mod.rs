@@ -103,6 +103,11 @@ pub trait DialectApi: Send + Sync {
     ) -> Result<(), Response>;
     /// The dialect's error response for a status and message.
     fn error(&self, status: StatusCode, message: &str) -> Response;
+    /// The error for a request refused before routing, in the shape of the API version its
+    /// path names (the BMS family's legacy `/api` answers in V1's envelope).
+    fn error_at(&self, _path: &str, status: StatusCode, message: &str) -> Response {
+        self.error(status, message)
+    }
     /// Lookups and fixed records a fresh tenant has.
     fn seed_defaults(&self, world: &mut World, personality: Personality);
     /// Tables holding entities (the rest are lookups), for snapshots.
@@ -139,11 +144,13 @@ pub fn api_for(dialect: Dialect) -> &'static dyn DialectApi {
 // ---------------------------------------------------------------------------------------------
 // Small helpers every dialect uses.
 
-/// Parses a request body as a JSON value; empty bodies are `Err("empty body")`.
+/// Parses a request body as a JSON value; empty bodies are `Err("empty body")`. Nesting past
+/// `limits.max_json_depth` is refused before the (recursive) parser runs.
 pub fn parse_json(body: &[u8]) -> Result<Value, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("request body is empty".into());
     }
+    crate::limits::check_json_depth(body, crate::limits::current().max_json_depth)?;
     serde_json::from_slice(body).map_err(|e| {
         format!(
             "malformed JSON at line {} column {}: {e}",

@@ -2,7 +2,6 @@
 //! pinned requirements.txt): made on first use, one installer at a time across test binaries;
 //! .ci/run makes it up front.
 
-
 #![allow(dead_code)] // each test binary uses its own part
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,7 +29,10 @@ pub fn venv_with(module: &str) -> PathBuf {
         let pip = ["-m", "pip", "install", "-q", "-r", "requirements.txt"];
         run(&dir, &python, &pip);
     }
-    assert!(ready(), "pip install succeeded but {module} does not import");
+    assert!(
+        ready(),
+        "pip install succeeded but {module} does not import"
+    );
     python
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod kit;
+
 use mock_psa::{MockServer, Personality, ServerOptions};
 use reqwest::Client;
 use serde_json::Value;

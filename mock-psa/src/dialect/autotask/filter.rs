@@ -233,6 +233,10 @@ pub(super) fn parse_query(e: &'static Entity, v: Value) -> Result<QuerySpec, Str
     let Value::Object(obj) = &v else {
         return Err("Value cannot be null.\r\nParameter name: filters".into());
     };
+    // issue 12: and/or nesting bounded by limits.max_filter_depth, checked before recursing.
+    if let Some(f) = get_ci(obj, "filter") {
+        crate::limits::check_filter_json(f)?;
+    }
     let filters = match get_ci(obj, "filter") {
         None | Some(Value::Null) => {
             return Err("Value cannot be null.\r\nParameter name: filters".into())

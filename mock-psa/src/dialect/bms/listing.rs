@@ -200,6 +200,9 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
 // ---------------------------------------------------------------------------------------------
 // Sort.
 
+/// The most sort keys one `Sort` / `$orderby` may name.
+pub const MAX_SORT_KEYS: usize = 16;
+
 pub struct SortKey {
     member: String,
     desc: bool,
@@ -234,6 +237,12 @@ pub fn parse_sort(param: &str, raw: Option<&str>) -> R<Vec<SortKey>> {
             return Err(ApiErr::bad(format!("{param}: cannot read `{part}`")));
         }
         keys.push(SortKey { member, desc });
+        // Each key costs a comparison per pair of rows: a hostile list is refused, not run.
+        if keys.len() > MAX_SORT_KEYS {
+            return Err(ApiErr::bad(format!(
+                "{param}: more than {MAX_SORT_KEYS} sort keys"
+            )));
+        }
     }
     Ok(keys)
 }

@@ -86,6 +86,12 @@ impl DialectApi for BmsV2 {
         Api::V2.error(&ApiErr::new(status, message))
     }
 
+    fn error_at(&self, path: &str, status: StatusCode, message: &str) -> Response {
+        let v1 = path == "/api" || path.starts_with("/api/");
+        let api = if v1 { Api::V1 } else { Api::V2 };
+        api.error(&ApiErr::new(status, message))
+    }
+
     fn seed_defaults(&self, world: &mut World, personality: Personality) {
         lookups::seed(world, personality);
     }

@@ -13,6 +13,7 @@ use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::wire::*;
 use crate::dialect::get_ci;
+use crate::limits::{check_filter_size, Limits, HARD_MAX_DEPTH};
 use crate::state::World;
 use crate::store::{Record, Store};
 use axum::response::Response;
@@ -286,7 +287,7 @@ fn odata_list(
 ) -> R<Response> {
     let win = Window::v1(&c.query, &c.settings)?;
     let filter = match c.query.get("$filter") {
-        Some(f) => Some(parse_filter(f)?),
+        Some(f) => Some(parse_filter(f, &c.settings.limits)?),
         None => None,
     };
     let keys = parse_sort("$orderby", c.query.get("$orderby"))?;
@@ -380,17 +381,21 @@ fn tokenize(s: &str) -> R<Vec<Tok>> {
 }
 
 /// A `$filter` expression: comparisons (`eq ne gt ge lt le`) joined by `and`/`or`, with
-/// parentheses; `and` binds tighter.
+/// parentheses; `and` binds tighter. Chains are flat lists, so a long `a or b or c ...` is one
+/// level deep, and nesting comes only from parentheses, which the parser bounds.
 #[derive(Debug)]
 enum Expr {
     Cmp(String, String, Value),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
 }
 
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    /// Open parentheses around the current position, checked before each recursion.
+    depth: usize,
+    max_depth: usize,
 }
 
 impl Parser {
@@ -403,19 +408,22 @@ impl Parser {
     fn and(&mut self) -> R<Expr> {
         self.chain("and", Self::cmp, Expr::And)
     }
-    /// `operand (word operand)*`, folded to the left.
+    /// `operand (word operand)*`, as one flat list.
     fn chain(
         &mut self,
         word: &str,
         operand: fn(&mut Self) -> R<Expr>,
-        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+        join: fn(Vec<Expr>) -> Expr,
     ) -> R<Expr> {
-        let mut left = operand(self)?;
+        let mut items = vec![operand(self)?];
         while self.peek_word(word) {
             self.at += 1;
-            left = join(Box::new(left), Box::new(operand(self)?));
+            items.push(operand(self)?);
         }
-        Ok(left)
+        Ok(match items.len() {
+            1 => items.remove(0),
+            _ => join(items),
+        })
     }
     fn cmp(&mut self) -> R<Expr> {
         let bad = |m: &str| ApiErr::bad(format!("$filter: {m}"));
@@ -423,7 +431,15 @@ impl Parser {
         self.at += 1;
         match tok {
             Some(Tok::Open) => {
+                if self.depth >= self.max_depth {
+                    return Err(bad(&format!(
+                        "parentheses are nested more than {} levels deep",
+                        self.max_depth
+                    )));
+                }
+                self.depth += 1;
                 let e = self.or()?;
+                self.depth -= 1;
                 if self.toks.get(self.at) != Some(&Tok::Close) {
                     return Err(bad("missing `)`"));
                 }
@@ -456,10 +472,13 @@ impl Parser {
     }
 }
 
-fn parse_filter(s: &str) -> R<Expr> {
+fn parse_filter(s: &str, limits: &Limits) -> R<Expr> {
+    check_filter_size("$filter", s, limits).map_err(ApiErr::bad)?;
     let mut p = Parser {
         toks: tokenize(s)?,
         at: 0,
+        depth: 0,
+        max_depth: limits.max_filter_depth.min(HARD_MAX_DEPTH),
     };
     let e = p.or()?;
     if p.at < p.toks.len() {
@@ -474,8 +493,22 @@ fn parse_filter(s: &str) -> R<Expr> {
 impl Expr {
     fn eval(&self, row: &Value) -> R<bool> {
         match self {
-            Expr::And(a, b) => Ok(a.eval(row)? && b.eval(row)?),
-            Expr::Or(a, b) => Ok(a.eval(row)? || b.eval(row)?),
+            Expr::And(items) => {
+                for e in items {
+                    if !e.eval(row)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Expr::Or(items) => {
+                for e in items {
+                    if e.eval(row)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
             Expr::Cmp(field, op, lit) => {
                 let Some(v) = row.as_object().and_then(|o| get_ci(o, field)) else {
                     return Err(ApiErr::bad(format!(

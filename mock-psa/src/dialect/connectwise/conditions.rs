@@ -206,10 +206,10 @@ impl Parser {
         e
     }
     fn unary_inner(&mut self) -> Result<Expr, String> {
-        if self.depth > MAX_DEPTH {
-            return Err(format!(
-                "conditions are nested more than {MAX_DEPTH} levels deep"
-            ));
+        // issue 12: the depth is a setting (limits.max_filter_depth), capped by MAX_DEPTH.
+        let max = crate::limits::current().max_filter_depth.min(MAX_DEPTH);
+        if self.depth > max {
+            return Err(format!("conditions are nested more than {max} levels deep"));
         }
         if self.keyword("not") {
             self.pos += 1;

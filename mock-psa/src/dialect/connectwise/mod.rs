@@ -19,7 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 mod companies;
-mod conditions;
+pub mod conditions;
 mod configurations;
 mod contacts;
 mod input;
