@@ -16,6 +16,7 @@ pub mod dialect;
 pub mod faults;
 pub mod journal;
 pub mod personality;
+pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;

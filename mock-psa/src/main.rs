@@ -18,6 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// List every route of a personality's dialect: method, path, auth (docs/routes.md).
+    Routes {
+        /// connectwise, autotask, bms, pulseway, vorex or all.
+        #[arg(long, default_value = "all", value_parser = psa_or_all)]
+        psa: String,
+    },
     /// Serve one personality (or all five, on consecutive ports).
     Serve {
         /// connectwise, autotask, bms, pulseway, vorex or all.
@@ -94,6 +100,18 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let serve = match cli.command {
+        Command::Routes { psa } => {
+            if psa == "all" {
+                print!("{}", mock_psa::routes::markdown());
+            } else {
+                let p: Personality = psa.parse().map_err(anyhow::Error::msg)?;
+                print!("{}", mock_psa::routes::text(p.dialect()));
+            }
+            return Ok(());
+        }
+        serve => serve,
+    };
     let Command::Serve {
         psa,
         port,
@@ -102,7 +120,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         https_port,
         ca_out,
         json,
-    } = cli.command;
+    } = serve
+    else {
+        unreachable!("routes returned above")
+    };
     let personalities: Vec<Personality> = if psa == "all" {
         Personality::ALL.to_vec()
     } else {

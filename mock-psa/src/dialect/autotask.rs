@@ -516,6 +516,12 @@ const ENTITIES: &[&Entity] = &[
     &TICKET,
 ];
 
+/// Every entity `handle` serves: name, whether it takes writes, and its child segment under
+/// `Companies/{id}/` (if any), for `mock-psa routes`.
+pub fn entity_table() -> impl Iterator<Item = (&'static str, bool, Option<&'static str>)> {
+    ENTITIES.iter().map(|e| (e.name, e.writable, e.child))
+}
+
 fn entity_by_segment(seg: &str) -> Option<&'static Entity> {
     ENTITIES
         .iter()

@@ -2129,6 +2129,12 @@ fn communications(router: Router<AppState>) -> Router<AppState> {
         )
 }
 
+/// The collection paths `router` registers (each with `/count` and `/{id}`, as `collection`
+/// does), for `mock-psa routes`.
+pub fn collection_paths() -> impl Iterator<Item = &'static str> {
+    COLLECTIONS.iter().map(|(route, _)| *route)
+}
+
 fn collection(
     router: Router<AppState>,
     route: &'static str,
