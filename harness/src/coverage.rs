@@ -1,7 +1,10 @@
 //! The rules x PSAs coverage matrix: which catalogue rules the suite covers, on which PSAs, and
-//! whether those cases pass.
+//! whether those cases pass. With a connector under test, what it did not declare is told apart
+//! from what does not apply to a PSA, and a vendor summary says which rules it declares, passes
+//! and leaves out.
 
-use crate::rules::{Catalogue, Status as Scope};
+use crate::protocol::Capabilities;
+use crate::rules::{Catalogue, Rule, Status as Scope};
 use crate::runner::{CaseResult, Status};
 use mock_psa::Personality;
 use serde::Serialize;
@@ -19,10 +22,30 @@ pub enum Cell {
     /// The rule applies here but no case covers it.
     #[serde(rename = "uncovered")]
     Uncovered,
-    /// The rule does not apply to this PSA, is out of scope, or the connector under test does
-    /// not implement it.
+    /// The rule does not apply to this PSA, or is out of scope.
     #[serde(rename = "n/a")]
     NotApplicable,
+    /// The rule applies, but the connector under test does not declare it (its PSA, its rule
+    /// group, or every covering case needs a record kind or feature it does not declare).
+    #[serde(rename = "not_declared")]
+    NotDeclared,
+    /// The PSA was left out of this run (`--psa`).
+    #[serde(rename = "not_run")]
+    NotRun,
+}
+
+impl Cell {
+    /// The word in the text matrix.
+    pub fn word(self) -> &'static str {
+        match self {
+            Cell::Pass => "pass",
+            Cell::Fail => "FAIL",
+            Cell::Uncovered => "uncovered",
+            Cell::NotApplicable => "-",
+            Cell::NotDeclared => "undeclared",
+            Cell::NotRun => "not run",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,13 +58,45 @@ pub struct RuleRow {
     pub cases: Vec<String>,
 }
 
+/// For one PSA: the in-scope rules that apply there, split by what the connector did with them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VendorPsa {
+    pub declared: Vec<String>,
+    pub passing: Vec<String>,
+    pub failing: Vec<String>,
+    /// Declared, but no selected case covers the rule here.
+    pub uncovered: Vec<String>,
+    pub not_declared: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
     pub rules: Vec<RuleRow>,
+    /// With a connector under test: per PSA run, what it declares, passes and leaves out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<BTreeMap<String, VendorPsa>>,
+}
+
+/// What the run looked at: the PSAs it ran (all when empty) and, with a connector, what the
+/// connector declared (`None` also when it never answered `initialize`).
+#[derive(Debug, Clone, Default)]
+pub struct CoverageScope {
+    pub psas: Vec<Personality>,
+    pub connector: bool,
+    pub declared: Option<Capabilities>,
 }
 
 impl Coverage {
     pub fn build(catalogue: &Catalogue, results: &[CaseResult]) -> Coverage {
+        Coverage::build_for(catalogue, results, &CoverageScope::default())
+    }
+
+    pub fn build_for(
+        catalogue: &Catalogue,
+        results: &[CaseResult],
+        scope: &CoverageScope,
+    ) -> Coverage {
+        let mut vendor: BTreeMap<String, VendorPsa> = BTreeMap::new();
         let rules = catalogue
             .rules
             .iter()
@@ -49,17 +104,32 @@ impl Coverage {
                 let mut psas = BTreeMap::new();
                 let mut cases = Vec::new();
                 for psa in Personality::ALL {
-                    let cell = if rule.status == Scope::OutOfScope || !rule.applies_to(psa) {
-                        Cell::NotApplicable
-                    } else {
-                        let mine: Vec<&CaseResult> = results
-                            .iter()
-                            .filter(|r| r.psa == psa.key() && r.rules.contains(&rule.id))
-                            .collect();
-                        cases.extend(mine.iter().map(|r| format!("{}::{}", r.case, r.psa)));
-                        cell_for(&mine)
-                    };
+                    let mine: Vec<&CaseResult> = results
+                        .iter()
+                        .filter(|r| r.psa == psa.key() && r.rules.contains(&rule.id))
+                        .collect();
+                    cases.extend(mine.iter().map(|r| format!("{}::{}", r.case, r.psa)));
+                    let cell = cell(rule, psa, &mine, scope);
                     psas.insert(psa.key().to_string(), cell);
+                    if scope.connector && !matches!(cell, Cell::NotApplicable | Cell::NotRun) {
+                        let v = vendor.entry(psa.key().to_string()).or_default();
+                        let id = rule.id.clone();
+                        match cell {
+                            Cell::NotDeclared => v.not_declared.push(id),
+                            Cell::Pass => {
+                                v.declared.push(id.clone());
+                                v.passing.push(id)
+                            }
+                            Cell::Fail => {
+                                v.declared.push(id.clone());
+                                v.failing.push(id)
+                            }
+                            _ => {
+                                v.declared.push(id.clone());
+                                v.uncovered.push(id)
+                            }
+                        }
+                    }
                 }
                 RuleRow {
                     id: rule.id.clone(),
@@ -69,10 +139,14 @@ impl Coverage {
                 }
             })
             .collect();
-        Coverage { rules }
+        Coverage {
+            rules,
+            vendor: scope.connector.then_some(vendor),
+        }
     }
 
-    /// In-scope cells that are failing or not covered.
+    /// Cells that count against the run: failing, or in scope and not covered. Not declared,
+    /// not applicable and not run never count.
     pub fn gaps(&self) -> usize {
         self.rules
             .iter()
@@ -81,7 +155,19 @@ impl Coverage {
             .count()
     }
 
-    /// The matrix as text: one row a rule, one column a PSA.
+    /// The exit status: 0 when nothing counts against the run and, for a connector, when it
+    /// passes at least one rule; 1 otherwise.
+    pub fn success(&self) -> bool {
+        let passes = self
+            .rules
+            .iter()
+            .flat_map(|r| r.psas.values())
+            .any(|c| *c == Cell::Pass);
+        self.gaps() == 0 && (self.vendor.is_none() || passes)
+    }
+
+    /// The matrix as text: one row a rule, one column a PSA, a legend, then the totals (and the
+    /// vendor summary with a connector).
     pub fn render(&self, catalogue: &Catalogue) -> String {
         let mut out = format!("{:<5} {:<22}", "rule", "group");
         for psa in Personality::ALL {
@@ -102,17 +188,15 @@ impl Coverage {
             }
             for psa in Personality::ALL {
                 let cell = row.psas.get(psa.key()).unwrap_or(&Cell::NotApplicable);
-                let word = match cell {
-                    Cell::Pass => "pass",
-                    Cell::Fail => "FAIL",
-                    Cell::Uncovered => "uncovered",
-                    Cell::NotApplicable => "-",
-                };
-                *counts.entry(word).or_default() += 1;
-                out.push_str(&format!(" {word:>11}"));
+                *counts.entry(cell.word()).or_default() += 1;
+                out.push_str(&format!(" {:>11}", cell.word()));
             }
             out.push('\n');
         }
+        out.push_str(
+            "\n`-` the rule does not apply to this PSA; `undeclared` not declared by your \
+             connector; `not run` PSA left out of this run\n",
+        );
         let in_scope = self
             .rules
             .iter()
@@ -129,29 +213,72 @@ impl Coverage {
                     && r.psas.values().any(|c| *c == Cell::Pass)
             })
             .count();
+        let n = |w: &str| *counts.get(w).unwrap_or(&0);
         out.push_str(&format!(
-            "\n{in_scope} rules in scope, {complete} covered and passing on every PSA they apply to; \
-             cells: {} pass, {} failing, {} uncovered, {} not applicable; {} rules out of scope\n",
-            counts.get("pass").unwrap_or(&0),
-            counts.get("FAIL").unwrap_or(&0),
-            counts.get("uncovered").unwrap_or(&0),
-            counts.get("-").unwrap_or(&0),
-            counts.get("out of scope").unwrap_or(&0),
+            "{in_scope} rules in scope, {complete} covered and passing on every PSA they apply to; \
+             cells: {} pass, {} failing, {} uncovered, {} not applicable",
+            n("pass"),
+            n("FAIL"),
+            n("uncovered"),
+            n("-"),
         ));
+        if self.vendor.is_some() {
+            out.push_str(&format!(", {} not declared", n("undeclared")));
+        }
+        if n("not run") > 0 {
+            out.push_str(&format!(", {} not run", n("not run")));
+        }
+        out.push_str(&format!("; {} rules out of scope\n", n("out of scope")));
+        if let Some(vendor) = &self.vendor {
+            out.push_str("\nYour connector, per PSA (in-scope rules that apply there):\n");
+            for (psa, v) in vendor {
+                out.push_str(&format!(
+                    "  {psa}: declared {}, passing {}, failing {}, not declared {}\n",
+                    v.declared.len(),
+                    v.passing.len(),
+                    v.failing.len(),
+                    v.not_declared.len()
+                ));
+                for (what, ids) in [
+                    ("passing", &v.passing),
+                    ("FAILING", &v.failing),
+                    ("declared, no case selected", &v.uncovered),
+                    ("not declared", &v.not_declared),
+                ] {
+                    if !ids.is_empty() {
+                        out.push_str(&format!("    {what}: {}\n", ids.join(" ")));
+                    }
+                }
+            }
+        }
         out
     }
 }
 
-fn cell_for(results: &[&CaseResult]) -> Cell {
-    let ran: Vec<&&CaseResult> = results
+fn cell(rule: &Rule, psa: Personality, mine: &[&CaseResult], scope: &CoverageScope) -> Cell {
+    if rule.status == Scope::OutOfScope || !rule.applies_to(psa) {
+        return Cell::NotApplicable;
+    }
+    if !scope.psas.is_empty() && !scope.psas.contains(&psa) {
+        return Cell::NotRun;
+    }
+    if scope.connector {
+        let declares = scope.declared.as_ref().is_some_and(|c| {
+            c.psas.iter().any(|p| p == psa.key()) && c.rule_groups.contains(&rule.group)
+        });
+        if !declares {
+            return Cell::NotDeclared;
+        }
+    }
+    let ran: Vec<&&CaseResult> = mine
         .iter()
         .filter(|r| r.status != Status::NotApplicable)
         .collect();
-    if results.is_empty() {
+    if mine.is_empty() {
         Cell::Uncovered
     } else if ran.is_empty() {
-        // Covered by the suite, but the connector under test does not implement it.
-        Cell::NotApplicable
+        // Covered by the suite, but every covering case needs a kind or feature not declared.
+        Cell::NotDeclared
     } else if ran.iter().any(|r| r.status == Status::Fail) {
         Cell::Fail
     } else {

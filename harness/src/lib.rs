@@ -7,6 +7,8 @@ pub mod contract;
 pub mod coverage;
 pub mod expect;
 pub mod golden;
+pub mod html;
+pub mod live;
 pub mod process;
 pub mod protocol;
 pub mod report;
@@ -14,6 +16,7 @@ pub mod rules;
 pub mod runner;
 pub mod same_outcome;
 pub mod scenario;
+pub mod select;
 pub mod shape;
 
 use std::path::PathBuf;

@@ -3,16 +3,20 @@
 use clap::{Parser, Subcommand};
 use harness::connector::parse_defect;
 use harness::contract::Compare;
-use harness::coverage::Coverage;
+use harness::coverage::{Coverage, CoverageScope};
+use harness::live::{ColorChoice, Live};
 use harness::process::{ConnectorCommand, DEFAULT_TIMEOUT};
+use harness::protocol::Capabilities;
 use harness::rules::{self, Catalogue};
 use harness::runner::{run_case, CaseResult, RunOptions, Status};
 use harness::scenario::{discover, Scenario};
-use harness::{default_dir, report};
+use harness::select::{Filter, Partition};
+use harness::{default_dir, html, report};
 use mock_psa::Personality;
 use reference_sync::Defect;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +68,28 @@ struct SuiteArgs {
     /// Break the reference engine on purpose (for proving the suite fails).
     #[arg(long = "defect", hide = true)]
     defects: Vec<String>,
+    /// Only cases whose name matches (repeatable): a substring, or a pattern with `*`.
+    #[arg(long = "case", value_name = "PATTERN")]
+    cases: Vec<String>,
+    /// Only cases covering this rule (repeatable), e.g. `R18`.
+    #[arg(long = "rule", value_name = "ID")]
+    rules_only: Vec<String>,
+    /// Run one shard of the selected cases: `hash:K/N` (by case name, stable as cases come and
+    /// go) or `count:K/N` (round-robin in suite order), K from 1 to N, as cargo-nextest does.
+    #[arg(long, value_name = "hash:K/N|count:K/N")]
+    partition: Option<Partition>,
+    /// Start no new case after the first failure.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Cases run at once (default: the number of CPUs). Reports keep suite order regardless.
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Colour the per-case lines: auto (a terminal, unless NO_COLOR or CI is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Write a self-contained HTML report here (matrix, cases with filters, diffs, timelines).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -108,8 +134,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// A finished run (the catalogue and every result), or the messages of broken files.
-type SuiteRun = Result<(Catalogue, Vec<CaseResult>), Vec<String>>;
+/// A finished run, or the messages of broken files.
+type SuiteRun = Result<Finished, Vec<String>>;
+
+struct Finished {
+    catalogue: Catalogue,
+    /// In suite order, whatever order the cases finished in.
+    results: Vec<CaseResult>,
+    /// Cases `--fail-fast` never started.
+    cancelled: usize,
+    /// What the connector declared (`None` for the reference sync).
+    declared: Option<Capabilities>,
+}
 
 /// Loads, checks and runs the suite; `Err` carries broken-file messages (exit 2).
 fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::Result<SuiteRun> {
@@ -136,6 +172,9 @@ fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::R
             "--bless writes whole outcomes; it cannot be combined with --compare contract"
         );
     }
+    if suite.jobs == Some(0) {
+        anyhow::bail!("--jobs must be at least 1");
+    }
     let connector = match &suite.connector {
         Some(line) => {
             if !(suite.connector_timeout.is_finite() && suite.connector_timeout > 0.0) {
@@ -156,6 +195,12 @@ fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::R
         Ok(c) => c,
         Err(e) => return Ok(Err(vec![e.to_string()])),
     };
+    if let Some(unknown) = suite.rules_only.iter().find(|r| catalogue.get(r).is_none()) {
+        anyhow::bail!(
+            "--rule {unknown}: no such rule in {}",
+            catalogue_path.display()
+        );
+    }
     let opts = RunOptions {
         golden_dir: suite
             .golden
@@ -167,7 +212,8 @@ fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::R
         connector,
         compare: suite.compare,
         // Connectors declare rule groups; the catalogue maps a case's rules to them.
-        catalogue: Some(std::sync::Arc::new(catalogue.clone())),
+        catalogue: Some(Arc::new(catalogue.clone())),
+        declared: Default::default(),
     };
     let mut cases = Vec::new();
     let mut broken = Vec::new();
@@ -180,19 +226,59 @@ fn execute(suite: &SuiteArgs, bless: bool, expectations_only: bool) -> anyhow::R
     if !broken.is_empty() {
         return Ok(Err(broken));
     }
+    let filter = Filter {
+        psas: only,
+        cases: suite.cases.clone(),
+        rules: suite.rules_only.clone(),
+        partition: suite.partition,
+    };
+    let plan = filter.plan(&cases).map_err(anyhow::Error::msg)?;
+    let jobs = suite.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut results: Vec<CaseResult> = Vec::new();
-    for case in &cases {
-        for psa in case.personalities().map_err(anyhow::Error::msg)? {
-            if !only.is_empty() && !only.contains(&psa) {
-                continue;
+    let mut live = Live::new(plan.len(), suite.color.enabled());
+    let cases = Arc::new(cases);
+    let opts = Arc::new(opts);
+    let mut slots: Vec<Option<CaseResult>> = vec![None; plan.len()];
+    let mut next = 0;
+    let mut stop = false;
+    runtime.block_on(async {
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            // A connector's capabilities come from its first answer, with one case running
+            // alone; after that, cases outside them start no process.
+            let learning = opts.connector.is_some() && opts.declared.get().is_none();
+            let limit = if learning { 1 } else { jobs };
+            while !stop && next < plan.len() && running.len() < limit {
+                let (i, p) = (next, plan[next]);
+                let (cases, opts) = (cases.clone(), opts.clone());
+                running.spawn(async move { (i, run_case(&cases[p.scenario], p.psa, &opts).await) });
+                next += 1;
             }
-            results.push(runtime.block_on(run_case(case, psa, &opts)));
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            let (i, result) = done.expect("a case task panicked");
+            live.finished(&result);
+            stop |= suite.fail_fast && result.status == Status::Fail;
+            slots[i] = Some(result);
         }
-    }
-    Ok(Ok((catalogue, results)))
+    });
+    let results: Vec<CaseResult> = slots.into_iter().flatten().collect();
+    let cancelled = plan.len() - results.len();
+    live.done(&results, cancelled);
+    let declared = opts.declared.get().cloned();
+    Ok(Ok(Finished {
+        catalogue,
+        results,
+        cancelled,
+        declared,
+    }))
 }
 
 fn report_broken(broken: &[String]) -> ExitCode {
@@ -203,16 +289,19 @@ fn report_broken(broken: &[String]) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let results = match execute(&args.suite, args.bless, args.expectations_only)? {
-        Ok((_, results)) => results,
+    let done = match execute(&args.suite, args.bless, args.expectations_only)? {
+        Ok(done) => done,
         Err(broken) => return Ok(report_broken(&broken)),
     };
-    print!("{}", report::summary(&results));
+    let results = &done.results;
     if let Some(p) = &args.junit {
-        report::junit(&results, p)?;
+        report::junit(results, p)?;
     }
     if let Some(p) = &args.json {
-        report::json(&results, p)?;
+        report::json(results, p)?;
+    }
+    if let Some(p) = &args.suite.html {
+        write_html(&args.suite, &done, p)?;
     }
     let failed = results.iter().any(|r| r.status == Status::Fail);
     let ran = results
@@ -225,17 +314,35 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn matrix_of(suite: &SuiteArgs, done: &Finished) -> Coverage {
+    let scope = CoverageScope {
+        psas: suite.psas.iter().filter_map(|p| p.parse().ok()).collect(),
+        connector: suite.connector.is_some(),
+        declared: done.declared.clone(),
+    };
+    Coverage::build_for(&done.catalogue, &done.results, &scope)
+}
+
+fn write_html(suite: &SuiteArgs, done: &Finished, path: &std::path::Path) -> anyhow::Result<()> {
+    let matrix = matrix_of(suite, done);
+    let page = html::render(&done.catalogue, &matrix, &done.results, done.cancelled);
+    std::fs::write(path, page).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
 fn coverage(args: CoverageArgs) -> anyhow::Result<ExitCode> {
-    let (catalogue, results) = match execute(&args.suite, false, false)? {
+    let done = match execute(&args.suite, false, false)? {
         Ok(done) => done,
         Err(broken) => return Ok(report_broken(&broken)),
     };
-    let matrix = Coverage::build(&catalogue, &results);
-    print!("{}", matrix.render(&catalogue));
+    let matrix = matrix_of(&args.suite, &done);
+    print!("\n{}", matrix.render(&done.catalogue));
     if let Some(p) = &args.json {
         std::fs::write(p, serde_json::to_string_pretty(&matrix)? + "\n")?;
     }
-    Ok(if matrix.gaps() == 0 {
+    if let Some(p) = &args.suite.html {
+        write_html(&args.suite, &done, p)?;
+    }
+    Ok(if matrix.success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -6,6 +6,7 @@ use crate::contract;
 use crate::expect;
 use crate::golden::{self, Comparison};
 use crate::process::{ConnectorCommand, ProcessConnector};
+use crate::protocol::Capabilities;
 use crate::rules::Catalogue;
 use crate::same_outcome;
 use crate::scenario::{PsaAction, Scenario, Step};
@@ -13,7 +14,7 @@ use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use reference_sync::Defect;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -29,6 +30,9 @@ pub struct RunOptions {
     pub compare: contract::Compare,
     /// The rule catalogue, to tell which rule groups a case needs (for connector capabilities).
     pub catalogue: Option<Arc<Catalogue>>,
+    /// The connector's capabilities, from the first `initialize` answer: asked once per
+    /// connector, so later cases outside them start no process at all.
+    pub declared: Arc<OnceLock<Capabilities>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -62,6 +66,12 @@ pub struct CaseResult {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stderr: String,
     pub millis: u128,
+    /// The outcome's requests and step lines, for the HTML report's timeline (not in JSON,
+    /// which the goldens already hold).
+    #[serde(skip)]
+    pub requests: Vec<Value>,
+    #[serde(skip)]
+    pub actions: Vec<String>,
 }
 
 struct Admin {
@@ -123,6 +133,18 @@ impl Admin {
 /// Runs one case on one PSA: with the reference sync in-process, or with the connector
 /// command of `opts` (a fresh process for each case).
 pub async fn run_case(case: &Scenario, psa: Personality, opts: &RunOptions) -> CaseResult {
+    if opts.connector.is_some() {
+        if let Some(why) = opts
+            .declared
+            .get()
+            .and_then(|caps| caps.not_applicable(case, psa, opts.catalogue.as_deref()))
+        {
+            let mut result = blank(case, psa);
+            result.status = Status::NotApplicable;
+            result.not_applicable = Some(why);
+            return result;
+        }
+    }
     let connector: Box<dyn Connector> = match &opts.connector {
         Some(cmd) => Box::new(ProcessConnector::new(cmd.clone())),
         None => Box::new(ReferenceConnector::new(opts.defects.clone())),
@@ -143,18 +165,7 @@ pub async fn run_case_with(
     mut connector: Box<dyn Connector>,
 ) -> CaseResult {
     let started = std::time::Instant::now();
-    let mut result = CaseResult {
-        case: case.name.clone(),
-        psa: psa.key().to_string(),
-        rules: case.rules.clone(),
-        status: Status::Fail,
-        failures: Vec::new(),
-        diff: String::new(),
-        log: Vec::new(),
-        not_applicable: None,
-        stderr: String::new(),
-        millis: 0,
-    };
+    let mut result = blank(case, psa);
     match drive(case, psa, opts, &mut *connector).await {
         Ok(Driven::NotApplicable(why)) => {
             result.status = Status::NotApplicable;
@@ -162,6 +173,13 @@ pub async fn run_case_with(
         }
         Ok(Driven::Done(outcome, failures)) => {
             result.failures = failures;
+            result.requests = outcome["requests"].as_array().cloned().unwrap_or_default();
+            result.actions = outcome["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_string))
+                .collect();
             if let Some(other) = &case.same_outcome_as {
                 if let Err(m) = same_outcome::check(&opts.golden_dir, other, psa, &outcome) {
                     result.failures.push(m.failure);
@@ -193,6 +211,24 @@ pub async fn run_case_with(
     result.stderr = connector.close().await;
     result.millis = started.elapsed().as_millis();
     result
+}
+
+/// A case that has not run yet (failing until it passes).
+fn blank(case: &Scenario, psa: Personality) -> CaseResult {
+    CaseResult {
+        case: case.name.clone(),
+        psa: psa.key().to_string(),
+        rules: case.rules.clone(),
+        status: Status::Fail,
+        failures: Vec::new(),
+        diff: String::new(),
+        log: Vec::new(),
+        not_applicable: None,
+        stderr: String::new(),
+        millis: 0,
+        requests: Vec::new(),
+        actions: Vec::new(),
+    }
 }
 
 fn finish_with_golden(
@@ -283,6 +319,7 @@ async fn drive(
         .await
         .map_err(|e| format!("connector initialize: {e}"))?;
     if let Some(caps) = connector.capabilities() {
+        let _ = opts.declared.set(caps.clone());
         if let Some(why) = caps.not_applicable(case, psa, opts.catalogue.as_deref()) {
             return Ok(Driven::NotApplicable(why));
         }

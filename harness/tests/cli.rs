@@ -280,3 +280,237 @@ fn a_broken_scenario_lists_every_error_with_its_line() {
         "{stderr}"
     );
 }
+
+/// The last line CI runners read, alone on its line.
+fn totals_line(stdout: &str) -> &str {
+    stdout.lines().last().unwrap_or("")
+}
+
+fn cases_of(report: &serde_json::Value) -> Vec<String> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}::{}",
+                c["case"].as_str().unwrap(),
+                c["psa"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn run_json(tag: &str, args: &[&str]) -> (Option<i32>, String, serde_json::Value) {
+    let dir = temp_dir(tag);
+    let json = dir.join("report.json");
+    let out = harness()
+        .current_dir(workspace())
+        .arg("run")
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (out.status.code(), stdout, report)
+}
+
+#[test]
+fn shards_in_parallel_report_in_suite_order_and_add_up_to_the_whole() {
+    let focus = ["--case", "contact", "--rule", "R18"];
+    let (code, stdout, whole) = run_json("whole", &[&focus[..], &["-j", "1"]].concat());
+    assert_eq!(code, Some(0), "{stdout}");
+    let whole = cases_of(&whole);
+    assert!(whole.len() >= 3, "{whole:?}");
+    assert!(whole.iter().all(|c| c.contains("contact")), "{whole:?}");
+    assert_eq!(
+        totals_line(&stdout),
+        format!("{} passed, 0 failed, 0 skipped", whole.len())
+    );
+    let mut union = Vec::new();
+    for k in 1..=2 {
+        let part = format!("hash:{k}/2");
+        let (code, stdout, shard) = run_json(
+            "shard",
+            &[&focus[..], &["--partition", &part, "-j", "4"]].concat(),
+        );
+        assert!(code == Some(0) || code == Some(1), "{stdout}");
+        let shard = cases_of(&shard);
+        // In suite order whatever order they finished in.
+        let mut sorted = shard.clone();
+        sorted.sort_by_key(|c| whole.iter().position(|w| w == c));
+        assert_eq!(shard, sorted);
+        union.extend(shard);
+    }
+    union.sort();
+    let mut all = whole.clone();
+    all.sort();
+    assert_eq!(union, all, "the two shards run every case exactly once");
+}
+
+#[test]
+fn fail_fast_starts_nothing_after_the_first_failure() {
+    let dir = temp_dir("fail-fast");
+    let case = "type-status-filter-on-push";
+    for psa in ["connectwise", "autotask", "bms", "pulseway", "vorex"] {
+        let name = format!("{case}.{psa}.yaml");
+        let text = std::fs::read_to_string(workspace().join("golden").join(&name)).unwrap();
+        std::fs::write(
+            dir.join(&name),
+            text.replacen("identifier: GAMMA", "identifier: X", 1),
+        )
+        .unwrap();
+    }
+    let out = harness()
+        .current_dir(workspace())
+        .args([
+            "run",
+            &format!("scenarios/{case}.yaml"),
+            "--fail-fast",
+            "-j",
+            "1",
+            "--golden",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        totals_line(&stdout),
+        "0 passed, 1 failed, 4 skipped",
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("4 not run after the first failure"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn colour_only_when_asked_and_bad_focus_is_a_usage_error() {
+    let args = ["run", "scenarios/plan-and-role-gates.yaml", "--psa", "bms"];
+    let plain = harness()
+        .current_dir(workspace())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&plain.stdout).contains('\x1b'),
+        "not a terminal: no colour"
+    );
+    let forced = harness()
+        .current_dir(workspace())
+        .args(args)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("\x1b[32mPASS"));
+    let bad = harness()
+        .current_dir(workspace())
+        .args(args)
+        .args(["--partition", "hash:4/3"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("1 <= K <= N"));
+    let bad = harness()
+        .current_dir(workspace())
+        .args(args)
+        .args(["--rule", "R999"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Acceptance: the Python example's coverage report says which rules it declares, passes and
+/// does not declare, tells "not declared" from "does not apply", and exits 0 (nothing it
+/// declares fails); cases outside its declaration start no process.
+#[test]
+fn coverage_of_the_python_example_is_plain_about_what_it_declares() {
+    let dir = temp_dir("python-coverage");
+    let json = dir.join("coverage.json");
+    let transcripts = dir.join("transcripts");
+    let connector = format!(
+        "python3 {}",
+        workspace()
+            .join("examples/python-connector/connector.py")
+            .display()
+    );
+    let out = harness()
+        .current_dir(workspace())
+        .args([
+            "coverage",
+            "--psa",
+            "connectwise",
+            "--psa",
+            "bms",
+            "--compare",
+            "contract",
+        ])
+        .args(["--connector", &connector, "--json"])
+        .arg(&json)
+        .arg("--transcripts")
+        .arg(&transcripts)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cw = &m["vendor"]["connectwise"];
+    let list = |v: &serde_json::Value| v.as_array().unwrap().len();
+    assert!(
+        list(&cw["passing"]) > 0 && list(&cw["failing"]) == 0,
+        "{cw}"
+    );
+    assert!(list(&cw["not_declared"]) > 0, "{cw}");
+    assert_eq!(list(&cw["declared"]), list(&cw["passing"]));
+    assert_eq!(
+        list(&m["vendor"]["bms"]["declared"]),
+        0,
+        "it declares no BMS"
+    );
+    let cell = |rule: &str, psa: &str| {
+        m["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == rule)
+            .unwrap()["psas"][psa]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        cell("R83", "connectwise"),
+        "n/a",
+        "R83 is a BMS-family rule"
+    );
+    assert_eq!(cell("R83", "bms"), "not_declared");
+    assert_eq!(cell("R1", "autotask"), "not_run");
+    let passing = cw["passing"][0].as_str().unwrap();
+    assert_eq!(cell(passing, "connectwise"), "pass");
+    for phrase in [
+        "connectwise: declared",
+        "not declared",
+        "`undeclared` not declared by your connector",
+    ] {
+        assert!(stdout.contains(phrase), "{phrase}:\n{stdout}");
+    }
+    // Capabilities are asked once: only the first case and the declared ones start a process.
+    let processes = std::fs::read_dir(&transcripts).unwrap().count();
+    let ran = stdout
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .count();
+    assert!(
+        processes <= ran + 1,
+        "{processes} processes for {ran} applicable cases"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

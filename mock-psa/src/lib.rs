@@ -22,6 +22,7 @@ pub mod limits;
 pub mod persist;
 pub mod redact;
 pub mod rejection;
+pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;

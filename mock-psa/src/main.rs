@@ -18,10 +18,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// List every route of a personality's dialect: method, path, auth (docs/routes.md).
+    Routes {
+        /// connectwise, autotask, bms, pulseway, vorex or all.
+        #[arg(long, default_value = "all", value_parser = psa_or_all)]
+        psa: String,
+    },
     /// Serve one personality (or all five, on consecutive ports).
     Serve {
         /// connectwise, autotask, bms, pulseway, vorex or all.
-        #[arg(long, default_value = "all")]
+        #[arg(long, default_value = "all", value_parser = psa_or_all)]
         psa: String,
         /// Port on 127.0.0.1 (0 picks free ports); with `all`, personalities take PORT, PORT+1, ...
         #[arg(long, default_value_t = 0)]
@@ -70,11 +76,71 @@ enum Command {
     Generate(mock_psa::tools::GenerateArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Checked by clap, so a wrong name is a usage error (exit 2) listing the choices.
+fn psa_or_all(s: &str) -> Result<String, String> {
+    if s == "all" {
+        return Ok(s.to_string());
+    }
+    s.parse::<Personality>()
+        .map(|_| s.to_string())
+        .map_err(|_| "expected connectwise, autotask, bms, pulseway, vorex or all".to_string())
+}
+
+/// A mistake of the user's (a seed file that is missing or wrong): reported like clap's own
+/// usage errors, one line and exit 2, never a backtrace.
+#[derive(Debug)]
+struct UserError(String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mock-psa: error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // `{:#}` is the cause chain on one line; anyhow's Debug would add a backtrace.
+        Err(e) if e.is::<UserError>() => {
+            eprintln!("mock-psa: error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("mock-psa: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let serve = match cli.command {
+        Command::Routes { psa } => {
+            if psa == "all" {
+                print!("{}", mock_psa::routes::markdown());
+            } else {
+                let p: Personality = psa.parse().map_err(anyhow::Error::msg)?;
+                print!("{}", mock_psa::routes::text(p.dialect()));
+            }
+            return Ok(());
+        }
+        Command::Capture(a) => return mock_psa::tools::run_capture(a).await,
+        Command::Anonymise(a) => return mock_psa::tools::run_anonymise(a),
+        Command::Generate(a) => return mock_psa::tools::run_generate(a),
+        serve => serve,
+    };
     let Command::Serve {
         psa,
         port,
@@ -89,12 +155,7 @@ async fn main() -> anyhow::Result<()> {
         header_timeout,
         body_timeout,
         max_connections,
-    } = (match Cli::parse().command {
-        serve @ Command::Serve { .. } => serve,
-        Command::Capture(a) => return mock_psa::tools::run_capture(a).await,
-        Command::Anonymise(a) => return mock_psa::tools::run_anonymise(a),
-        Command::Generate(a) => return mock_psa::tools::run_generate(a),
-    })
+    } = serve
     else {
         unreachable!("the other commands returned above")
     };
@@ -114,10 +175,10 @@ async fn main() -> anyhow::Result<()> {
     let seed = match seed {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                .map_err(|e| UserError(format!("seed file {}: {e}", path.display())))?;
             Some(
                 SeedDocument::parse(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                    .map_err(|e| UserError(format!("seed file {}: {e}", path.display())))?,
             )
         }
         None => None,

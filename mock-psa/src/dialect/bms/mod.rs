@@ -46,6 +46,20 @@ const PUBLIC: &[&str] = &[
     "/api/token",
 ];
 
+/// Every route of the dialect's own tables (`routes.rs`): method, full path, and whether it is
+/// public (no bearer token), for `mock-psa routes` and docs/routes.md.
+pub fn route_table() -> Vec<(&'static str, String, bool)> {
+    routes::tables()
+        .flat_map(|(prefix, table)| {
+            table.iter().map(move |r| {
+                let path = format!("{prefix}/{}", r.pattern);
+                let public = PUBLIC.contains(&path.to_ascii_lowercase().as_str());
+                (r.method, path, public)
+            })
+        })
+        .collect()
+}
+
 impl DialectApi for BmsV2 {
     fn router(&self) -> Router<AppState> {
         // One handler matches paths itself: it needs the route template for the quota and

@@ -46,6 +46,12 @@ const V2: &[&[Route]] = &[
 ];
 const V1: &[&[Route]] = &[v1::ROUTES];
 
+/// The tables with their path prefixes, for listing.
+pub fn tables() -> impl Iterator<Item = (&'static str, &'static [Route])> {
+    let v2 = V2.iter().map(|t| ("/v2", *t));
+    v2.chain(V1.iter().map(|t| ("/api", *t)))
+}
+
 /// Everything a handler gets.
 pub struct Ctx<'a> {
     pub state: &'a AppState,
