@@ -2,25 +2,102 @@
 //!
 //! Rows live in a `Vec` ordered by id. Ids are issued in sequence, so inserts append; a page
 //! at an offset is a slice, so listing costs time in proportion to the page, not the table.
+//!
+//! Look-ups by a member's value ([`Store::find_by`], [`Store::find_exact`]) go through an index
+//! per table and member, built on first use and kept up to date on insert; a write through
+//! [`Table::get_mut`] or [`Table::remove`] drops the table's indexes, to be built again when next
+//! asked. Seeding, which resolves every reference by name, stays linear.
 
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
 pub type Record = Map<String, Value>;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Table {
     rows: Vec<(i64, Record)>,
     next_id: i64,
+    /// (member, folded) -> value key -> the lowest id holding it; see [`index_key`].
+    index: Mutex<HashMap<(String, bool), HashMap<String, i64>>>,
+}
+
+impl Clone for Table {
+    fn clone(&self) -> Self {
+        Table {
+            rows: self.rows.clone(),
+            next_id: self.next_id,
+            index: Mutex::default(),
+        }
+    }
+}
+
+/// The index key of a member's value: strings by text (ASCII case folded when `folded`), other
+/// values by their JSON text, kept apart so `"1"` and `1` do not meet.
+fn index_key(v: &Value, folded: bool) -> String {
+    match v {
+        Value::String(s) if folded => format!("s:{}", s.to_ascii_lowercase()),
+        Value::String(s) => format!("s:{s}"),
+        other => format!("o:{other}"),
+    }
 }
 
 impl Table {
     fn with_first_id(first: i64) -> Self {
         Table {
-            rows: Vec::new(),
             next_id: first,
+            ..Default::default()
         }
+    }
+
+    fn indexes(&self) -> std::sync::MutexGuard<'_, HashMap<(String, bool), HashMap<String, i64>>> {
+        // A poisoned index is only a cache: drop it and carry on.
+        match self.index.lock() {
+            Ok(g) => g,
+            Err(p) => {
+                let mut g = p.into_inner();
+                g.clear();
+                g
+            }
+        }
+    }
+
+    fn drop_indexes(&mut self) {
+        self.index.get_mut().map(HashMap::clear).unwrap_or_default();
+    }
+
+    /// The lowest id whose `member` has index key `key`, building the index on first use.
+    fn lookup(&self, member: &str, folded: bool, key: &str) -> Option<i64> {
+        let mut indexes = self.indexes();
+        let index = indexes
+            .entry((member.to_string(), folded))
+            .or_insert_with(|| {
+                let mut m = HashMap::with_capacity(self.rows.len());
+                for (id, r) in &self.rows {
+                    if let Some(v) = r.get(member) {
+                        m.entry(index_key(v, folded)).or_insert(*id);
+                    }
+                }
+                m
+            });
+        index.get(key).copied()
+    }
+
+    /// The first row (by id) whose `member` equals `value` as a string, ASCII case folded.
+    pub fn find_by(&self, member: &str, value: &str) -> Option<&Record> {
+        let text = self.lookup(member, true, &format!("s:{}", value.to_ascii_lowercase()));
+        let other = self.lookup(member, true, &format!("o:{value}"));
+        let id = match (text, other) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        self.get(id)
+    }
+
+    /// The first row (by id) whose string `member` is exactly `value`.
+    pub fn find_exact(&self, member: &str, value: &str) -> Option<&Record> {
+        self.get(self.lookup(member, false, &format!("s:{value}"))?)
     }
 
     fn position(&self, id: i64) -> Result<usize, usize> {
@@ -40,6 +117,8 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, id: i64) -> Option<&mut Record> {
+        // The caller may change any member: the indexes are built again when next needed.
+        self.drop_indexes();
         match self.position(id) {
             Ok(i) => Some(&mut self.rows[i].1),
             Err(_) => None,
@@ -56,14 +135,31 @@ impl Table {
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
         match self.position(id) {
-            Err(at) if at == self.rows.len() => self.rows.push((id, record)),
-            Err(at) => self.rows.insert(at, (id, record)),
-            Ok(at) => self.rows[at].1 = record,
+            Err(at) => {
+                // A new row: each index built so far takes its values (the lowest id wins).
+                let indexes = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
+                for ((member, folded), index) in indexes.iter_mut() {
+                    if let Some(v) = record.get(member) {
+                        let held = index.entry(index_key(v, *folded)).or_insert(id);
+                        *held = (*held).min(id);
+                    }
+                }
+                if at == self.rows.len() {
+                    self.rows.push((id, record));
+                } else {
+                    self.rows.insert(at, (id, record));
+                }
+            }
+            Ok(at) => {
+                self.drop_indexes();
+                self.rows[at].1 = record;
+            }
         }
         id
     }
 
     pub fn remove(&mut self, id: i64) -> Option<Record> {
+        self.drop_indexes();
         self.position(id).ok().map(|i| self.rows.remove(i).1)
     }
 
@@ -130,16 +226,15 @@ impl Store {
         }
     }
 
-    /// Finds the first row whose `member` equals `value` as a string, case-insensitively.
+    /// Finds the first row whose `member` equals `value` as a string, case-insensitively
+    /// (ASCII), through the table's index.
     pub fn find_by(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
-        self.rows(table).find(|r| {
-            r.get(member)
-                .map(|v| match v {
-                    Value::String(s) => s.eq_ignore_ascii_case(value),
-                    other => other.to_string().as_str() == value,
-                })
-                .unwrap_or(false)
-        })
+        self.tables.get(table)?.find_by(member, value)
+    }
+
+    /// Finds the first row whose string `member` is exactly `value`, through the table's index.
+    pub fn find_exact(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
+        self.tables.get(table)?.find_exact(member, value)
     }
 
     pub fn table_names(&self) -> impl Iterator<Item = &str> {
@@ -211,6 +306,35 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![50, 100, 101, 102]);
         assert_eq!(s.find_by("companies", "name", "B").unwrap()["id"], 101);
+    }
+
+    #[test]
+    fn indexed_look_ups_follow_inserts_updates_and_removals() {
+        let mut s = Store::default();
+        s.set_first_id("t", 10);
+        s.insert("t", rec(json!({"name": "Acme", "n": 7})));
+        assert_eq!(s.find_by("t", "name", "ACME").unwrap()["id"], 10);
+        assert!(s.find_exact("t", "name", "ACME").is_none());
+        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
+        assert_eq!(s.find_by("t", "n", "7").unwrap()["id"], 10);
+        // Built indexes take new rows; a lower explicit id wins as the first row.
+        s.insert("t", rec(json!({"name": "Beta"})));
+        assert_eq!(s.find_by("t", "name", "beta").unwrap()["id"], 11);
+        s.insert("t", rec(json!({"id": 5, "name": "acme"})));
+        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
+        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
+        assert_eq!(s.find_exact("t", "name", "acme").unwrap()["id"], 5);
+        // Updates and removals are seen at once.
+        s.table_mut("t")
+            .get_mut(11)
+            .unwrap()
+            .insert("name".into(), json!("Gamma"));
+        assert!(s.find_by("t", "name", "beta").is_none());
+        assert_eq!(s.find_by("t", "name", "GAMMA").unwrap()["id"], 11);
+        s.table_mut("t").remove(10);
+        assert_eq!(s.find_exact("t", "name", "Acme"), None);
+        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
+        assert!(s.find_by("t", "n", "7").is_none());
     }
 
     #[test]
