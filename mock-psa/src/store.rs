@@ -4,12 +4,12 @@
 //! at an offset is a slice, so listing costs time in proportion to the page, not the table.
 //!
 //! Look-ups by a member's value ([`Store::find_by`], [`Store::find_exact`]) go through an index
-//! per table and member, built on first use and kept up to date on insert; a write through
-//! [`Table::get_mut`] or [`Table::remove`] drops the table's indexes, to be built again when next
-//! asked. Seeding, which resolves every reference by name, stays linear.
+//! per table and member, built on first use and kept up to date on insert; a row written through
+//! [`Table::get_mut`] or removed is indexed again, alone, at the next look-up. Seeding, which
+//! resolves every reference by name, stays linear.
 
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
@@ -19,8 +19,37 @@ pub type Record = Map<String, Value>;
 pub struct Table {
     rows: Vec<(i64, Record)>,
     next_id: i64,
-    /// (member, folded) -> value key -> the lowest id holding it; see [`index_key`].
-    index: Mutex<HashMap<(String, bool), HashMap<String, i64>>>,
+    index: Mutex<Indexes>,
+}
+
+/// Value key -> the ids holding it, and id -> its key, for one (member, folded) pair.
+#[derive(Debug, Default)]
+struct Index {
+    by_key: HashMap<String, BTreeSet<i64>>,
+    key_of: HashMap<i64, String>,
+}
+
+impl Index {
+    fn put(&mut self, id: i64, value: Option<&Value>, folded: bool) {
+        if let Some(old) = self.key_of.remove(&id) {
+            if let Some(ids) = self.by_key.get_mut(&old) {
+                ids.remove(&id);
+            }
+        }
+        if let Some(v) = value {
+            let key = index_key(v, folded);
+            self.by_key.entry(key.clone()).or_default().insert(id);
+            self.key_of.insert(id, key);
+        }
+    }
+}
+
+/// The indexes built so far, and the rows written through `get_mut` or removed since they were
+/// last brought up to date (done at the next look-up, row by row).
+#[derive(Debug, Default)]
+struct Indexes {
+    by_member: HashMap<(String, bool), Index>,
+    dirty: Vec<i64>,
 }
 
 impl Clone for Table {
@@ -51,37 +80,56 @@ impl Table {
         }
     }
 
-    fn indexes(&self) -> std::sync::MutexGuard<'_, HashMap<(String, bool), HashMap<String, i64>>> {
+    fn indexes(&self) -> std::sync::MutexGuard<'_, Indexes> {
         // A poisoned index is only a cache: drop it and carry on.
         match self.index.lock() {
             Ok(g) => g,
             Err(p) => {
                 let mut g = p.into_inner();
-                g.clear();
+                *g = Indexes::default();
                 g
             }
         }
     }
 
-    fn drop_indexes(&mut self) {
-        self.index.get_mut().map(HashMap::clear).unwrap_or_default();
+    /// Notes that row `id` may have changed (or gone); a long backlog drops the indexes instead.
+    fn touch(&mut self, id: i64) {
+        let limit = self.rows.len() + 1;
+        let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
+        if state.by_member.is_empty() {
+            return;
+        }
+        if state.dirty.len() >= limit {
+            *state = Indexes::default();
+        } else {
+            state.dirty.push(id);
+        }
     }
 
-    /// The lowest id whose `member` has index key `key`, building the index on first use.
+    /// The lowest id whose `member` has index key `key`, building the index on first use and
+    /// bringing every index up to date with the rows written since.
     fn lookup(&self, member: &str, folded: bool, key: &str) -> Option<i64> {
-        let mut indexes = self.indexes();
-        let index = indexes
+        let mut guard = self.indexes();
+        let state = &mut *guard;
+        if !state.dirty.is_empty() {
+            let dirty = std::mem::take(&mut state.dirty);
+            for ((m, f), index) in state.by_member.iter_mut() {
+                for id in &dirty {
+                    index.put(*id, self.get(*id).and_then(|r| r.get(m)), *f);
+                }
+            }
+        }
+        let index = state
+            .by_member
             .entry((member.to_string(), folded))
             .or_insert_with(|| {
-                let mut m = HashMap::with_capacity(self.rows.len());
+                let mut index = Index::default();
                 for (id, r) in &self.rows {
-                    if let Some(v) = r.get(member) {
-                        m.entry(index_key(v, folded)).or_insert(*id);
-                    }
+                    index.put(*id, r.get(member), folded);
                 }
-                m
+                index
             });
-        index.get(key).copied()
+        index.by_key.get(key)?.first().copied()
     }
 
     /// The first row (by id) whose `member` equals `value` as a string, ASCII case folded.
@@ -117,8 +165,8 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, id: i64) -> Option<&mut Record> {
-        // The caller may change any member: the indexes are built again when next needed.
-        self.drop_indexes();
+        // The caller may change any member: the row is indexed again at the next look-up.
+        self.touch(id);
         match self.position(id) {
             Ok(i) => Some(&mut self.rows[i].1),
             Err(_) => None,
@@ -134,32 +182,20 @@ impl Table {
         };
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
+        let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
+        for ((member, folded), index) in state.by_member.iter_mut() {
+            index.put(id, record.get(member), *folded);
+        }
         match self.position(id) {
-            Err(at) => {
-                // A new row: each index built so far takes its values (the lowest id wins).
-                let indexes = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
-                for ((member, folded), index) in indexes.iter_mut() {
-                    if let Some(v) = record.get(member) {
-                        let held = index.entry(index_key(v, *folded)).or_insert(id);
-                        *held = (*held).min(id);
-                    }
-                }
-                if at == self.rows.len() {
-                    self.rows.push((id, record));
-                } else {
-                    self.rows.insert(at, (id, record));
-                }
-            }
-            Ok(at) => {
-                self.drop_indexes();
-                self.rows[at].1 = record;
-            }
+            Err(at) if at == self.rows.len() => self.rows.push((id, record)),
+            Err(at) => self.rows.insert(at, (id, record)),
+            Ok(at) => self.rows[at].1 = record,
         }
         id
     }
 
     pub fn remove(&mut self, id: i64) -> Option<Record> {
-        self.drop_indexes();
+        self.touch(id);
         self.position(id).ok().map(|i| self.rows.remove(i).1)
     }
 
