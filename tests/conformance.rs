@@ -123,6 +123,8 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::RetryCreatesWithoutCheck, "R80"),
     (Defect::IgnoreRetryAfter, "R43"),
     (Defect::TicketsOfNonSyncingCompaniesPulled, "R38"),
+    (Defect::DeriveCompanyIdsWithoutUniqueness, "R44"),
+    (Defect::WaitsOffTheSharedClock, "R26"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

@@ -111,7 +111,11 @@ impl Connector for ReferenceConnector {
             .ok_or_else(|| format!("session clock `{}` is not a time", session.clock))?;
         let mut engine = Engine::new(conn, settings)
             .with_defects(self.defects.clone())
-            .with_clock(start);
+            .with_clock(start)
+            .with_shared_clock(format!(
+                "{}/__admin/clock",
+                session.origin.trim_end_matches('/')
+            ));
         let groups = [
             (Kind::Organization, &docs.organizations),
             (Kind::Location, &docs.locations),

@@ -2,26 +2,153 @@
 //!
 //! Rows live in a `Vec` ordered by id. Ids are issued in sequence, so inserts append; a page
 //! at an offset is a slice, so listing costs time in proportion to the page, not the table.
+//!
+//! Look-ups by a member's value ([`Store::find_by`], [`Store::find_exact`]) go through an index
+//! per table and member, built on first use and kept up to date on insert; a row written through
+//! [`Table::get_mut`] or removed is indexed again, alone, at the next look-up. Seeding, which
+//! resolves every reference by name, stays linear.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
 pub type Record = Map<String, Value>;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+// Clone by hand below: the index is a cache, rebuilt on first use.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Table {
     rows: Vec<(i64, Record)>,
     next_id: i64,
+    #[serde(skip)]
+    index: Mutex<Indexes>,
+}
+
+/// Value key -> the ids holding it, and id -> its key, for one (member, folded) pair.
+#[derive(Debug, Default)]
+struct Index {
+    by_key: HashMap<String, BTreeSet<i64>>,
+    key_of: HashMap<i64, String>,
+}
+
+impl Index {
+    fn put(&mut self, id: i64, value: Option<&Value>, folded: bool) {
+        if let Some(old) = self.key_of.remove(&id) {
+            if let Some(ids) = self.by_key.get_mut(&old) {
+                ids.remove(&id);
+            }
+        }
+        if let Some(v) = value {
+            let key = index_key(v, folded);
+            self.by_key.entry(key.clone()).or_default().insert(id);
+            self.key_of.insert(id, key);
+        }
+    }
+}
+
+/// The indexes built so far, and the rows written through `get_mut` or removed since they were
+/// last brought up to date (done at the next look-up, row by row).
+#[derive(Debug, Default)]
+struct Indexes {
+    by_member: HashMap<(String, bool), Index>,
+    dirty: Vec<i64>,
+}
+
+impl Clone for Table {
+    fn clone(&self) -> Self {
+        Table {
+            rows: self.rows.clone(),
+            next_id: self.next_id,
+            index: Mutex::default(),
+        }
+    }
+}
+
+/// The index key of a member's value: strings by text (ASCII case folded when `folded`), other
+/// values by their JSON text, kept apart so `"1"` and `1` do not meet.
+fn index_key(v: &Value, folded: bool) -> String {
+    match v {
+        Value::String(s) if folded => format!("s:{}", s.to_ascii_lowercase()),
+        Value::String(s) => format!("s:{s}"),
+        other => format!("o:{other}"),
+    }
 }
 
 impl Table {
     fn with_first_id(first: i64) -> Self {
         Table {
-            rows: Vec::new(),
             next_id: first,
+            ..Default::default()
         }
+    }
+
+    fn indexes(&self) -> std::sync::MutexGuard<'_, Indexes> {
+        // A poisoned index is only a cache: drop it and carry on.
+        match self.index.lock() {
+            Ok(g) => g,
+            Err(p) => {
+                let mut g = p.into_inner();
+                *g = Indexes::default();
+                g
+            }
+        }
+    }
+
+    /// Notes that row `id` may have changed (or gone); a long backlog drops the indexes instead.
+    fn touch(&mut self, id: i64) {
+        let limit = self.rows.len() + 1;
+        let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
+        if state.by_member.is_empty() {
+            return;
+        }
+        if state.dirty.len() >= limit {
+            *state = Indexes::default();
+        } else {
+            state.dirty.push(id);
+        }
+    }
+
+    /// The lowest id whose `member` has index key `key`, building the index on first use and
+    /// bringing every index up to date with the rows written since.
+    fn lookup(&self, member: &str, folded: bool, key: &str) -> Option<i64> {
+        let mut guard = self.indexes();
+        let state = &mut *guard;
+        if !state.dirty.is_empty() {
+            let dirty = std::mem::take(&mut state.dirty);
+            for ((m, f), index) in state.by_member.iter_mut() {
+                for id in &dirty {
+                    index.put(*id, self.get(*id).and_then(|r| r.get(m)), *f);
+                }
+            }
+        }
+        let index = state
+            .by_member
+            .entry((member.to_string(), folded))
+            .or_insert_with(|| {
+                let mut index = Index::default();
+                for (id, r) in &self.rows {
+                    index.put(*id, r.get(member), folded);
+                }
+                index
+            });
+        index.by_key.get(key)?.first().copied()
+    }
+
+    /// The first row (by id) whose `member` equals `value` as a string, ASCII case folded.
+    pub fn find_by(&self, member: &str, value: &str) -> Option<&Record> {
+        let text = self.lookup(member, true, &format!("s:{}", value.to_ascii_lowercase()));
+        let other = self.lookup(member, true, &format!("o:{value}"));
+        let id = match (text, other) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        self.get(id)
+    }
+
+    /// The first row (by id) whose string `member` is exactly `value`.
+    pub fn find_exact(&self, member: &str, value: &str) -> Option<&Record> {
+        self.get(self.lookup(member, false, &format!("s:{value}"))?)
     }
 
     fn position(&self, id: i64) -> Result<usize, usize> {
@@ -41,6 +168,8 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, id: i64) -> Option<&mut Record> {
+        // The caller may change any member: the row is indexed again at the next look-up.
+        self.touch(id);
         match self.position(id) {
             Ok(i) => Some(&mut self.rows[i].1),
             Err(_) => None,
@@ -56,6 +185,10 @@ impl Table {
         };
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
+        let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
+        for ((member, folded), index) in state.by_member.iter_mut() {
+            index.put(id, record.get(member), *folded);
+        }
         match self.position(id) {
             Err(at) if at == self.rows.len() => self.rows.push((id, record)),
             Err(at) => self.rows.insert(at, (id, record)),
@@ -65,6 +198,7 @@ impl Table {
     }
 
     pub fn remove(&mut self, id: i64) -> Option<Record> {
+        self.touch(id);
         self.position(id).ok().map(|i| self.rows.remove(i).1)
     }
 
@@ -131,16 +265,15 @@ impl Store {
         }
     }
 
-    /// Finds the first row whose `member` equals `value` as a string, case-insensitively.
+    /// Finds the first row whose `member` equals `value` as a string, case-insensitively
+    /// (ASCII), through the table's index.
     pub fn find_by(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
-        self.rows(table).find(|r| {
-            r.get(member)
-                .map(|v| match v {
-                    Value::String(s) => s.eq_ignore_ascii_case(value),
-                    other => other.to_string().as_str() == value,
-                })
-                .unwrap_or(false)
-        })
+        self.tables.get(table)?.find_by(member, value)
+    }
+
+    /// Finds the first row whose string `member` is exactly `value`, through the table's index.
+    pub fn find_exact(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
+        self.tables.get(table)?.find_exact(member, value)
     }
 
     pub fn table_names(&self) -> impl Iterator<Item = &str> {
@@ -212,6 +345,35 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![50, 100, 101, 102]);
         assert_eq!(s.find_by("companies", "name", "B").unwrap()["id"], 101);
+    }
+
+    #[test]
+    fn indexed_look_ups_follow_inserts_updates_and_removals() {
+        let mut s = Store::default();
+        s.set_first_id("t", 10);
+        s.insert("t", rec(json!({"name": "Acme", "n": 7})));
+        assert_eq!(s.find_by("t", "name", "ACME").unwrap()["id"], 10);
+        assert!(s.find_exact("t", "name", "ACME").is_none());
+        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
+        assert_eq!(s.find_by("t", "n", "7").unwrap()["id"], 10);
+        // Built indexes take new rows; a lower explicit id wins as the first row.
+        s.insert("t", rec(json!({"name": "Beta"})));
+        assert_eq!(s.find_by("t", "name", "beta").unwrap()["id"], 11);
+        s.insert("t", rec(json!({"id": 5, "name": "acme"})));
+        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
+        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
+        assert_eq!(s.find_exact("t", "name", "acme").unwrap()["id"], 5);
+        // Updates and removals are seen at once.
+        s.table_mut("t")
+            .get_mut(11)
+            .unwrap()
+            .insert("name".into(), json!("Gamma"));
+        assert!(s.find_by("t", "name", "beta").is_none());
+        assert_eq!(s.find_by("t", "name", "GAMMA").unwrap()["id"], 11);
+        s.table_mut("t").remove(10);
+        assert_eq!(s.find_exact("t", "name", "Acme"), None);
+        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
+        assert!(s.find_by("t", "n", "7").is_none());
     }
 
     #[test]

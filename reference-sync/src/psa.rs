@@ -14,7 +14,7 @@
 //!
 //! References between records (`org`, `parent`, `location`) carry PSA ids as strings.
 
-use crate::clients::{find_match, Http};
+use crate::clients::Http;
 use async_trait::async_trait;
 use psa_core::{Credentials, Personality};
 use serde::{Deserialize, Serialize};
@@ -393,6 +393,91 @@ pub fn encode(
         out.insert(f.wire.to_string(), wire);
     }
     Ok(out)
+}
+
+// ---- exact matching (R21-R25), shared by the clients and the engine ----------------------
+
+/// Whether two records of `kind` are the same record by the exact-match rules (R21-R25):
+/// organizations by name; contacts by organization and first and last name; locations by
+/// organization, name and address (not zip); configurations by organization, type and name, and
+/// by serial number and MAC address where both sides have them (the catalogue's asterisk, Q2).
+/// Comparison is exact: no case folding or trimming (Q4). `first_name_only` is the test-only
+/// defect that breaks R23.
+pub fn same_record(kind: Kind, a: &Fields, b: &Fields, first_name_only: bool) -> bool {
+    let eq = |k: &str| a.get(k) == b.get(k);
+    let both_or_none = |k: &str| {
+        let present = |f: &Fields| {
+            f.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+        };
+        !(present(a) && present(b)) || eq(k)
+    };
+    match kind {
+        Kind::Contact if first_name_only => ["org", "first_name"].into_iter().all(eq),
+        Kind::Configuration => {
+            index_key(kind, a, false) == index_key(kind, b, false)
+                && both_or_none("serial_number")
+                && both_or_none("mac_address")
+        }
+        _ => index_key(kind, a, first_name_only) == index_key(kind, b, first_name_only),
+    }
+}
+
+/// The part of the exact-match key every match shares (configurations add serial and MAC
+/// where both sides have them): records with different index keys never match, so an index by
+/// this key finds every candidate in constant time.
+pub fn index_key(kind: Kind, f: &Fields, first_name_only: bool) -> Vec<Value> {
+    let parts: &[&str] = match kind {
+        Kind::Organization => &["name"],
+        Kind::Contact if first_name_only => &["org", "first_name"],
+        Kind::Contact => &["org", "first_name", "last_name"],
+        Kind::Location => &[
+            "org", "name", "address1", "address2", "city", "state", "country",
+        ],
+        Kind::Configuration => &["org", "type", "name"],
+    };
+    parts
+        .iter()
+        .map(|k| f.get(*k).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+/// The exact-match key of a record as a list of values (R21-R25), for looking a record up in
+/// the PSA after a create that may have landed; empty parts are skipped by [`find_match`].
+pub fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
+    let mut key = index_key(kind, f, false);
+    if kind == Kind::Configuration {
+        for k in ["serial_number", "mac_address"] {
+            key.push(f.get(k).cloned().unwrap_or(Value::Null));
+        }
+    }
+    key
+}
+
+/// The id of the row that matches `wanted` on `kind`'s exact-match key (R21-R25), the newest
+/// when several do. Key parts `wanted` leaves empty are not compared: the PSA may fill defaults.
+pub fn find_match(kind: Kind, wanted: &Fields, rows: &[PsaRecord]) -> Option<String> {
+    let want = match_key(kind, wanted);
+    rows.iter()
+        .filter(|r| {
+            let have = match_key(kind, &r.fields);
+            want.iter()
+                .zip(have.iter())
+                .all(|(w, h)| w.is_null() || same_value(w, h))
+        })
+        .max_by_key(|r| (r.id.parse::<i64>().unwrap_or(i64::MIN), r.id.clone()))
+        .map(|r| r.id.clone())
+}
+
+/// Ids travel as strings or numbers depending on the side; compare them as text.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => {
+            *x == n.to_string()
+        }
+        _ => a == b,
+    }
 }
 
 #[cfg(test)]

@@ -129,18 +129,18 @@ async fn retry_after_is_honoured_and_never_slept_in_real_time() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
     let mut rig = Rig::start(Personality::Bms).await;
-    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 3600, "times": 1}));
+    rig.fault(json!({"method": "GET", "path": "/v2/crm/accounts/summary", "status": 429, "retry_after": 7200, "times": 1}));
     let err = rig.client.list(Kind::Organization).await.unwrap_err();
     assert_eq!(
         err,
         PsaError::RateLimited {
-            retry_after: Some(3600)
+            retry_after: Some(7200)
         }
     );
     assert_eq!(rig.http.waited_secs(), 0);
     let notes = rig.http.take_notes();
     assert!(
-        notes[0].contains("Retry-After 3600s is beyond the 300s limit"),
+        notes[0].contains("Retry-After 7200s is beyond the 3600s limit"),
         "{notes:?}"
     );
 }
@@ -266,10 +266,13 @@ async fn a_rate_limited_create_is_repeated_without_looking() {
         rig.http.take_notes(),
         vec!["POST /v4_6_release/apis/3.0/company/companies: 429, retry 1 of 4 after 7s"]
     );
-    assert!(
-        !rig.journal().iter().any(|l| l.starts_with("GET")),
-        "a 429 create did not land: no look-up"
-    );
+    // The one GET asks whether the derived Company ID is free; no look-up for the create.
+    let gets = rig
+        .journal()
+        .into_iter()
+        .filter(|l| l.starts_with("GET"))
+        .count();
+    assert_eq!(gets, 1, "a 429 create did not land: no look-up");
 }
 
 #[tokio::test]
@@ -353,4 +356,52 @@ async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
         assert_eq!(engine.retry_wait_secs(), waited);
         assert_eq!(engine.log(), log);
     }
+}
+
+/// The BMS hourly quota: the 429's Retry-After (up to an hour) is waited on the clock shared
+/// with the mock, so the quota window passes in no real time and the retry is answered.
+#[tokio::test]
+async fn an_hourly_quota_wait_moves_the_shared_clock_and_the_quota_resets() {
+    let mut settings = mock_psa::Settings::for_personality(Personality::Bms);
+    settings.bms_hourly_quota = 2;
+    let server = MockServer::start(
+        Personality::Bms,
+        ServerOptions {
+            settings: Some(settings),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("start mock");
+    let http = Http::default();
+    http.share_clock(format!("{}/__admin/clock", server.origin()));
+    let mut client = client_for(
+        Connection {
+            personality: Personality::Bms,
+            origin: server.origin(),
+            credentials: Personality::Bms.default_credentials(),
+        },
+        http.clone(),
+    );
+    client.connect().await.expect("connect");
+    // Lookups share a route template, so connecting already waited for the quota.
+    let before = http.waited_secs();
+    let at_connect = server.state().world().clock.now();
+    assert_eq!(at_connect, mock_psa::clock::DEFAULT_EPOCH + before as i64);
+    http.take_notes();
+    let started = Instant::now();
+    for _ in 0..3 {
+        client
+            .list(Kind::Organization)
+            .await
+            .expect("list after the wait");
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        http.take_notes(),
+        vec!["GET /v2/crm/accounts/summary: 429, retry 1 of 4 after 3600s"]
+    );
+    assert_eq!(http.waited_secs() - before, 3600);
+    let now = server.state().world().clock.now();
+    assert_eq!(now, at_connect + 3600);
 }

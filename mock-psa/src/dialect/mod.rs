@@ -218,8 +218,7 @@ pub fn company_id_by_name(
     name: &str,
 ) -> Result<i64, String> {
     store
-        .rows(table)
-        .find(|r| r.get(name_member).and_then(Value::as_str) == Some(name))
+        .find_exact(table, name_member, name)
         .and_then(|r| r.get("id").and_then(Value::as_i64))
         .ok_or_else(|| format!("no company named `{name}`"))
 }

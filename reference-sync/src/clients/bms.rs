@@ -144,6 +144,9 @@ pub struct BmsClient {
     managers: Vec<(i64, String)>,
     /// New accounts get the first business type (the client has no mapping for it).
     first_business_type: Option<i64>,
+    /// The account pages of the last organization list, kept for the location list that
+    /// follows it in a sync (account summaries nest their locations): each page read once.
+    accounts: Option<Vec<Value>>,
 }
 
 impl BmsClient {
@@ -159,8 +162,8 @@ impl BmsClient {
             v1_token: None,
             lookups: Lookups::default(),
             managers: Vec::new(),
-
             first_business_type: None,
+            accounts: None,
         }
     }
 
@@ -652,6 +655,7 @@ impl PsaClient for BmsClient {
         match kind {
             Kind::Organization => {
                 let rows = self.list_accounts().await?;
+                self.accounts = Some(rows.clone());
                 Ok(rows
                     .iter()
                     .filter_map(|r| {
@@ -663,8 +667,12 @@ impl PsaClient for BmsClient {
                     .collect())
             }
             Kind::Location => {
-                // Account summaries nest their locations with addresses: no per-location calls.
-                let accounts = self.list_accounts().await?;
+                // Account summaries nest their locations with addresses: no per-location calls,
+                // and the pages the organization list just read are not read again.
+                let accounts = match self.accounts.take() {
+                    Some(a) => a,
+                    None => self.list_accounts().await?,
+                };
                 let mut out: Vec<PsaRecord> = accounts
                     .iter()
                     .filter_map(|acc| acc.get("locations").and_then(Value::as_array))
@@ -741,6 +749,8 @@ impl PsaClient for BmsClient {
         fields: &Fields,
         ctx: &PushContext,
     ) -> Result<String, PsaError> {
+        // A write makes the kept account pages stale.
+        self.accounts = None;
         match kind {
             Kind::Organization => {
                 let mut body = encode(ORG_MAP, fields, &self.lookups)?;
@@ -887,6 +897,7 @@ impl PsaClient for BmsClient {
         changed: &Fields,
         ctx: &PushContext,
     ) -> Result<(), PsaError> {
+        self.accounts = None;
         let nid = Self::id_path(id)?;
         match kind {
             Kind::Organization => {

@@ -1,7 +1,7 @@
 //! ConnectWise Manage REST 3.0 client: Basic `company+public:private` with a clientId,
 //! `page`/`pageSize` paging until a short page, PATCH operations for partial updates.
 
-use super::{create_record, find_match, reject, Http, Reply};
+use super::{create_record, reject, Http, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use base64::Engine;
@@ -173,13 +173,45 @@ impl ConnectWiseClient {
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect())
                 .unwrap_or_default();
-            let short = rows.len() < PAGE_SIZE;
+            // The Link header names the next page when there is one: no empty page is asked
+            // for after the last. Without the header, a short page is the last.
+            let last = match reply.header("link") {
+                Some(link) => !link.split(',').any(|l| l.contains("rel=\"next\"")),
+                None => rows.len() < PAGE_SIZE,
+            };
             out.extend(rows);
-            if short {
+            if last {
                 break;
             }
         }
         Ok(out)
+    }
+
+    /// A Company ID derived from `name` that no company holds yet, asked of the PSA candidate
+    /// by candidate (IDs are unique regardless of case, as the PSA compares them).
+    async fn free_identifier(&self, name: &str) -> Result<String, PsaError> {
+        let base = identifier_from(name);
+        if self.http.defects().unchecked_company_ids {
+            return Ok(base);
+        }
+        for n in 1..=IDENTIFIER_TRIES {
+            let candidate = identifier_candidate(&base, n);
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("conditions", &format!("identifier=\"{candidate}\""))
+                .append_pair("fields", "id")
+                .append_pair("pageSize", "1")
+                .finish();
+            let reply = self
+                .call(Method::GET, &format!("/company/companies?{query}"), None)
+                .await?;
+            if reply.body.as_array().is_none_or(Vec::is_empty) {
+                return Ok(candidate);
+            }
+        }
+        Err(PsaError::Unmappable(format!(
+            "every Company ID derived from `{name}` ({base} to {}) is taken: give it a short name",
+            identifier_candidate(&base, IDENTIFIER_TRIES)
+        )))
     }
 
     async fn load_lookup(
@@ -379,13 +411,39 @@ fn single_mac(mac: &str) -> bool {
             .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The longest Company ID derived from a name: 25, the limit of the versions the reference
+/// targets (newer ones allow 30), so the ID is valid on both.
+const IDENTIFIER_MAX: usize = 25;
+
+/// How many derived Company IDs are tried before the push is refused with a reason.
+const IDENTIFIER_TRIES: u32 = 50;
+
 /// Company ID (identifier) is required in ConnectWise; without a short name the reference sync
-/// derives one from the name (letters and digits, at most 25).
+/// derives one from the name: its letters and digits in any script (the API's identifier is
+/// free text with a length limit; spaces and punctuation are dropped as in a typed ID), at most
+/// [`IDENTIFIER_MAX`] characters, `Company` when the name has none (docs/decisions.md).
 fn identifier_from(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(25)
-        .collect()
+    let id: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .take(IDENTIFIER_MAX)
+        .collect();
+    if id.is_empty() {
+        "Company".into()
+    } else {
+        id
+    }
+}
+
+/// The `n`th candidate for a derived Company ID: the base, then the base cut to make room for
+/// the suffix `2`, `3`, ... (deterministic: the first free one in this order is taken).
+fn identifier_candidate(base: &str, n: u32) -> String {
+    if n < 2 {
+        return base.to_string();
+    }
+    let suffix = n.to_string();
+    let keep = IDENTIFIER_MAX.saturating_sub(suffix.len());
+    base.chars().take(keep).chain(suffix.chars()).collect()
 }
 
 #[async_trait]
@@ -531,7 +589,10 @@ impl PsaClient for ConnectWiseClient {
                 let mut body = encode(ORGANIZATION, fields, &self.lookups)?;
                 if body.get("identifier").is_none_or(Value::is_null) {
                     let name = fields.get("name").and_then(Value::as_str).unwrap_or("");
-                    body.insert("identifier".into(), json!(identifier_from(name)));
+                    body.insert(
+                        "identifier".into(),
+                        json!(self.free_identifier(name).await?),
+                    );
                 }
                 wrap_refs(&mut body);
                 body.retain(|_, v| !v.is_null());
@@ -663,5 +724,31 @@ impl PsaClient for ConnectWiseClient {
             .into_iter()
             .filter_map(|r| decode_row(TICKET, &Value::Object(r), &self.lookups))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_ids_keep_letters_of_any_script_within_the_limit() {
+        assert_eq!(identifier_from("Smith & Sons, Inc."), "SmithSonsInc");
+        assert_eq!(identifier_from("株式会社 東京"), "株式会社東京");
+        assert_eq!(identifier_from("Αθήνα Α.Ε."), "ΑθήναΑΕ");
+        assert_eq!(identifier_from("شركة القاهرة"), "شركةالقاهرة");
+        assert_eq!(identifier_from("!!! ---"), "Company");
+        let long = "x".repeat(40);
+        assert_eq!(identifier_from(&long).chars().count(), IDENTIFIER_MAX);
+    }
+
+    #[test]
+    fn collision_candidates_are_numbered_and_stay_within_the_limit() {
+        assert_eq!(identifier_candidate("Acme", 1), "Acme");
+        assert_eq!(identifier_candidate("Acme", 2), "Acme2");
+        let base = "é".repeat(IDENTIFIER_MAX);
+        let c = identifier_candidate(&base, 12);
+        assert_eq!(c.chars().count(), IDENTIFIER_MAX);
+        assert!(c.ends_with("12"));
     }
 }

@@ -5,8 +5,7 @@ pub mod bms;
 pub mod connectwise;
 mod transport;
 
-use crate::engine::match_key;
-use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError, PsaRecord};
+use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError};
 use psa_core::Dialect;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
@@ -43,7 +42,8 @@ impl Reply {
 }
 
 /// How the shared HTTP layer retries (an engine setting: [`crate::Engine::with_retry_policy`]).
-/// Waits are virtual: they are added to a counter, never slept (docs/decisions.md, Q9, Q26).
+/// Waits are virtual: never slept, they are added to a counter and move the clock shared with
+/// the PSA when there is one ([`Http::share_clock`]; docs/decisions.md, Q9, Q26).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt; 0 turns retrying off.
@@ -62,7 +62,7 @@ impl Default for RetryPolicy {
             max_retries: 4,
             base_delay_secs: 1,
             max_delay_secs: 30,
-            max_retry_after_secs: 300,
+            max_retry_after_secs: 3600,
         }
     }
 }
@@ -84,6 +84,10 @@ pub struct TransportDefects {
     pub blind_create_retry: bool,
     /// Use the backoff schedule even when the PSA sent Retry-After.
     pub ignore_retry_after: bool,
+    /// Send a derived ConnectWise Company ID without asking whether it is taken.
+    pub unchecked_company_ids: bool,
+    /// Count waits without moving the shared clock.
+    pub waits_off_clock: bool,
 }
 
 /// What the retry layer did, shared by every clone of one [`Http`] (client and engine).
@@ -97,6 +101,8 @@ struct Ledger {
     notes: Vec<String>,
     /// Request line and cause of the last attempt that failed, for [`write_checked`].
     last_failure: (String, String),
+    /// Where the virtual clock shared with the PSA is moved (the mock's `/__admin/clock`).
+    clock: Option<String>,
 }
 
 /// Why one attempt did not give a usable reply, and whether a repeat is safe.
@@ -158,6 +164,45 @@ impl Http {
         self.ledger().defects = defects;
     }
 
+    pub fn defects(&self) -> TransportDefects {
+        self.ledger().defects
+    }
+
+    /// Waits move this clock (a mock's `{origin}/__admin/clock`, which takes `{"advance": s}`),
+    /// so a PSA's quota window passes while the sync waits for it, in no real time.
+    pub fn share_clock(&self, url: String) {
+        self.ledger().clock = Some(url);
+    }
+
+    /// Waits `secs` virtual seconds: counted, and the shared clock moved. A clock that cannot
+    /// be moved is noted; the retry goes ahead (the PSA will answer it as it must).
+    async fn wait(&self, secs: u64) {
+        let clock = {
+            let mut l = self.ledger();
+            l.waited_secs = l.waited_secs.saturating_add(secs);
+            l.clock.clone().filter(|_| !l.defects.waits_off_clock)
+        };
+        let Some(url) = clock.filter(|_| secs > 0) else {
+            return;
+        };
+        let moved = self
+            .client
+            .post(&url)
+            .json(&serde_json::json!({ "advance": secs }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| match r.status().is_success() {
+                true => Ok(()),
+                false => Err(format!("HTTP {}", r.status())),
+            });
+        if let Err(e) = moved {
+            self.note(format!(
+                "the shared clock could not be moved by {secs}s: {e}"
+            ));
+        }
+    }
+
     /// Virtual seconds waited before retries so far.
     pub fn waited_secs(&self) -> u64 {
         self.ledger().waited_secs
@@ -195,7 +240,8 @@ impl Http {
                 Err(f) => (f, None),
             };
             retry += 1;
-            if self.pause(&line, &failure.cause, retry, failure.retry_after) {
+            if let Some(wait) = self.pause(&line, &failure.cause, retry, failure.retry_after) {
+                self.wait(wait).await;
                 continue;
             }
             return match (failure.error, reply) {
@@ -302,9 +348,9 @@ impl Http {
         }
     }
 
-    /// Decides retry `n` of a failed request: notes it and adds the wait to the virtual clock,
-    /// or notes why not. Honours Retry-After up to the policy's limit.
-    fn pause(&self, line: &str, cause: &str, n: u32, retry_after: Option<u64>) -> bool {
+    /// Decides retry `n` of a failed request: notes it and returns the wait before it, or notes
+    /// why not and returns `None`. Honours Retry-After up to the policy's limit.
+    fn pause(&self, line: &str, cause: &str, n: u32, retry_after: Option<u64>) -> Option<u64> {
         let mut l = self.ledger();
         let p = l.policy.clone();
         let hint = retry_after.filter(|_| !l.defects.ignore_retry_after);
@@ -312,22 +358,21 @@ impl Http {
             let tries = p.max_retries;
             l.notes
                 .push(format!("{line}: {cause}, giving up after {tries} retries"));
-            return false;
+            return None;
         }
         if let Some(secs) = hint.filter(|s| *s > p.max_retry_after_secs) {
             let limit = p.max_retry_after_secs;
             l.notes.push(format!(
                 "{line}: {cause}, Retry-After {secs}s is beyond the {limit}s limit: not retried now"
             ));
-            return false;
+            return None;
         }
         let wait = hint.unwrap_or_else(|| p.backoff_secs(n));
-        l.waited_secs = l.waited_secs.saturating_add(wait);
         l.notes.push(format!(
             "{line}: {cause}, retry {n} of {} after {wait}s",
             p.max_retries
         ));
-        true
+        Some(wait)
     }
 }
 
@@ -390,8 +435,9 @@ where
             }
         }
         retry += 1;
-        if !http.pause(&line, &cause, retry, err.retry_after()) {
-            return Err(err);
+        match http.pause(&line, &cause, retry, err.retry_after()) {
+            Some(wait) => http.wait(wait).await,
+            None => return Err(err),
         }
     }
 }
@@ -417,31 +463,6 @@ where
         "adopted, not created again",
     )
     .await
-}
-
-/// The id of the row that matches `wanted` on `kind`'s exact-match key (R21-R25), the newest
-/// when several do. Key parts `wanted` leaves empty are not compared: the PSA may fill defaults.
-pub fn find_match(kind: Kind, wanted: &Fields, rows: &[PsaRecord]) -> Option<String> {
-    let want = match_key(kind, wanted);
-    rows.iter()
-        .filter(|r| {
-            let have = match_key(kind, &r.fields);
-            want.iter()
-                .zip(have.iter())
-                .all(|(w, h)| w.is_null() || same_value(w, h))
-        })
-        .max_by_key(|r| (r.id.parse::<i64>().unwrap_or(i64::MIN), r.id.clone()))
-        .map(|r| r.id.clone())
-}
-
-/// Ids travel as strings or numbers depending on the side; compare them as text.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => {
-            *x == n.to_string()
-        }
-        _ => a == b,
-    }
 }
 
 /// A non-2xx reply as an error: a create's 5xx that may have landed is `Uncertain`; other 5xx

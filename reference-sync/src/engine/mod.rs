@@ -65,6 +65,12 @@ pub enum Defect {
     /// Tickets of companies that do not sync are pulled too, outside any organization
     /// (breaks R38's pull of tickets for syncing organizations).
     TicketsOfNonSyncingCompaniesPulled,
+    /// A derived ConnectWise Company ID is sent without asking whether it is taken (breaks R44:
+    /// the second of two names that differ only in punctuation never reaches the PSA).
+    DeriveCompanyIdsWithoutUniqueness,
+    /// Waits before retries are counted but the PSA's clock is not moved (breaks R43: an
+    /// hourly quota never resets).
+    WaitsOffTheSharedClock,
 }
 
 /// Why a user action was refused.
@@ -153,7 +159,18 @@ impl Engine {
         self.http.set_defects(TransportDefects {
             blind_create_retry: self.defects.contains(&Defect::RetryCreatesWithoutCheck),
             ignore_retry_after: self.defects.contains(&Defect::IgnoreRetryAfter),
+            unchecked_company_ids: self
+                .defects
+                .contains(&Defect::DeriveCompanyIdsWithoutUniqueness),
+            waits_off_clock: self.defects.contains(&Defect::WaitsOffTheSharedClock),
         });
+        self
+    }
+
+    /// Shares the PSA's virtual clock: every wait before a retry moves the clock at `url` (a
+    /// mock's `{origin}/__admin/clock`) and the engine's own timeline by the same amount.
+    pub fn with_shared_clock(self, url: String) -> Self {
+        self.http.share_clock(url);
         self
     }
 
@@ -184,6 +201,7 @@ impl Engine {
         // Retries happened before the outcome they led to: they come first.
         self.log.extend(self.http.take_notes());
         self.log.push(line);
+        self.catch_up_waits();
     }
 
     // ---- starting state -------------------------------------------------------------------
@@ -610,64 +628,5 @@ impl Engine {
             .and_then(|id| self.records.get(&id))
             .map(|r| json!(self.label(r)))
             .unwrap_or(Value::Null)
-    }
-}
-
-/// Exact matching (R21-R25): organizations by name; contacts by organization and first and
-/// last name; locations by organization, name and address (not zip); configurations by
-/// organization, type and name, and by serial number and MAC address where both sides have
-/// them (the catalogue's asterisk, Q2). Comparison is exact: no case folding or trimming (Q4).
-fn same_record(kind: Kind, a: &Fields, b: &Fields, defects: &BTreeSet<Defect>) -> bool {
-    let eq = |k: &str| a.get(k) == b.get(k);
-    let both_or_none = |k: &str| {
-        let present = |f: &Fields| {
-            f.get(k)
-                .and_then(Value::as_str)
-                .is_some_and(|v| !v.is_empty())
-        };
-        !(present(a) && present(b)) || eq(k)
-    };
-    match kind {
-        Kind::Organization => eq("name"),
-        Kind::Contact if defects.contains(&Defect::MatchContactsOnFirstNameOnly) => {
-            ["org", "first_name"].into_iter().all(eq)
-        }
-        Kind::Contact => ["org", "first_name", "last_name"].into_iter().all(eq),
-        Kind::Location => [
-            "org", "name", "address1", "address2", "city", "state", "country",
-        ]
-        .into_iter()
-        .all(eq),
-        Kind::Configuration => {
-            ["org", "type", "name"].into_iter().all(eq)
-                && both_or_none("serial_number")
-                && both_or_none("mac_address")
-        }
-    }
-}
-
-/// The exact-match key of a record as a list of values (R21-R25), for looking a record up in
-/// the PSA after a create that may have landed; empty parts are skipped by the caller.
-pub(crate) fn match_key(kind: Kind, f: &Fields) -> Vec<Value> {
-    let g = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
-    match kind {
-        Kind::Organization => vec![g("name")],
-        Kind::Contact => vec![g("org"), g("first_name"), g("last_name")],
-        Kind::Location => vec![
-            g("org"),
-            g("name"),
-            g("address1"),
-            g("address2"),
-            g("city"),
-            g("state"),
-            g("country"),
-        ],
-        Kind::Configuration => vec![
-            g("org"),
-            g("type"),
-            g("name"),
-            g("serial_number"),
-            g("mac_address"),
-        ],
     }
 }

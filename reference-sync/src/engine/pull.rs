@@ -1,12 +1,29 @@
 //! Pull: type and status filters, exact matching, the PSA wins, parents and children.
 
 use super::orphans::Sweep;
-use super::{same_record, Defect, Engine};
+use super::{Defect, Engine};
 
 use crate::model::{DocRecord, Source};
-use crate::psa::{Fields, Kind, PsaError, PsaRecord};
+use crate::psa::{index_key, same_record, Fields, Kind, PsaError, PsaRecord};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// The documentation records of one kind, indexed for the pull: by PSA id, and (the records a
+/// PSA row may match) by exact-match key, so linking each pulled row costs constant time
+/// instead of a scan of every record (issue 10).
+pub(super) struct PullIndex {
+    kind: Kind,
+    first_name_only: bool,
+    by_psa: HashMap<String, u64>,
+    /// Matchable records by [`index_key`], in creation order (the first wins, Q5).
+    by_key: Option<HashMap<String, Vec<u64>>>,
+}
+
+impl PullIndex {
+    fn key(&self, fields: &Fields) -> String {
+        Value::Array(index_key(self.kind, fields, self.first_name_only)).to_string()
+    }
+}
 
 impl Engine {
     /// A full sync run now: pulls organizations, locations, contacts and configurations (PSA
@@ -105,10 +122,9 @@ impl Engine {
                     && Self::in_list(&s.org_statuses, o.fields.get("status"))
             })
             .collect();
+        let mut index = self.pull_index(Kind::Organization, true);
         for org in &syncing {
-            let doc_id = self.link_or_create(Kind::Organization, org, |_, r| {
-                r.fields.get("name") == org.fields.get("name")
-            });
+            let doc_id = self.link_or_create(org, &mut index);
             linked.insert(org.id.clone(), doc_id);
         }
         // Parents after every organization exists (R31).
@@ -141,6 +157,7 @@ impl Engine {
             .filter(|r| r.kind == Kind::Location)
             .filter_map(|r| Some((r.psa_id.clone()?, r.id)))
             .collect();
+        let mut index = self.pull_index(kind, true);
         for row in rows {
             // Records of companies that do not sync are ignored (R12).
             let Some(org) = row
@@ -163,27 +180,55 @@ impl Engine {
                 Some(loc) => row.fields.insert("location".into(), json!(*loc)),
                 None => row.fields.remove("location"),
             };
-            self.link_or_create(kind, &row, |e, r| {
-                same_record(kind, &row.fields, &r.fields, &e.defects)
-            });
+            self.link_or_create(&row, &mut index);
         }
     }
 
+    /// The index [`Engine::link_or_create`] reads; without `matching` a row links only to the
+    /// record already linked to it (Sync now on one asset).
+    pub(super) fn pull_index(&self, kind: Kind, matching: bool) -> PullIndex {
+        let mut index = PullIndex {
+            kind,
+            first_name_only: self.defects.contains(&Defect::MatchContactsOnFirstNameOnly),
+            by_psa: HashMap::new(),
+            by_key: matching.then(HashMap::new),
+        };
+        for r in self.records.values().filter(|r| r.kind == kind) {
+            if let Some(p) = &r.psa_id {
+                index.by_psa.entry(p.clone()).or_insert(r.id);
+            }
+            if Self::matchable(r) {
+                let key = index.key(&r.fields);
+                if let Some(by_key) = index.by_key.as_mut() {
+                    by_key.entry(key).or_default().push(r.id);
+                }
+            }
+        }
+        index
+    }
+
     /// Links a PSA record to the doc record already linked to it, else to an unlinked doc record
-    /// that matches exactly, else creates a doc record. The PSA wins on every mapped field.
-    pub(super) fn link_or_create(
-        &mut self,
-        kind: Kind,
-        row: &PsaRecord,
-        matches: impl Fn(&Self, &DocRecord) -> bool,
-    ) -> u64 {
-        let existing = self
-            .find(kind, |r| r.psa_id.as_deref() == Some(row.id.as_str()))
+    /// that matches exactly (the first created, Q5), else creates a doc record. The PSA wins on
+    /// every mapped field.
+    pub(super) fn link_or_create(&mut self, row: &PsaRecord, index: &mut PullIndex) -> u64 {
+        let kind = index.kind;
+        let linked = |id: &u64| {
+            let r = self.records.get(id);
+            r.is_some_and(|r| r.psa_id.as_deref() == Some(row.id.as_str()))
+        };
+        let existing = index
+            .by_psa
+            .get(&row.id)
+            .copied()
+            .filter(linked)
             .or_else(|| {
-                self.records
-                    .values()
-                    .find(|r| r.kind == kind && Self::matchable(r) && matches(self, r))
-                    .map(|r| r.id)
+                let candidates = index.by_key.as_ref()?.get(&index.key(&row.fields))?;
+                candidates.iter().copied().find(|id| {
+                    self.records.get(id).is_some_and(|r| {
+                        Self::matchable(r)
+                            && same_record(kind, &row.fields, &r.fields, index.first_name_only)
+                    })
+                })
             });
         if let Some(id) = existing.filter(|id| self.held_from_pull(*id)) {
             return id;
@@ -200,6 +245,7 @@ impl Engine {
                 id
             }
         };
+        index.by_psa.entry(row.id.clone()).or_insert(id);
         let keep_org = self.defects.contains(&Defect::MovedRecordsKeepOrganization);
         let rec = self.records.get_mut(&id).expect("exists");
         rec.psa_id = Some(row.id.clone());

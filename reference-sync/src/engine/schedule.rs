@@ -75,6 +75,8 @@ pub(super) struct Scheduler {
     status: IntegrationStatus,
     pub(super) paused: bool,
     pub(super) removed: bool,
+    /// Retry waits already on this timeline ([`Engine::catch_up_waits`]).
+    waits_seen: u64,
 }
 
 impl Scheduler {
@@ -88,6 +90,7 @@ impl Scheduler {
             status: IntegrationStatus::Ok,
             paused: false,
             removed: false,
+            waits_seen: 0,
         }
     }
 
@@ -123,6 +126,22 @@ impl Engine {
 
     pub fn now(&self) -> i64 {
         self.sched.now
+    }
+
+    /// Time the HTTP layer spent waiting before retries has passed on the engine's timeline
+    /// too (the clock it shares with the PSA), once it is noted in the log.
+    pub(super) fn catch_up_waits(&mut self) {
+        let waited = self.http.waited_secs();
+        let new = waited.saturating_sub(self.sched.waits_seen);
+        if new == 0 {
+            return;
+        }
+        self.sched.waits_seen = waited;
+        let now = self
+            .sched
+            .now
+            .saturating_add(i64::try_from(new).unwrap_or(i64::MAX));
+        self.set_clock(now);
     }
 
     pub fn status(&self) -> IntegrationStatus {
