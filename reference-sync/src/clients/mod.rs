@@ -83,6 +83,8 @@ pub struct TransportDefects {
     pub blind_create_retry: bool,
     /// Use the backoff schedule even when the PSA sent Retry-After.
     pub ignore_retry_after: bool,
+    /// A create is retried even when the look-up for it failed (breaks R43).
+    pub retry_after_failed_lookup: bool,
 }
 
 /// What the retry layer did, shared by every clone of one [`Http`] (client and engine).
@@ -380,6 +382,7 @@ where
                         err = PsaError::Transient(m);
                     }
                 }
+                Err(_) if http.ledger().defects.retry_after_failed_lookup => {}
                 Err(e) => {
                     http.note(format!(
                         "{line}: {cause}, and whether it landed is unknown ({e}): not retried"

@@ -65,6 +65,22 @@ pub enum Defect {
     /// Tickets of companies that do not sync are pulled too, outside any organization
     /// (breaks R38's pull of tickets for syncing organizations).
     TicketsOfNonSyncingCompaniesPulled,
+    /// A live integration may be pointed at another tenant (breaks R7).
+    TenantChangeWhileLinked,
+    /// Names are sent to the PSA with `&` escaped as `&amp;` (breaks R86).
+    EscapeAmpersandsOnPush,
+    /// A save pushes every field it names, changed or not (breaks R43: only changes travel).
+    PushUnchangedSaves,
+    /// Locations match without looking at the country (breaks R25).
+    MatchLocationsIgnoringCountry,
+    /// The push of all syncable assets takes disconnected records too (breaks R81).
+    PushAllTakesDisconnected,
+    /// A create whose "did it land?" look-up failed is retried anyway (breaks R43).
+    RetryWhenLookupFails,
+    /// A queued sync that fails stays in the queue (breaks R77: the queue holds what is to run).
+    FailedSyncStaysQueued,
+    /// A PSA record may take over a documentation record already linked to another (breaks R23).
+    LinkedRecordsTakenOver,
 }
 
 /// Why a user action was refused.
@@ -153,6 +169,7 @@ impl Engine {
         self.http.set_defects(TransportDefects {
             blind_create_retry: self.defects.contains(&Defect::RetryCreatesWithoutCheck),
             ignore_retry_after: self.defects.contains(&Defect::IgnoreRetryAfter),
+            retry_after_failed_lookup: self.defects.contains(&Defect::RetryWhenLookupFails),
         });
         self
     }
@@ -429,10 +446,11 @@ impl Engine {
             ));
             return Err(e);
         }
+        let push_unchanged = self.defects.contains(&Defect::PushUnchangedSaves);
         let rec = self.records.get_mut(&id).expect("checked");
         let mut changed = Fields::new();
         for (k, v) in resolved {
-            if rec.fields.get(&k) != Some(&v) {
+            if rec.fields.get(&k) != Some(&v) || push_unchanged {
                 changed.insert(k.clone(), v.clone());
             }
             if v.is_null() {
@@ -474,7 +492,12 @@ impl Engine {
             let ids: Vec<u64> = self
                 .records
                 .values()
-                .filter(|r| r.kind == kind && r.psa_id.is_none() && Self::standing(r))
+                .filter(|r| r.kind == kind && r.psa_id.is_none())
+                .filter(|r| {
+                    Self::standing(r)
+                        || (r.disconnected_from.is_some()
+                            && self.defects.contains(&Defect::PushAllTakesDisconnected))
+                })
                 .map(|r| r.id)
                 .collect();
             for id in ids {
@@ -633,6 +656,11 @@ fn same_record(kind: Kind, a: &Fields, b: &Fields, defects: &BTreeSet<Defect>) -
             ["org", "first_name"].into_iter().all(eq)
         }
         Kind::Contact => ["org", "first_name", "last_name"].into_iter().all(eq),
+        Kind::Location if defects.contains(&Defect::MatchLocationsIgnoringCountry) => {
+            ["org", "name", "address1", "address2", "city", "state"]
+                .into_iter()
+                .all(eq)
+        }
         Kind::Location => [
             "org", "name", "address1", "address2", "city", "state", "country",
         ]

@@ -182,7 +182,7 @@ impl Engine {
             .or_else(|| {
                 self.records
                     .values()
-                    .find(|r| r.kind == kind && Self::matchable(r) && matches(self, r))
+                    .find(|r| r.kind == kind && self.may_match(r) && matches(self, r))
                     .map(|r| r.id)
             });
         if let Some(id) = existing.filter(|id| self.held_from_pull(*id)) {
