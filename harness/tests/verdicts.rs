@@ -88,6 +88,9 @@ fn filters_are_exact_unless_they_say_contains() {
     assert_eq!(n("rows[name!~=acme]"), 1);
     assert_eq!(n("rows[name~=acme][name!~=corp]"), 1);
     assert_eq!(n("rows[other=Acme]"), 0);
+    // An empty filter keeps everything and ends the segment's filters.
+    assert_eq!(n("rows[]"), 3);
+    assert_eq!(n("rows[][name=Beta]"), 1);
     assert!(resolve(&view, "nothing.here").is_none());
     assert_eq!(
         resolve(&view, "rows[name=Beta].name"),
