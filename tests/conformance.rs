@@ -125,6 +125,14 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::TicketsOfNonSyncingCompaniesPulled, "R38"),
     (Defect::DeriveCompanyIdsWithoutUniqueness, "R44"),
     (Defect::WaitsOffTheSharedClock, "R26"),
+    (Defect::TenantChangeWhileLinked, "R7"),
+    (Defect::EscapeAmpersandsOnPush, "R86"),
+    (Defect::PushUnchangedSaves, "R43"),
+    (Defect::MatchLocationsIgnoringCountry, "R25"),
+    (Defect::PushAllTakesDisconnected, "R81"),
+    (Defect::RetryWhenLookupFails, "R43"),
+    (Defect::FailedSyncStaysQueued, "R77"),
+    (Defect::LinkedRecordsTakenOver, "R23"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

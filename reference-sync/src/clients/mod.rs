@@ -88,6 +88,8 @@ pub struct TransportDefects {
     pub unchecked_company_ids: bool,
     /// Count waits without moving the shared clock.
     pub waits_off_clock: bool,
+    /// A create is retried even when the look-up for it failed (breaks R43).
+    pub retry_after_failed_lookup: bool,
 }
 
 /// What the retry layer did, shared by every clone of one [`Http`] (client and engine).
@@ -426,6 +428,7 @@ where
                         err = PsaError::Transient(m);
                     }
                 }
+                Err(_) if http.ledger().defects.retry_after_failed_lookup => {}
                 Err(e) => {
                     http.note(format!(
                         "{line}: {cause}, and whether it landed is unknown ({e}): not retried"

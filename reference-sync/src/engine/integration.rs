@@ -238,7 +238,12 @@ impl Engine {
         let live = self.records.values().any(|r| r.psa_id.is_some());
         let moving =
             psa != self.personality || creds.company != self.connection.credentials.company;
-        if moving && live {
+        if moving
+            && live
+            && !self
+                .defects
+                .contains(&super::Defect::TenantChangeWhileLinked)
+        {
             let from = format!(
                 "{} tenant {}",
                 self.personality.display_name(),

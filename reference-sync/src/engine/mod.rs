@@ -71,6 +71,22 @@ pub enum Defect {
     /// Waits before retries are counted but the PSA's clock is not moved (breaks R43: an
     /// hourly quota never resets).
     WaitsOffTheSharedClock,
+    /// A live integration may be pointed at another tenant (breaks R7).
+    TenantChangeWhileLinked,
+    /// Names are sent to the PSA with `&` escaped as `&amp;` (breaks R86).
+    EscapeAmpersandsOnPush,
+    /// A save pushes every field it names, changed or not (breaks R43: only changes travel).
+    PushUnchangedSaves,
+    /// Locations match without looking at the country (breaks R25).
+    MatchLocationsIgnoringCountry,
+    /// The push of all syncable assets takes disconnected records too (breaks R81).
+    PushAllTakesDisconnected,
+    /// A create whose "did it land?" look-up failed is retried anyway (breaks R43).
+    RetryWhenLookupFails,
+    /// A queued sync that fails stays in the queue (breaks R77: the queue holds what is to run).
+    FailedSyncStaysQueued,
+    /// A PSA record may take over a documentation record already linked to another (breaks R23).
+    LinkedRecordsTakenOver,
 }
 
 /// Why a user action was refused.
@@ -163,6 +179,7 @@ impl Engine {
                 .defects
                 .contains(&Defect::DeriveCompanyIdsWithoutUniqueness),
             waits_off_clock: self.defects.contains(&Defect::WaitsOffTheSharedClock),
+            retry_after_failed_lookup: self.defects.contains(&Defect::RetryWhenLookupFails),
         });
         self
     }
@@ -447,10 +464,11 @@ impl Engine {
             ));
             return Err(e);
         }
+        let push_unchanged = self.defects.contains(&Defect::PushUnchangedSaves);
         let rec = self.records.get_mut(&id).expect("checked");
         let mut changed = Fields::new();
         for (k, v) in resolved {
-            if rec.fields.get(&k) != Some(&v) {
+            if rec.fields.get(&k) != Some(&v) || push_unchanged {
                 changed.insert(k.clone(), v.clone());
             }
             if v.is_null() {
@@ -492,7 +510,12 @@ impl Engine {
             let ids: Vec<u64> = self
                 .records
                 .values()
-                .filter(|r| r.kind == kind && r.psa_id.is_none() && Self::standing(r))
+                .filter(|r| r.kind == kind && r.psa_id.is_none())
+                .filter(|r| {
+                    Self::standing(r)
+                        || (r.disconnected_from.is_some()
+                            && self.defects.contains(&Defect::PushAllTakesDisconnected))
+                })
                 .map(|r| r.id)
                 .collect();
             for id in ids {

@@ -219,6 +219,12 @@ impl Engine {
         free || r.orphaned == Some(Orphan::DeletedInPsa)
     }
 
+    /// [`Self::matchable`], or any record at all when a PSA record may take over a linked one
+    /// (the test-only defect).
+    pub(super) fn may_match(&self, r: &DocRecord) -> bool {
+        Self::matchable(r) || self.defects.contains(&Defect::LinkedRecordsTakenOver)
+    }
+
     /// A held record (Disable sync, Manage Data pause) is not overwritten by the pull (R65).
     pub(super) fn held_from_pull(&self, id: u64) -> bool {
         let broken = self.defects.contains(&Defect::DisabledAssetsStillPulled);

@@ -4,7 +4,7 @@ use super::orphans::Sweep;
 use super::{Defect, Engine};
 
 use crate::model::{DocRecord, Source};
-use crate::psa::{index_key, same_record, Fields, Kind, PsaError, PsaRecord};
+use crate::psa::{index_key, same_record, Fields, Kind, Loosened, PsaError, PsaRecord};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 /// instead of a scan of every record (issue 10).
 pub(super) struct PullIndex {
     kind: Kind,
-    first_name_only: bool,
+    loose: Loosened,
     by_psa: HashMap<String, u64>,
     /// Matchable records by [`index_key`], in creation order (the first wins, Q5).
     by_key: Option<HashMap<String, Vec<u64>>>,
@@ -21,7 +21,7 @@ pub(super) struct PullIndex {
 
 impl PullIndex {
     fn key(&self, fields: &Fields) -> String {
-        Value::Array(index_key(self.kind, fields, self.first_name_only)).to_string()
+        Value::Array(index_key(self.kind, fields, self.loose)).to_string()
     }
 }
 
@@ -189,7 +189,14 @@ impl Engine {
     pub(super) fn pull_index(&self, kind: Kind, matching: bool) -> PullIndex {
         let mut index = PullIndex {
             kind,
-            first_name_only: self.defects.contains(&Defect::MatchContactsOnFirstNameOnly),
+            loose: Loosened {
+                contacts_on_first_name: self
+                    .defects
+                    .contains(&Defect::MatchContactsOnFirstNameOnly),
+                locations_without_country: self
+                    .defects
+                    .contains(&Defect::MatchLocationsIgnoringCountry),
+            },
             by_psa: HashMap::new(),
             by_key: matching.then(HashMap::new),
         };
@@ -197,7 +204,7 @@ impl Engine {
             if let Some(p) = &r.psa_id {
                 index.by_psa.entry(p.clone()).or_insert(r.id);
             }
-            if Self::matchable(r) {
+            if self.may_match(r) {
                 let key = index.key(&r.fields);
                 if let Some(by_key) = index.by_key.as_mut() {
                     by_key.entry(key).or_default().push(r.id);
@@ -225,8 +232,7 @@ impl Engine {
                 let candidates = index.by_key.as_ref()?.get(&index.key(&row.fields))?;
                 candidates.iter().copied().find(|id| {
                     self.records.get(id).is_some_and(|r| {
-                        Self::matchable(r)
-                            && same_record(kind, &row.fields, &r.fields, index.first_name_only)
+                        self.may_match(r) && same_record(kind, &row.fields, &r.fields, index.loose)
                     })
                 })
             });

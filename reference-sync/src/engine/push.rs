@@ -93,6 +93,11 @@ impl Engine {
     /// Translates documentation references into PSA ids for the client.
     pub(super) fn to_psa_fields(&self, fields: &Fields) -> Fields {
         let mut out = fields.clone();
+        if self.defects.contains(&Defect::EscapeAmpersandsOnPush) {
+            if let Some(Value::String(name)) = out.get_mut("name") {
+                *name = name.replace('&', "&amp;");
+            }
+        }
         for key in ["org", "parent", "location"] {
             if let Some(doc_id) = fields.get(key).and_then(Value::as_u64) {
                 match self.records.get(&doc_id).and_then(|r| r.psa_id.clone()) {

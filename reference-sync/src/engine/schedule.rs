@@ -280,7 +280,9 @@ impl Engine {
                 self.say(format!(
                     "full sync failed: {e}; records pulled before it are kept"
                 ));
-                if let Some(r) = reason {
+                if let Some(r) =
+                    reason.filter(|_| !self.defects.contains(&Defect::FailedSyncStaysQueued))
+                {
                     self.sched.queue.retain(|j| j.reason != r);
                 }
                 self.set_status(IntegrationStatus::Error);
