@@ -2,39 +2,11 @@
 //! checked as a person sees it (tests/browser/html-report.js), with a screenshot kept at
 //! target/html-report.png. A machine without node or chromium fails with a clear message.
 
-use std::path::PathBuf;
+#[path = "../../tests/browser/support.rs"]
+mod browser;
+
+use browser::{ensure_playwright, workspace};
 use std::process::Command;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Installs tests/browser (playwright-core, no browser download) when it is missing.
-fn ensure_playwright() -> PathBuf {
-    let dir = workspace().join("tests").join("browser");
-    if !dir
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm (node 18+) is needed for the browser tests");
-        assert!(
-            out.status.success(),
-            "npm ci in {}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "{chromium} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM"
-    );
-    dir
-}
 
 #[test]
 fn html_report_shows_matrix_cases_diff_and_timeline_in_chromium() {

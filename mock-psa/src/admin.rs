@@ -9,7 +9,7 @@ use crate::seed::SeedDocument;
 use crate::state::{AppState, MockState, Settings, World};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use bytes::Bytes;
@@ -38,6 +38,7 @@ fn bad(msg: impl Into<String>) -> AdminError {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/__admin/health", get(health))
+        .route("/__admin/ui", get(ui))
         .route("/__admin/seed", post(seed))
         .route("/__admin/reset", post(reset))
         .route("/__admin/snapshot", get(snapshot))
@@ -141,6 +142,12 @@ fn parse_time(v: &Value) -> Result<i64, String> {
         }
         _ => Err("clock must be a time string or Unix seconds".into()),
     }
+}
+
+/// The live page: state, journal and fault rules of this personality, refreshed every second.
+/// It only reads the admin API of the origin that served it.
+async fn ui() -> Html<&'static str> {
+    Html(include_str!("admin_ui.html"))
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {

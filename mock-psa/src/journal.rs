@@ -134,6 +134,11 @@ impl Journal {
         self.entries.is_empty()
     }
 
+    /// The entries kept, oldest first, secrets included (for code holding the state).
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
     /// Entries with `seq > since`, as JSON, secrets included (for code holding the state).
     pub fn to_json(&self, since: u64) -> Value {
         self.render(since, true)

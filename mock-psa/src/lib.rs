@@ -27,6 +27,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod testing;
 pub mod tls;
 pub mod tools;
 

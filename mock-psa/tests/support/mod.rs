@@ -5,16 +5,14 @@
 
 pub mod kit;
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::{MockServer, Personality};
 use reqwest::Client;
 use serde_json::Value;
 
 /// A mock of `personality` with default options, and a client that never goes through a proxy.
 pub async fn start(personality: Personality) -> (MockServer, Client) {
-    let server = MockServer::start(personality, ServerOptions::default())
-        .await
-        .expect("start mock");
-    (server, client())
+    (MockPsa::start(personality).await.into_server(), client())
 }
 
 pub fn client() -> Client {
