@@ -222,7 +222,7 @@ impl Coverage {
             n("uncovered"),
             n("-"),
         ));
-        if self.vendor.is_some() {
+        if self.vendor.is_some() || n("undeclared") > 0 {
             out.push_str(&format!(", {} not declared", n("undeclared")));
         }
         if n("not run") > 0 {

@@ -88,9 +88,9 @@ fn filters_are_exact_unless_they_say_contains() {
     assert_eq!(n("rows[name!~=acme]"), 1);
     assert_eq!(n("rows[name~=acme][name!~=corp]"), 1);
     assert_eq!(n("rows[other=Acme]"), 0);
-    // An empty filter keeps everything and ends the segment's filters.
-    assert_eq!(n("rows[]"), 3);
-    assert_eq!(n("rows[][name=Beta]"), 1);
+    // An empty filter is a mistake in the path, refused rather than read as "keep everything".
+    assert_eq!(n("rows[]"), usize::MAX);
+    assert_eq!(n("rows[][name=Beta]"), usize::MAX);
     assert!(resolve(&view, "nothing.here").is_none());
     assert_eq!(
         resolve(&view, "rows[name=Beta].name"),
@@ -456,11 +456,8 @@ fn coverage_cells_say_pass_fail_uncovered_and_not_applicable() {
     assert_eq!(cell("R2", "vorex"), Cell::NotApplicable, "R2 is BMS-only");
     assert_eq!(cell("R3", "bms"), Cell::NotApplicable, "out of scope");
     assert_eq!(cell("R4", "connectwise"), Cell::Pass);
-    assert_eq!(
-        cell("R4", "autotask"),
-        Cell::NotApplicable,
-        "not implemented"
-    );
+    // A case the connector does not declare is "not declared", apart from "does not apply".
+    assert_eq!(cell("R4", "autotask"), Cell::NotDeclared);
     assert_eq!(cell("R4", "bms"), Cell::Uncovered);
     // R1 on bms, R2 on bms, R4 uncovered on bms, pulseway and vorex.
     assert_eq!(m.gaps(), 5);
@@ -477,7 +474,7 @@ fn coverage_cells_say_pass_fail_uncovered_and_not_applicable() {
     );
     assert!(
         text.contains(
-            "cells: 5 pass, 2 failing, 3 uncovered, 5 not applicable; 1 rules out of scope"
+            "cells: 5 pass, 2 failing, 3 uncovered, 4 not applicable, 1 not declared; 1 rules out of scope"
         ),
         "{text}"
     );
