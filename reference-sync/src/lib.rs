@@ -5,6 +5,8 @@
 
 pub mod clients;
 pub mod engine;
+pub mod error;
+pub mod http;
 pub mod model;
 pub mod psa;
 

@@ -2,7 +2,8 @@
 //! one-time push of all syncable assets, banners and the sync log; orphans and per-asset
 //! controls, Manage Data and the integration's life cycle; the queue on a virtual clock.
 
-use crate::clients::{client_for, Http, RetryPolicy, TransportDefects};
+use crate::clients::client_for;
+use crate::http::{Http, RetryPolicy, TransportDefects};
 use crate::model::{DocItem, DocRecord, Hold, ItemKind, Plan, Role, Settings, Source, SyncState};
 use crate::psa::{Connection, Fields, Kind, PsaClient};
 use psa_core::Personality;
