@@ -106,6 +106,7 @@ fn parallel_run_matches_goldens() -> Result<(), Failed> {
 const TEETH: &[(Defect, &str)] = &[
     (Defect::PushPreexistingOnEnable, "R46"),
     (Defect::PushBmsContactsWithoutEmailType, "R18"),
+    (Defect::PushBmsContactsWithoutLocation, "R19"),
     (Defect::EditSyncedFieldsInOneWayMode, "R15"),
     (Defect::MatchContactsOnFirstNameOnly, "R23"),
     (Defect::SkipConfigurationRequiredFields, "R50"),

@@ -243,7 +243,7 @@ fn real_messages_fit_the_schema() -> Result<(), Failed> {
         connector: Some(cmd),
         ..Default::default()
     };
-    for name in ["plan-and-role-gates", "contact-without-email-type"] {
+    for name in ["plan-and-role-gates", "contact-without-email-type-on-bms"] {
         let r = run(&find_case(name)?, mock_psa::Personality::Bms, &opts);
         if r.status != Status::Pass {
             return Err(explain(&r).into());

@@ -304,11 +304,13 @@ async fn reads_bare_summary_dtos() {
         )
         .await
         .unwrap();
+    // A Kaseya BMS contact needs a location (R19): the account's main one.
+    let main = c.list(Kind::Location).await.unwrap()[0].id.clone();
     let contact = c
         .create(
             Kind::Contact,
             &fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
-                           "email": "ann@acme.test", "phone": "555-0100"})),
+                           "email": "ann@acme.test", "phone": "555-0100", "location": main})),
             &ctx,
         )
         .await
@@ -324,4 +326,45 @@ async fn reads_bare_summary_dtos() {
     .unwrap();
     let row = raw(&server, "contacts", &contact).await;
     assert_eq!(row["emails"][0]["emailAddress"], "ann@new.test", "{row}");
+}
+
+/// A contact without a location is sent without one: the client picks no main location for it
+/// (R19, docs/decisions.md). Kaseya BMS refuses it, naming the member; Pulseway PSA and Vorex
+/// PSA, whose contact rule is off, keep it with no location.
+#[tokio::test]
+async fn a_contact_without_a_location_is_sent_without_one() {
+    for p in [Personality::Bms, Personality::Pulseway, Personality::Vorex] {
+        let (server, mut c) = connected(p, None).await;
+        let ctx = PushContext {
+            email_type: Some("Email".into()),
+            phone_type: Some("Direct".into()),
+            ..Default::default()
+        };
+        let org = c
+            .create(
+                Kind::Organization,
+                &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
+                &ctx,
+            )
+            .await
+            .unwrap();
+        let ann = fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
+                                "email": "ann@acme.test", "phone": "555-0100"}));
+        let made = c.create(Kind::Contact, &ann, &ctx).await;
+        if p == Personality::Bms {
+            match made {
+                Err(PsaError::Rejected {
+                    status: 400,
+                    message,
+                }) => {
+                    assert!(message.contains("LocationId is required"), "{message}")
+                }
+                other => panic!("{p:?}: expected the PSA's refusal, got {other:?}"),
+            }
+            continue;
+        }
+        let id = made.unwrap();
+        let row = raw(&server, "contacts", &id).await;
+        assert_eq!(row["locationId"], Value::Null, "{p:?}: {row}");
+    }
 }

@@ -429,7 +429,8 @@ impl BmsClient {
         }
     }
 
-    /// The main location of an account (for contacts and assets created without one).
+    /// The main location of an account (for assets created without one: AccountLocationId is
+    /// required on a hardware asset).
     async fn main_location(&mut self, org: i64) -> Result<Option<i64>, PsaError> {
         let rows = self
             .get(&format!("/crm/accounts/{org}/locations/lookup"))
@@ -811,10 +812,9 @@ impl PsaClient for BmsClient {
             Kind::Contact => {
                 let org = Self::ref_id(fields, "org")?
                     .ok_or_else(|| PsaError::Unmappable("a contact needs an org".into()))?;
-                let location = match Self::ref_id(fields, "location")? {
-                    Some(l) => Some(l),
-                    None => self.main_location(org).await?,
-                };
+                // Sent as it is: no main location is picked for a contact without one (R19:
+                // on Kaseya BMS the engine holds such a contact back; docs/decisions.md).
+                let location = Self::ref_id(fields, "location")?;
                 let mut body = Map::new();
                 body.insert(
                     "FirstName".into(),
@@ -825,7 +825,9 @@ impl PsaClient for BmsClient {
                     fields.get("last_name").cloned().unwrap_or(Value::Null),
                 );
                 body.insert("AccountId".into(), json!(org));
-                body.insert("LocationId".into(), json!(location));
+                if let Some(l) = location {
+                    body.insert("LocationId".into(), json!(l));
+                }
                 for (ch, ctx_type) in [(EMAIL, &ctx.email_type), (PHONE, &ctx.phone_type)] {
                     let value = fields
                         .get(ch.canonical)

@@ -31,6 +31,8 @@ pub enum Defect {
     PushPreexistingOnEnable,
     /// Kaseya BMS contacts are pushed without an e-mail type (breaks R18).
     PushBmsContactsWithoutEmailType,
+    /// Kaseya BMS contacts without a location are sent anyway (breaks R19).
+    PushBmsContactsWithoutLocation,
     /// Synced fields stay editable with two-way off (breaks R15).
     EditSyncedFieldsInOneWayMode,
     /// Contacts match on first name alone (breaks R23).
@@ -550,13 +552,21 @@ impl Engine {
         }
     }
 
-    /// The banner a user sees on a record not yet in the PSA while two-way is on (R47).
+    /// The banner a user sees on a record not yet in the PSA while two-way is on (R47), with
+    /// the reason when a PSA's own contact rule holds it back (R19).
     pub fn banner(&self, r: &DocRecord) -> Option<String> {
         matches!(self.sync_state(r), SyncState::NotPushed | SyncState::Error).then(|| {
-            format!(
+            let mut b = format!(
                 "Record not yet pushed to {}. To trigger a push, try updating the record.",
                 self.personality.display_name()
-            )
+            );
+            let why = self.missing_location(r);
+            if let Some(why) =
+                why.filter(|w| r.error.is_none() && self.push_blocker(r).as_ref() == Some(w))
+            {
+                b.push_str(&format!(" Not pushed: {why}."));
+            }
+            b
         })
     }
 

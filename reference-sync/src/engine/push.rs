@@ -79,7 +79,33 @@ impl Engine {
                 "no e-mail type is chosen in two-way settings (Kaseya BMS needs one)".into(),
             );
         }
+        if let Some(why) = self.missing_location(rec) {
+            return Some(why);
+        }
         None
+    }
+
+    /// R19: Kaseya BMS accepts a contact only with a location, and no public source says the
+    /// documentation side picks one for it (docs/decisions.md): a contact with none, or with one
+    /// not in the PSA yet, is held back, and the reason shows in the log and the banner.
+    pub(super) fn missing_location(&self, rec: &DocRecord) -> Option<String> {
+        if rec.kind != Kind::Contact
+            || self.personality != Personality::Bms
+            || self
+                .defects
+                .contains(&Defect::PushBmsContactsWithoutLocation)
+        {
+            return None;
+        }
+        let location = rec.fields.get("location").and_then(Value::as_u64);
+        let why = match location.map(|id| self.records.get(&id)) {
+            None => "it has no location",
+            Some(Some(l)) if l.psa_id.is_some() && l.orphaned.is_none() => return None,
+            Some(_) => "its location is not synced",
+        };
+        Some(format!(
+            "{why} (Kaseya BMS accepts a contact only with a location)"
+        ))
     }
 
     pub(super) async fn ensure_connected(&mut self) -> Result<(), PsaError> {
