@@ -134,6 +134,7 @@ const TEETH: &[(Defect, &str)] = &[
     (Defect::RetryWhenLookupFails, "R43"),
     (Defect::FailedSyncStaysQueued, "R77"),
     (Defect::LinkedRecordsTakenOver, "R23"),
+    (Defect::AccountPagesReadTwice, "R26"),
 ];
 
 /// With `defect` switched on, the cases covering `rule` run on every PSA the rule applies to:

@@ -670,7 +670,8 @@ impl PsaClient for BmsClient {
             Kind::Location => {
                 // Account summaries nest their locations with addresses: no per-location calls,
                 // and the pages the organization list just read are not read again.
-                let accounts = match self.accounts.take() {
+                let cached = self.accounts.take();
+                let accounts = match cached.filter(|_| !self.http.defects().reread_account_pages) {
                     Some(a) => a,
                     None => self.list_accounts().await?,
                 };

@@ -90,6 +90,9 @@ pub enum Defect {
     FailedSyncStaysQueued,
     /// A PSA record may take over a documentation record already linked to another (breaks R23).
     LinkedRecordsTakenOver,
+    /// The BMS family's full sync reads every account page twice, once for organizations and
+    /// again for their locations (breaks R26's pull: each page is read once).
+    AccountPagesReadTwice,
 }
 
 /// Why a user action was refused.
@@ -183,6 +186,7 @@ impl Engine {
                 .contains(&Defect::DeriveCompanyIdsWithoutUniqueness),
             waits_off_clock: self.defects.contains(&Defect::WaitsOffTheSharedClock),
             retry_after_failed_lookup: self.defects.contains(&Defect::RetryWhenLookupFails),
+            reread_account_pages: self.defects.contains(&Defect::AccountPagesReadTwice),
         });
         self
     }

@@ -76,6 +76,9 @@ pub struct TransportDefects {
     pub waits_off_clock: bool,
     /// A create is retried even when the look-up for it failed (breaks R43).
     pub retry_after_failed_lookup: bool,
+    /// The BMS family's location list reads the account pages again instead of using the ones
+    /// the organization list just read.
+    pub reread_account_pages: bool,
 }
 
 /// What the retry layer did, shared by every clone of one [`Http`] (client and engine).
