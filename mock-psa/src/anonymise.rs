@@ -201,7 +201,7 @@ pub fn anonymise(
     ] {
         replace_rows(group, rows, &full_names, &mut a);
     }
-    scrub_native(&mut out.native, &mut a);
+    scrub_native(&mut out.native, &full_names, &mut a);
     let mut entries: Vec<Entry> = a
         .forward
         .into_iter()
@@ -283,6 +283,9 @@ fn follow_self_made(
             .collect()
     };
     for (original, fake) in names(&before).into_iter().zip(names(&after)) {
+        a.by_value
+            .entry(original.trim().to_string())
+            .or_insert(Class::Location);
         a.forward
             .entry((Class::Location, original.trim().to_string()))
             .or_insert(fake);
@@ -312,6 +315,7 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
             let n = short.chars().count();
             let fake: String = strip(&fake_name).chars().take(n).collect();
             let fake = copy_case(&short, &fake);
+            a.by_value.entry(short.clone()).or_insert(Class::Code);
             a.forward
                 .entry((Class::Code, short.clone()))
                 .or_insert(fake)
@@ -322,33 +326,174 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
     row.insert("short_name".into(), Value::String(replacement));
 }
 
-/// Native rows carry raw members the neutral vocabulary lacks: their string values are
-/// replaced as free text unless they are ids or lookups the rules depend on.
-fn scrub_native<T: Serialize + for<'de> Deserialize<'de>>(native: &mut T, a: &mut Anonymiser) {
+/// The class of a native member by its name (any dialect's spelling), `None` for what is kept:
+/// ids, flags, dates, numbers, and lookups the PSA resolves (types, statuses, priorities, ...).
+fn native_class(key: &str) -> Option<Class> {
+    let k = key.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|w| k.contains(w));
+    let kept = k.ends_with("id")
+        || k.ends_with("ids")
+        || k.ends_with("flag")
+        || k.starts_with("is")
+        || has(&[
+            "date",
+            "time",
+            "href",
+            "guid",
+            "createdon",
+            "modifiedon",
+            "ticketnumber",
+        ]);
+    let lookup = [
+        "type",
+        "status",
+        "priority",
+        "queue",
+        "board",
+        "source",
+        "category",
+        "manufacturer",
+        "currency",
+        "class",
+        "country",
+        "state",
+        "impact",
+        "severity",
+        "tax",
+        "territory",
+        "segment",
+        "template",
+        "method",
+        "model",
+        "format",
+        "zone",
+    ];
+    let class = if kept {
+        return None;
+    } else if has(&["email"]) {
+        Class::Email
+    } else if has(&["phone", "fax", "mobile", "pager"]) {
+        Class::Phone
+    } else if has(&["firstname", "first_name"]) {
+        Class::FirstName
+    } else if has(&["lastname", "last_name", "surname"]) {
+        Class::LastName
+    } else if has(&["macaddress", "mac_address"]) {
+        Class::Mac
+    } else if has(&["web", "url", "ipaddress", "ip_address", "computer", "host"]) {
+        Class::Code
+    } else if has(&["address", "street", "room"]) {
+        Class::Street
+    } else if has(&["city", "town"]) {
+        Class::City
+    } else if has(&lookup) {
+        return None;
+    } else if has(&[
+        "zip",
+        "postal",
+        "serial",
+        "tag",
+        "barcode",
+        "identifier",
+        "number",
+        "code",
+        "middle",
+        "initial",
+        "nick",
+        "extension",
+        "symbol",
+    ]) {
+        Class::Code
+    } else if has(&["title", "position", "profession"]) && !has(&["reference"]) {
+        Class::JobTitle
+    } else if has(&[
+        "name",
+        "note",
+        "description",
+        "detail",
+        "summary",
+        "comment",
+        "instruction",
+        "text",
+        "reference",
+        "info",
+        "by",
+        "analysis",
+        "resolution",
+        "location",
+        "department",
+        "school",
+        "children",
+        "significant",
+    ]) {
+        Class::Text
+    } else {
+        return None;
+    };
+    Some(class)
+}
+
+/// The class of a value whose member's name says nothing (a ConnectWise communication item's
+/// `value`, a user-defined field): e-mail addresses and phone numbers by their shape.
+fn looks_like(key: &str, s: &str) -> Option<Class> {
+    let k = key.to_ascii_lowercase();
+    if k.ends_with("id") || k.contains("date") || k.contains("time") || k.contains("href") {
+        return None;
+    }
+    let t = s.trim();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    if t.contains('@') && !t.contains(char::is_whitespace) {
+        Some(Class::Email)
+    } else if digits >= 7
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        Some(Class::Phone)
+    } else {
+        None
+    }
+}
+
+/// Native rows carry the members the neutral vocabulary lacks. A value the neutral rows
+/// already replaced gets the same replacement (whatever the member is called), a contact's
+/// "First Last" the replacement of its two names; any other string is replaced by the class
+/// its member's name gives ([`native_class`]) and kept when it has none.
+fn scrub_native<T: Serialize + for<'de> Deserialize<'de>>(
+    native: &mut T,
+    full_names: &FullNames,
+    a: &mut Anonymiser,
+) {
     let Ok(mut v) = serde_json::to_value(&*native) else {
         return;
     };
-    fn walk(v: &mut Value, key: &str, a: &mut Anonymiser) {
+    let persons: BTreeMap<&str, &(String, String)> = full_names
+        .iter()
+        .map(|((_, full), parts)| (full.as_str(), parts))
+        .collect();
+    fn walk(
+        v: &mut Value,
+        key: &str,
+        persons: &BTreeMap<&str, &(String, String)>,
+        a: &mut Anonymiser,
+    ) {
         match v {
-            Value::Object(m) => m.iter_mut().for_each(|(k, v)| walk(v, k, a)),
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key, a)),
+            Value::Object(m) => m.iter_mut().for_each(|(k, v)| walk(v, k, persons, a)),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key, persons, a)),
             Value::String(s) => {
-                let k = key.to_ascii_lowercase();
-                let class = if k.contains("email") {
-                    Class::Email
-                } else if k.contains("phone") || k.contains("fax") {
-                    Class::Phone
-                } else if k.contains("name") || k.contains("note") || k.contains("description") {
-                    Class::Text
-                } else {
-                    return;
-                };
-                *s = a.replace(class, s);
+                if let Some(done) = a.replaced(s) {
+                    *s = done;
+                } else if let Some((first, last)) = persons.get(s.trim()) {
+                    let f = a.replace(Class::FirstName, first);
+                    let l = a.replace(Class::LastName, last);
+                    *s = format!("{f} {l}").trim().to_string();
+                } else if let Some(class) = native_class(key).or_else(|| looks_like(key, s)) {
+                    *s = a.replace(class, s);
+                }
             }
             _ => {}
         }
     }
-    walk(&mut v, "", a);
+    walk(&mut v, "", &persons, a);
     if let Ok(back) = serde_json::from_value(v) {
         *native = back;
     }
@@ -365,6 +510,9 @@ struct Anonymiser {
     taken: BTreeSet<String>,
     /// Every original string value of the seed (lower-cased): no replacement may be one.
     originals: BTreeSet<String>,
+    /// Trimmed original -> its class, the first it was replaced as: a native member holding a
+    /// value the neutral rows hold gets the same replacement.
+    by_value: BTreeMap<String, Class>,
 }
 
 impl Anonymiser {
@@ -395,7 +543,14 @@ impl Anonymiser {
             folded: BTreeMap::new(),
             taken: BTreeSet::new(),
             originals,
+            by_value: BTreeMap::new(),
         }
+    }
+
+    /// The replacement already made for `original` in any class, if any.
+    fn replaced(&mut self, original: &str) -> Option<String> {
+        let class = *self.by_value.get(original.trim())?;
+        Some(self.replace(class, original))
     }
 
     fn replace(&mut self, class: Class, original: &str) -> String {
@@ -421,6 +576,7 @@ impl Anonymiser {
         };
         let fake = copy_case(core, &base);
         self.forward.insert((class, core.to_string()), fake.clone());
+        self.by_value.entry(core.to_string()).or_insert(class);
         format!("{lead}{fake}{trail}")
     }
 
