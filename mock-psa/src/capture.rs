@@ -407,23 +407,33 @@ async fn add_native(
             .filter_map(|r| Some((r.get("id")?.as_i64()?, r.clone())))
             .collect()
     };
-    let (mut tables, mut moved) = (BTreeMap::new(), 0usize);
+    // (PSA id, id on a mock) of every captured record, per kind in seed order.
+    let mut anchors: BTreeMap<NeutralKind, Vec<(i64, i64)>> = BTreeMap::new();
+    for kind in NeutralKind::ALL {
+        let made = created["created"][kind.plural()].as_array();
+        let pairs = rows_of(seed, kind)
+            .iter()
+            .zip(made.into_iter().flatten())
+            .filter_map(|(row, made)| Some((row.get("id")?.as_i64()?, made.as_i64()?)))
+            .collect();
+        anchors.insert(kind, pairs);
+    }
+    // A tenant with gaps in its ids replays with other ids: a reference the neutral rows make
+    // (to the same record under its new id) is not a difference.
+    let moved: BTreeSet<(i64, i64)> = anchors
+        .values()
+        .flatten()
+        .filter(|(a, b)| a != b)
+        .copied()
+        .collect();
+    let mut tables = BTreeMap::new();
     for kind in NeutralKind::ALL {
         let k = raw_kind(kind);
         let (theirs, ours) = (by_id(raw.get(&k)), by_id(mine.get(&k)));
         let table = kind_table(p.dialect(), kind);
-        let made = created["created"][kind.plural()]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
         let mut rows = Vec::new();
-        for (row, made) in rows_of(seed, kind).iter().zip(made) {
-            let (Some(id), Some(made)) = (row.get("id").and_then(Value::as_i64), made.as_i64())
-            else {
-                continue;
-            };
-            moved += usize::from(id != made);
-            let (Some(source), Some(replayed)) = (theirs.get(&id), ours.get(&made)) else {
+        for (id, made) in &anchors[&kind] {
+            let (Some(source), Some(replayed)) = (theirs.get(id), ours.get(made)) else {
                 continue;
             };
             let replayed = replace_strings(Value::Object(replayed.clone()), &from, &to);
@@ -434,7 +444,10 @@ async fn add_native(
             );
             let mut overlay = Map::new();
             for (m, v) in &a {
-                let same = b.get(m) == Some(v) || (v.is_null() && !b.contains_key(m));
+                let same = match b.get(m) {
+                    Some(w) => same_but_moved_ids(v, w, &moved),
+                    None => v.is_null(),
+                };
                 if m != "id" && !same {
                     overlay.insert(m.clone(), v.clone());
                 }
@@ -443,7 +456,7 @@ async fn add_native(
                 overlay.insert(m.clone(), Value::Null);
             }
             if !overlay.is_empty() {
-                overlay.insert("id".into(), Value::from(id));
+                overlay.insert("id".into(), Value::from(*id));
                 rows.push(overlay);
             }
         }
@@ -456,9 +469,10 @@ async fn add_native(
             tables.insert(table.to_string(), rows);
         }
     }
-    if moved > 0 {
+    if !moved.is_empty() {
         progress(&format!(
-            "  {moved} records get other ids on a mock (the tenant has gaps in its ids): references by id inside native members keep the PSA's ids"
+            "  {} records get other ids on a mock (the tenant has gaps in its ids): references by id that only native members hold keep the PSA's ids",
+            moved.len()
         ));
     }
     if !tables.is_empty() {
@@ -466,6 +480,29 @@ async fn add_native(
             .insert(p.key().to_string(), NativeRows::Psa(tables));
     }
     Ok(())
+}
+
+/// Equal, or different only in integers that are a record's PSA id (`a`) and its id on a
+/// mock (`b`).
+fn same_but_moved_ids(a: &Value, b: &Value, moved: &BTreeSet<(i64, i64)>) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x != y => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => moved.contains(&(x, y)),
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(x, y)| same_but_moved_ids(x, y, moved))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_but_moved_ids(v, w, moved)))
+        }
+        (x, y) => x == y,
+    }
 }
 
 fn raw_kind(kind: NeutralKind) -> RawKind {

@@ -173,3 +173,51 @@ fn cw_unrender(v: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::admin::{apply_seed, reset_world};
+    use crate::state::{MockState, Settings};
+    use crate::SeedDocument;
+    use psa_core::Personality;
+    use serde_json::{json, Value};
+
+    fn seeded(p: Personality, yaml: &str) -> Result<MockState, String> {
+        let state = MockState::new(p, Settings::for_personality(p));
+        reset_world(&state);
+        apply_seed(&state, &SeedDocument::parse(yaml)?)?;
+        Ok(state)
+    }
+
+    #[test]
+    fn a_native_row_with_a_neutral_rows_id_is_laid_over_the_record_it_made() {
+        let state = seeded(
+            Personality::Connectwise,
+            "companies: [{id: 900, name: Acme, type: Customer, status: Active}, {name: Beta}]\n\
+             native:\n  connectwise:\n    companies:\n      - {id: 900, website: acme.example, deletedFlag: null}\n      - {id: 7, name: Loose, identifier: Loose}\n",
+        )
+        .expect("seed");
+        let world = state.world();
+        let rows: Vec<&crate::store::Record> = world.store.rows("companies").collect();
+        // The unanchored row is a record of its own, inserted first; the overlay made none.
+        let names: Vec<&Value> = rows.iter().map(|r| &r["name"]).collect();
+        assert_eq!(names, [&json!("Loose"), &json!("Acme"), &json!("Beta")]);
+        let acme = rows[1];
+        assert_eq!(acme["website"], "acme.example");
+        assert!(!acme.contains_key("deletedFlag"), "null removes: {acme:?}");
+        assert_eq!(acme["identifier"], "Acme", "neutral members kept");
+        assert!(!rows[2].contains_key("website"), "only its own record");
+    }
+
+    #[test]
+    fn two_native_rows_for_one_record_are_refused() {
+        let err = seeded(
+            Personality::Autotask,
+            "companies: [{id: 5, name: Acme, type: Customer, status: Active}]\n\
+             native:\n  autotask:\n    companies: [{id: 5, fax: '1'}, {id: 5, fax: '2'}]\n",
+        )
+        .err()
+        .expect("refused");
+        assert!(err.contains("two `companies` rows"), "{err}");
+    }
+}
