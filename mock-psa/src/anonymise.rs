@@ -326,49 +326,34 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
     row.insert("short_name".into(), Value::String(replacement));
 }
 
-/// The class of a native member by its name (any dialect's spelling), `None` for what is kept:
-/// ids, flags, dates, numbers, and lookups the PSA resolves (types, statuses, priorities, ...).
-fn native_class(key: &str) -> Option<Class> {
+/// Members never replaced, whatever their value looks like: ids, flags, dates and times,
+/// links, the PSA's ticket numbers.
+fn is_kept(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    let has = |w: &[&str]| w.iter().any(|w| k.contains(w));
-    let kept = k.ends_with("id")
+    k.ends_with("id")
         || k.ends_with("ids")
         || k.ends_with("flag")
         || k.starts_with("is")
-        || has(&[
+        || [
             "date",
             "time",
             "href",
             "guid",
             "createdon",
             "modifiedon",
+            "updatedon",
             "ticketnumber",
-        ]);
-    let lookup = [
-        "type",
-        "status",
-        "priority",
-        "queue",
-        "board",
-        "source",
-        "category",
-        "manufacturer",
-        "currency",
-        "class",
-        "country",
-        "state",
-        "impact",
-        "severity",
-        "tax",
-        "territory",
-        "segment",
-        "template",
-        "method",
-        "model",
-        "format",
-        "zone",
-    ];
-    let class = if kept {
+        ]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// The class of a native member by its name (any dialect's spelling), `None` for what is kept:
+/// ids, flags, dates, numbers, and lookups the PSA resolves (types, statuses, priorities, ...).
+fn native_class(key: &str) -> Option<Class> {
+    let k = key.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|w| k.contains(w));
+    let class = if is_kept(&k) {
         return None;
     } else if has(&["email"]) {
         Class::Email
@@ -386,7 +371,7 @@ fn native_class(key: &str) -> Option<Class> {
         Class::Street
     } else if has(&["city", "town"]) {
         Class::City
-    } else if has(&lookup) {
+    } else if is_lookup(&k) {
         return None;
     } else if has(&[
         "zip",
@@ -433,18 +418,50 @@ fn native_class(key: &str) -> Option<Class> {
     Some(class)
 }
 
+/// A member naming a lookup the PSA resolves (its id and label are not personal).
+fn is_lookup(key: &str) -> bool {
+    const LOOKUP: [&str; 22] = [
+        "type",
+        "status",
+        "priority",
+        "queue",
+        "board",
+        "source",
+        "category",
+        "manufacturer",
+        "currency",
+        "class",
+        "country",
+        "state",
+        "impact",
+        "severity",
+        "tax",
+        "territory",
+        "segment",
+        "template",
+        "method",
+        "model",
+        "format",
+        "zone",
+    ];
+    let k = key.to_ascii_lowercase();
+    LOOKUP.iter().any(|w| k.contains(w))
+}
+
 /// The class of a value whose member's name says nothing (a ConnectWise communication item's
 /// `value`, a user-defined field): e-mail addresses and phone numbers by their shape.
 fn looks_like(key: &str, s: &str) -> Option<Class> {
-    let k = key.to_ascii_lowercase();
-    if k.ends_with("id") || k.contains("date") || k.contains("time") || k.contains("href") {
+    if is_kept(key) {
         return None;
     }
     let t = s.trim();
+    // A date (2020-01-01) has a phone's characters but not its shape.
+    let date = t.len() >= 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-';
     let digits = t.chars().filter(char::is_ascii_digit).count();
     if t.contains('@') && !t.contains(char::is_whitespace) {
         Some(Class::Email)
     } else if digits >= 7
+        && !date
         && t.chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
     {
@@ -477,6 +494,8 @@ fn scrub_native<T: Serialize + for<'de> Deserialize<'de>>(
         a: &mut Anonymiser,
     ) {
         match v {
+            // A reference to a lookup (`status: {id, name}`): its label is the PSA's.
+            Value::Object(_) if is_lookup(key) => {}
             Value::Object(m) => m.iter_mut().for_each(|(k, v)| walk(v, k, persons, a)),
             Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key, persons, a)),
             Value::String(s) => {
@@ -856,6 +875,54 @@ mod tests {
         );
         let (salted, _) = anonymise(&s, "other", None);
         assert_ne!(salted.companies[0]["name"], out.companies[0]["name"]);
+    }
+
+    #[test]
+    fn native_members_are_replaced_by_value_by_full_name_by_member_name_or_by_shape() {
+        let s = seed(json!({
+            "companies": [{"name": "Acme Ltd"}],
+            "contacts": [{"company": "Acme Ltd", "first_name": "Ann", "last_name": "Lee",
+                          "email": "ann@acme.com"}],
+            "native": {"connectwise": {"companies": [{"id": 1, "userDefinedField1": "Acme Ltd",
+                "website": "www.acme.example", "faxNumber": "+1 212-555-0101",
+                "status": {"id": 1, "name": "Active"}, "dateAcquired": "2020-01-01T00:00:00Z",
+                "leadSource": "Referral", "createdOn": "2020-01-01"}],
+              "contacts": [{"id": 2, "lastUser": "Ann Lee", "anniversary": "2019-06-15",
+                "communicationItems": [
+                {"value": "ann@acme.com"}, {"value": "+1 917-555-0199"}, {"value": "Skype"}]}]}},
+        }));
+        let (out, _) = anonymise(&s, "salt", None);
+        let native = serde_json::to_value(&out.native).unwrap();
+        let company = &native["connectwise"]["companies"][0];
+        let contact = &native["connectwise"]["contacts"][0];
+        assert_eq!(company["userDefinedField1"], out.companies[0]["name"]);
+        let full = format!(
+            "{} {}",
+            out.contacts[0]["first_name"].as_str().unwrap(),
+            out.contacts[0]["last_name"].as_str().unwrap()
+        );
+        assert_eq!(contact["lastUser"], full.as_str());
+        let items = &contact["communicationItems"];
+        assert_eq!(items[0]["value"], out.contacts[0]["email"]);
+        let phone = items[1]["value"].as_str().unwrap();
+        assert!(phone != "+1 917-555-0199" && phone.len() == 15, "{phone}");
+        assert_eq!(items[2]["value"], "Skype", "nothing personal in its shape");
+        for (k, kept) in [
+            ("website", false),
+            ("faxNumber", false),
+            ("leadSource", true),
+        ] {
+            let same = company[k] == s_native(&s)["connectwise"]["companies"][0][k];
+            assert_eq!(same, kept, "{k}: {}", company[k]);
+        }
+        assert_eq!(company["status"]["name"], "Active");
+        assert_eq!(company["dateAcquired"], "2020-01-01T00:00:00Z");
+        assert_eq!(company["createdOn"], "2020-01-01");
+        assert_eq!(contact["anniversary"], "2019-06-15");
+    }
+
+    fn s_native(s: &SeedDocument) -> Value {
+        serde_json::to_value(&s.native).unwrap()
     }
 
     #[test]
