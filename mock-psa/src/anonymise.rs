@@ -330,6 +330,10 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
 /// links, the PSA's ticket numbers.
 fn is_kept(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
+    // Who entered or changed a record (`updatedBy`, `createdByName`) is a person.
+    if k.ends_with("by") || k.ends_with("byname") {
+        return false;
+    }
     k.ends_with("id")
         || k.ends_with("ids")
         || k.ends_with("flag")
@@ -498,6 +502,7 @@ fn scrub_native<T: Serialize + for<'de> Deserialize<'de>>(
             Value::Object(_) if is_lookup(key) => {}
             Value::Object(m) => m.iter_mut().for_each(|(k, v)| walk(v, k, persons, a)),
             Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key, persons, a)),
+            Value::String(_) if is_kept(key) => {}
             Value::String(s) => {
                 if let Some(done) = a.replaced(s) {
                     *s = done;
@@ -886,7 +891,8 @@ mod tests {
             "native": {"connectwise": {"companies": [{"id": 1, "userDefinedField1": "Acme Ltd",
                 "website": "www.acme.example", "faxNumber": "+1 212-555-0101",
                 "status": {"id": 1, "name": "Active"}, "dateAcquired": "2020-01-01T00:00:00Z",
-                "leadSource": "Referral", "createdOn": "2020-01-01"}],
+                "leadSource": "Referral", "createdOn": "2020-01-01",
+                "_info": {"updatedBy": "Jo Bloggs", "enteredBy": "Jo Bloggs"}}],
               "contacts": [{"id": 2, "lastUser": "Ann Lee", "anniversary": "2019-06-15",
                 "communicationItems": [
                 {"value": "ann@acme.com"}, {"value": "+1 917-555-0199"}, {"value": "Skype"}]}]}},
@@ -919,6 +925,10 @@ mod tests {
         assert_eq!(company["dateAcquired"], "2020-01-01T00:00:00Z");
         assert_eq!(company["createdOn"], "2020-01-01");
         assert_eq!(contact["anniversary"], "2019-06-15");
+        // The same person entered and updated the record: one replacement, both places.
+        let info = &company["_info"];
+        assert_ne!(info["updatedBy"], "Jo Bloggs");
+        assert_eq!(info["updatedBy"], info["enteredBy"]);
     }
 
     fn s_native(s: &SeedDocument) -> Value {
