@@ -95,7 +95,9 @@ fn seed_into(state: &MockState, world: &mut World, seed: &SeedDocument) -> Resul
         world.clock.set(parse_time(clock)?);
     }
     let known: Vec<String> = world.store.table_names().map(str::to_string).collect();
-    for (table, rows) in seed.native_for(state.personality)? {
+    // Native rows that carry the members of a neutral row are laid over it once it exists.
+    let (native, overlays) = crate::overlay::split(seed, state.personality)?;
+    for (table, rows) in native {
         if !known.iter().any(|t| t == table) && !api.entity_tables().contains(&table) {
             return Err(format!(
                 "native: {} has no table `{table}`; its tables: {}",
@@ -107,6 +109,7 @@ fn seed_into(state: &MockState, world: &mut World, seed: &SeedDocument) -> Resul
             world.store.insert(table, row.clone());
         }
     }
+    let mut laid = Vec::new();
     let mut created = Map::new();
     let groups = [
         (NeutralKind::Company, &seed.companies),
@@ -124,10 +127,19 @@ fn seed_into(state: &MockState, world: &mut World, seed: &SeedDocument) -> Resul
                 .neutral_create(world, kind, fields)
                 .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
             ids.push(Value::from(id));
+            let anchor = fields.get("id").and_then(Value::as_i64);
+            if let Some(overlay) = anchor.and_then(|a| overlays.get(&(kind, a))) {
+                laid.push((kind, id, *overlay));
+            }
         }
         if !ids.is_empty() {
             created.insert(kind.plural().into(), Value::Array(ids));
         }
+    }
+    // After every neutral row, so look-ups by name saw only what the neutral rows made.
+    for (kind, id, overlay) in laid {
+        let table = crate::overlay::kind_table(state.personality.dialect(), kind);
+        crate::overlay::lay_over(&mut world.store, table, id, overlay);
     }
     Ok(json!({ "created": created }))
 }

@@ -2,17 +2,25 @@
 //! clients (read-only calls: connect, list, list tickets) and writes them as a seed document in
 //! the neutral vocabulary, so the tenant can be replayed on a mock.
 //!
+//! Members the neutral vocabulary lacks are kept as native rows laid over the neutral ones
+//! ([`crate::overlay`]): every record is also read as the wire returns it (the clients' raw
+//! listing, same paths and paging), and compared with what a scratch mock seeded with the
+//! neutral rows returns for it; what differs is written under `native: {<psa>: {<table>: ...}}`.
+//!
 //! Politeness: the clients' retry layer keeps virtual time (it never sleeps), which suits the
 //! mock but not a live PSA. Capture turns its retries off and does its own, really waiting for
 //! the Retry-After a PSA sends (or a doubling backoff), and repeats only the read that failed.
 
 use crate::admin::{apply_seed, reset_world};
 use crate::dialect::{api_for, check_neutral_fields, NeutralKind};
+use crate::overlay::{kind_table, rows_of, stored_form};
+use crate::seed::NativeRows;
 use crate::seed::SeedDocument;
+use crate::server::{MockServer, ServerOptions};
 use crate::state::{MockState, Settings};
 use psa_core::{Credentials, Personality};
-use reference_sync::clients::{client_for, Http, RetryPolicy};
-use reference_sync::psa::{Connection, Kind, PsaClient, PsaError, PsaRecord};
+use reference_sync::clients::{raw_client_for, Http, RawKind, RawListing, RetryPolicy};
+use reference_sync::psa::{Connection, Kind, PsaError, PsaRecord};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -79,7 +87,7 @@ pub async fn capture(
         max_retries: 0,
         ..RetryPolicy::default()
     });
-    let mut client = client_for(
+    let mut client = raw_client_for(
         Connection {
             personality: opts.personality,
             origin: opts.origin.trim_end_matches('/').to_string(),
@@ -93,11 +101,17 @@ pub async fn capture(
         opts.origin
     ));
     politely(opts, progress, "connect", &mut *client, |c| {
-        Box::pin(async move { c.connect().await.map(|_| Vec::new()) })
+        Box::pin(c.connect())
     })
     .await?;
 
     let orgs = read(opts, progress, &mut *client, Kind::Organization).await?;
+    let mut raw = BTreeMap::new();
+    let org_kind = RawKind::Record(Kind::Organization);
+    raw.insert(
+        org_kind,
+        read_raw(opts, progress, &mut *client, org_kind).await?,
+    );
     let selected = select(&orgs, &opts.companies)?;
     let org_ids: Vec<String> = orgs
         .iter()
@@ -109,15 +123,22 @@ pub async fn capture(
     for kind in [Kind::Location, Kind::Contact, Kind::Configuration] {
         let rows = read(opts, progress, &mut *client, kind).await?;
         by_kind.insert(kind, rows);
+        let k = RawKind::Record(kind);
+        raw.insert(k, read_raw(opts, progress, &mut *client, k).await?);
     }
     let tickets = politely(opts, progress, "tickets", &mut *client, |c| {
         Box::pin(c.list_tickets())
     })
     .await?;
     progress(&format!("  tickets: {}", tickets.len()));
+    raw.insert(
+        RawKind::Ticket,
+        read_raw(opts, progress, &mut *client, RawKind::Ticket).await?,
+    );
 
     let mut seed = to_seed(&orgs, &selected, &by_kind, &tickets, progress);
     drop_self_made(opts.personality, &mut seed, progress);
+    add_native(opts, &mut seed, &raw, progress).await?;
     progress(&format!(
         "captured {} companies, {} locations, {} contacts, {} configurations, {} tickets",
         seed.companies.len(),
@@ -129,10 +150,27 @@ pub async fn capture(
     Ok(seed)
 }
 
+/// Every record of a kind as the wire returns it (every member).
+async fn read_raw(
+    opts: &CaptureOptions,
+    progress: Progress<'_>,
+    client: &mut dyn RawListing,
+    kind: RawKind,
+) -> anyhow::Result<Vec<Map<String, Value>>> {
+    let what = match kind {
+        RawKind::Record(k) => format!("{} (every member)", k.plural()),
+        RawKind::Ticket => "tickets (every member)".to_string(),
+    };
+    politely(opts, progress, &what, client, move |c| {
+        Box::pin(c.list_raw(kind))
+    })
+    .await
+}
+
 async fn read(
     opts: &CaptureOptions,
     progress: Progress<'_>,
-    client: &mut dyn PsaClient,
+    client: &mut dyn RawListing,
     kind: Kind,
 ) -> anyhow::Result<Vec<PsaRecord>> {
     let rows = politely(opts, progress, kind.plural(), client, move |c| {
@@ -143,18 +181,18 @@ async fn read(
     Ok(rows)
 }
 
-type Read<'c> = Pin<Box<dyn Future<Output = Result<Vec<PsaRecord>, PsaError>> + Send + 'c>>;
+type Read<'c, T> = Pin<Box<dyn Future<Output = Result<T, PsaError>> + Send + 'c>>;
 
 /// Runs one read, waiting out rate limits (Retry-After when sent) and transient failures.
-async fn politely<F>(
+async fn politely<T, F>(
     opts: &CaptureOptions,
     progress: Progress<'_>,
     what: &str,
-    client: &mut dyn PsaClient,
+    client: &mut dyn RawListing,
     mut call: F,
-) -> anyhow::Result<Vec<PsaRecord>>
+) -> anyhow::Result<T>
 where
-    F: for<'c> FnMut(&'c mut dyn PsaClient) -> Read<'c>,
+    F: for<'c> FnMut(&'c mut dyn RawListing) -> Read<'c, T>,
 {
     let mut attempt = 1;
     loop {
@@ -314,11 +352,185 @@ fn to_seed(
     if !dropped.is_empty() {
         let list: Vec<String> = dropped.into_iter().collect();
         progress(&format!(
-            "  not in the neutral vocabulary, left out: {}",
+            "  not in the neutral vocabulary (kept as native members): {}",
             list.join(", ")
         ));
     }
     seed
+}
+
+/// Adds the native rows that carry, for every captured record, the members whose value as the
+/// wire returns it differs from what the neutral rows alone make (read from a scratch mock of
+/// the same personality seeded with them, on loopback): the members the neutral vocabulary
+/// lacks, and dates and numbers the PSA issued.
+async fn add_native(
+    opts: &CaptureOptions,
+    seed: &mut SeedDocument,
+    raw: &BTreeMap<RawKind, Vec<Map<String, Value>>>,
+    progress: Progress<'_>,
+) -> anyhow::Result<()> {
+    let p = opts.personality;
+    let scratch = MockServer::start(p, ServerOptions::default()).await?;
+    let created = apply_seed(scratch.state(), seed)
+        .map_err(|e| anyhow::anyhow!("the captured seed does not load on a mock: {e}"))?;
+    let mut client = raw_client_for(
+        Connection {
+            personality: p,
+            origin: scratch.origin(),
+            credentials: p.default_credentials(),
+        },
+        Http::default(),
+    );
+    let scratch_err = |e: PsaError| anyhow::anyhow!("reading the scratch mock: {e}");
+    client.connect().await.map_err(scratch_err)?;
+    let mut mine = BTreeMap::new();
+    for kind in NeutralKind::ALL {
+        let k = raw_kind(kind);
+        let rows = client.list_raw(k).await.map_err(scratch_err)?;
+        if kind == NeutralKind::Company {
+            let ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| Some(r.get("id")?.to_string()))
+                .collect();
+            client.scope_children(&ids);
+        }
+        mine.insert(k, rows);
+    }
+    // Hrefs name the server that rendered them: the scratch's are the source's.
+    let (from, to) = (
+        scratch.origin(),
+        opts.origin.trim_end_matches('/').to_string(),
+    );
+    let by_id = |rows: Option<&Vec<Map<String, Value>>>| -> BTreeMap<i64, Map<String, Value>> {
+        rows.into_iter()
+            .flatten()
+            .filter_map(|r| Some((r.get("id")?.as_i64()?, r.clone())))
+            .collect()
+    };
+    // (PSA id, id on a mock) of every captured record, per kind in seed order.
+    let mut anchors: BTreeMap<NeutralKind, Vec<(i64, i64)>> = BTreeMap::new();
+    for kind in NeutralKind::ALL {
+        let made = created["created"][kind.plural()].as_array();
+        let pairs = rows_of(seed, kind)
+            .iter()
+            .zip(made.into_iter().flatten())
+            .filter_map(|(row, made)| Some((row.get("id")?.as_i64()?, made.as_i64()?)))
+            .collect();
+        anchors.insert(kind, pairs);
+    }
+    // A tenant with gaps in its ids replays with other ids: a reference the neutral rows make
+    // (to the same record under its new id) is not a difference.
+    let moved: BTreeSet<(i64, i64)> = anchors
+        .values()
+        .flatten()
+        .filter(|(a, b)| a != b)
+        .copied()
+        .collect();
+    let mut tables = BTreeMap::new();
+    for kind in NeutralKind::ALL {
+        let k = raw_kind(kind);
+        let (theirs, ours) = (by_id(raw.get(&k)), by_id(mine.get(&k)));
+        let table = kind_table(p.dialect(), kind);
+        let mut rows = Vec::new();
+        for (id, made) in &anchors[&kind] {
+            let (Some(source), Some(replayed)) = (theirs.get(id), ours.get(made)) else {
+                continue;
+            };
+            let replayed = replace_strings(Value::Object(replayed.clone()), &from, &to);
+            let replayed = replayed.as_object().cloned().unwrap_or_default();
+            let (a, b) = (
+                stored_form(p.dialect(), table, source),
+                stored_form(p.dialect(), table, &replayed),
+            );
+            let mut overlay = Map::new();
+            for (m, v) in &a {
+                let same = match b.get(m) {
+                    Some(w) => same_but_moved_ids(v, w, &moved),
+                    None => v.is_null(),
+                };
+                if m != "id" && !same {
+                    overlay.insert(m.clone(), v.clone());
+                }
+            }
+            for m in b.keys().filter(|m| !a.contains_key(*m)) {
+                overlay.insert(m.clone(), Value::Null);
+            }
+            if !overlay.is_empty() {
+                overlay.insert("id".into(), Value::from(*id));
+                rows.push(overlay);
+            }
+        }
+        if !rows.is_empty() {
+            progress(&format!(
+                "  {}: {} with native members",
+                kind.plural(),
+                rows.len()
+            ));
+            tables.insert(table.to_string(), rows);
+        }
+    }
+    if !moved.is_empty() {
+        progress(&format!(
+            "  {} records get other ids on a mock (the tenant has gaps in its ids): references by id that only native members hold keep the PSA's ids",
+            moved.len()
+        ));
+    }
+    if !tables.is_empty() {
+        seed.native
+            .insert(p.key().to_string(), NativeRows::Psa(tables));
+    }
+    Ok(())
+}
+
+/// Equal, or different only in integers that are a record's PSA id (`a`) and its id on a
+/// mock (`b`).
+fn same_but_moved_ids(a: &Value, b: &Value, moved: &BTreeSet<(i64, i64)>) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x != y => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => moved.contains(&(x, y)),
+            _ => false,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(x, y)| same_but_moved_ids(x, y, moved))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_but_moved_ids(v, w, moved)))
+        }
+        (x, y) => x == y,
+    }
+}
+
+fn raw_kind(kind: NeutralKind) -> RawKind {
+    match kind {
+        NeutralKind::Company => RawKind::Record(Kind::Organization),
+        NeutralKind::Location => RawKind::Record(Kind::Location),
+        NeutralKind::Contact => RawKind::Record(Kind::Contact),
+        NeutralKind::Configuration => RawKind::Record(Kind::Configuration),
+        NeutralKind::Ticket => RawKind::Ticket,
+    }
+}
+
+/// `v` with `from` replaced by `to` inside every string.
+pub fn replace_strings(v: Value, from: &str, to: &str) -> Value {
+    match v {
+        Value::String(s) if s.contains(from) => Value::String(s.replace(from, to)),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .map(|v| replace_strings(v, from, to))
+                .collect(),
+        ),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, replace_strings(v, from, to)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Leaves out what a fresh mock of the personality makes by itself when the seed is applied:

@@ -19,6 +19,7 @@ pub mod generate;
 pub mod guard;
 pub mod journal;
 pub mod limits;
+pub mod overlay;
 pub mod persist;
 pub mod redact;
 pub mod rejection;

@@ -1,13 +1,16 @@
 //! `capture` reads a running mock through the reference sync's clients (over HTTP and HTTPS)
-//! into a seed; a second mock seeded from it has the same neutral snapshot. Anonymised, the
-//! seed holds none of the personal values, and a sync runs the same on both worlds.
+//! into a seed; a second mock seeded from it has the same neutral snapshot, and returns every
+//! record with every member exactly as the first does (members the neutral vocabulary lacks
+//! travel as native rows). Anonymised, the seed holds none of the personal values (native
+//! members included), and a sync runs the same on both worlds.
 
 mod support;
 
 use mock_psa::anonymise::{anonymise, Class, Mapping};
-use mock_psa::capture::{capture, CaptureOptions};
+use mock_psa::capture::{capture, replace_strings, CaptureOptions};
 use mock_psa::tools::render_seed;
-use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions, TlsOptions};
+use mock_psa::{Dialect, MockServer, Personality, SeedDocument, ServerOptions, TlsOptions};
+use reference_sync::clients::{raw_client_for, Http, RawKind};
 use reference_sync::psa::Connection;
 use reference_sync::{Engine, Kind, Settings, Source};
 use serde_json::{json, Value};
@@ -60,6 +63,185 @@ fn source_seed() -> SeedDocument {
     seed
 }
 
+/// Members the neutral vocabulary lacks, as a PSA user fills them in (vendor member names):
+/// per dialect, (table, member and value that find the record, members; lists are appended).
+/// A few hold a neutral value (a company's or contact's name) under a member whose name says
+/// nothing or names another class: anonymised, they must get the neutral replacement.
+fn natives(d: Dialect) -> Vec<(&'static str, &'static str, &'static str, Value)> {
+    let text = "Frau Kowalczyk meldet einen Papierstau";
+    match d {
+        Dialect::ConnectWise => vec![
+            (
+                "companies",
+                "name",
+                "Acme Ltd",
+                json!({"phoneNumber": "+1 212-555-0100",
+                "website": "www.acme-ltd.example", "addressLine1": "77 Quayside Lane",
+                "city": "Ogdenville", "accountNumber": "ACC-4711",
+                "userDefinedField1": "Acme Ltd East"}),
+            ),
+            (
+                "contacts",
+                "firstName",
+                "Ann",
+                json!({"nickName": "Annie", "communicationItems": [
+                {"id": 5990, "type": {"id": 1}, "value": "ann.private@home.example", "defaultFlag": false},
+                {"id": 5991, "type": {"id": 2}, "value": "+1 917-555-0199", "defaultFlag": false}]}),
+            ),
+            (
+                "configurations",
+                "name",
+                "ACME-DC01",
+                json!({"ipAddress": "10.20.30.40",
+                "tagNumber": "TAG-0042", "vendorNotes": "Leased from Hollis Brothers"}),
+            ),
+            (
+                "tickets",
+                "summary",
+                "Drucker streikt",
+                json!({"initialDescription": text,
+                "contactEmailAddress": "kowalczyk@mueller.de"}),
+            ),
+        ],
+        Dialect::Autotask => vec![
+            (
+                "companies",
+                "companyName",
+                "Acme Ltd",
+                json!({"phone": "+1 212-555-0100",
+                "webAddress": "www.acme-ltd.example", "address1": "77 Quayside Lane",
+                "city": "Ogdenville", "fax": "+1 212-555-0101"}),
+            ),
+            (
+                "contacts",
+                "firstName",
+                "Ann",
+                json!({"emailAddress2": "ann.private@home.example",
+                "mobilePhone": "+1 917-555-0199", "note": "Prefers calls after lunch"}),
+            ),
+            (
+                "configuration_items",
+                "referenceTitle",
+                "ACME-DC01",
+                json!({
+                "referenceNumber": "TAG-0042", "location": "Leased from Hollis Brothers",
+                "rmmDeviceAuditLastUser": "Ann Lee"}),
+            ),
+            (
+                "tickets",
+                "title",
+                "Drucker streikt",
+                json!({"description": text}),
+            ),
+        ],
+        Dialect::BmsV2 => vec![
+            (
+                "accounts",
+                "accountName",
+                "Acme Ltd",
+                json!({"website": "www.acme-ltd.example",
+                "description": "Key account since the Ogdenville merger", "accountCode": "ACC-4711"}),
+            ),
+            (
+                "contacts",
+                "firstName",
+                "Ann",
+                json!({
+                "phones": [{"id": 519990, "phoneNumber": "+1 917-555-0199", "phoneTypeId": 41, "isDefault": false}],
+                "emails": [{"id": 519991, "emailAddress": "ann.private@home.example", "emailTypeId": 31, "isDefault": false}]}),
+            ),
+            (
+                "hardware_assets",
+                "name",
+                "ACME-DC01",
+                json!({"ipAddress": "10.20.30.40",
+                "computerName": "ACMEDC01-HOST", "assetTag": "TAG-0042",
+                "locationInfo": "Main Office"}),
+            ),
+            (
+                "tickets",
+                "title",
+                "Drucker streikt",
+                json!({"details": text}),
+            ),
+        ],
+    }
+}
+
+/// Writes [`natives`] into a running mock's store (what a tenant holds beyond the neutral view).
+fn enrich(server: &MockServer) {
+    let state = server.state();
+    let mut world = state.world();
+    for (table, key, value, members) in natives(server.personality().dialect()) {
+        let id = world
+            .store
+            .find_exact(table, key, value)
+            .and_then(|r| r.get("id")?.as_i64())
+            .unwrap_or_else(|| panic!("no {table} with {key} {value}"));
+        let rec = world.store.table_mut(table).get_mut(id).expect("record");
+        for (k, v) in members.as_object().expect("members") {
+            match (rec.get_mut(k), v) {
+                (Some(Value::Array(have)), Value::Array(more)) => have.extend(more.clone()),
+                _ => {
+                    rec.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Every string inside the [`natives`] members: personal values only the native members hold.
+fn native_values(d: Dialect) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            Value::Object(o) => o.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (_, _, _, members) in natives(d) {
+        walk(&members, &mut out);
+    }
+    out
+}
+
+/// Every record of every captured kind as the wire returns it (the clients' raw listing),
+/// with the server's own origin written `ORIGIN` (hrefs name the server that answers).
+async fn wire(server: &MockServer) -> Value {
+    let p = server.personality();
+    let mut client = raw_client_for(
+        Connection {
+            personality: p,
+            origin: server.origin(),
+            credentials: p.default_credentials(),
+        },
+        Http::default(),
+    );
+    client.connect().await.expect("connect");
+    let mut out = serde_json::Map::new();
+    for kind in [
+        RawKind::Record(Kind::Organization),
+        RawKind::Record(Kind::Location),
+        RawKind::Record(Kind::Contact),
+        RawKind::Record(Kind::Configuration),
+        RawKind::Ticket,
+    ] {
+        let rows = client.list_raw(kind).await.expect("raw listing");
+        if kind == RawKind::Record(Kind::Organization) {
+            let ids: Vec<String> = rows.iter().map(|r| r["id"].to_string()).collect();
+            client.scope_children(&ids);
+        }
+        let rows = Value::Array(rows.into_iter().map(Value::Object).collect());
+        out.insert(
+            format!("{kind:?}"),
+            replace_strings(rows, &server.origin(), "ORIGIN"),
+        );
+    }
+    Value::Object(out)
+}
+
 async fn start(p: Personality, seed: SeedDocument, tls: bool) -> MockServer {
     MockServer::start(
         p,
@@ -101,9 +283,10 @@ async fn capture_from(
 }
 
 /// Capture, seed a second mock from the result (through its text form, as a file would carry
-/// it), and compare the neutral snapshots.
+/// it), and compare the neutral snapshots and every record as the wire returns it.
 async fn round_trip(p: Personality, tls: bool) {
     let source = start(p, source_seed(), tls).await;
+    enrich(&source);
     let (origin, ca) = match tls {
         true => (
             source.https_origin().expect("https"),
@@ -124,6 +307,20 @@ async fn round_trip(p: Personality, tls: bool) {
         "{p}: the replayed world differs (replayed / source):\n{}\ncapture said: {lines:#?}\ncaptured seed:\n{text}",
         diffs.join("\n")
     );
+    let (got, want) = (wire(&replay).await, wire(&source).await);
+    diff(&got, &want, String::new(), &mut diffs);
+    assert!(
+        diffs.is_empty(),
+        "{p}: a replayed record differs on the wire (replayed / source):\n{}\ncapture said: {lines:#?}\ncaptured seed:\n{text}",
+        diffs.join("\n")
+    );
+    // The members only native rows carry really travelled through the seed.
+    for v in native_values(p.dialect()) {
+        assert!(
+            text.contains(&v),
+            "{p}: `{v}` not in the captured seed:\n{text}"
+        );
+    }
 }
 
 /// Paths where two JSON values differ, with both sides.
@@ -247,6 +444,28 @@ async fn capture_waits_out_retry_after_and_names_only_the_companies_asked_for() 
     );
 }
 
+/// (original, replacements) of every string at the same place in `plain` and `anon`.
+fn pairs(
+    plain: &Value,
+    anon: &Value,
+    out: &mut std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) {
+    match (plain, anon) {
+        (Value::String(o), Value::String(f)) if o != f => {
+            out.entry(o.clone()).or_default().insert(f.clone());
+        }
+        (Value::Array(a), Value::Array(b)) => a.iter().zip(b).for_each(|(x, y)| pairs(x, y, out)),
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, x) in a {
+                if let Some(y) = b.get(k) {
+                    pairs(x, y, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every value of the personal members of the source seed.
 fn personal_values(seed: &SeedDocument) -> Vec<String> {
     let personal = [
@@ -353,13 +572,16 @@ async fn an_anonymised_capture_hides_every_personal_value_and_syncs_the_same() {
         Personality::Bms,
     ] {
         let source = start(p, source_seed(), false).await;
+        enrich(&source);
         let seed = capture_from(p, source.origin(), None, &mut Vec::new()).await;
         let (anon, mapping) = anonymise(&seed, "test salt", Some(p));
         let text = render_seed(&anon, false).unwrap();
         let words: Vec<&str> = text
             .split(|c: char| !(c.is_alphanumeric() || "@.+-".contains(c)))
             .collect();
-        for original in personal_values(&source_seed()) {
+        let mut originals = personal_values(&source_seed());
+        originals.extend(native_values(p.dialect()));
+        for original in originals {
             let left = match original.contains(char::is_whitespace) {
                 true => text.contains(&original),
                 false => words.iter().any(|w| w.eq_ignore_ascii_case(&original)),
@@ -367,6 +589,37 @@ async fn an_anonymised_capture_hides_every_personal_value_and_syncs_the_same() {
             assert!(
                 !left,
                 "{p}: `{original}` left in the anonymised seed:\n{text}"
+            );
+        }
+        // A value the neutral rows hold gets the same replacement in the native members.
+        let (plain, anon_v) = (
+            serde_json::to_value(&seed).unwrap(),
+            serde_json::to_value(&anon).unwrap(),
+        );
+        let mut neutral_pairs = std::collections::BTreeMap::new();
+        for group in [
+            "companies",
+            "locations",
+            "contacts",
+            "configurations",
+            "tickets",
+        ] {
+            pairs(&plain[group], &anon_v[group], &mut neutral_pairs);
+        }
+        let mut native_pairs = std::collections::BTreeMap::new();
+        pairs(&plain["native"], &anon_v["native"], &mut native_pairs);
+        let shared: Vec<_> = native_pairs
+            .iter()
+            .filter(|(o, _)| neutral_pairs.contains_key(*o))
+            .collect();
+        assert!(
+            !shared.is_empty(),
+            "{p}: no neutral value in the native rows"
+        );
+        for (original, fakes) in shared {
+            assert_eq!(
+                fakes, &neutral_pairs[original],
+                "{p}: `{original}` replaced otherwise in the native rows"
             );
         }
         // The mapping is not in the seed, and it translates back.
@@ -440,6 +693,82 @@ async fn an_anonymised_capture_hides_every_personal_value_and_syncs_the_same() {
             psa_id("ACME LTD"),
             psa_id("Acme Ltd"),
             "{p}: a case-only difference matched"
+        );
+    }
+}
+
+/// Deletes a company and what hangs off it, as a PSA user would: the ids after it keep a gap.
+fn delete_company(server: &MockServer, name: &str) {
+    let api = mock_psa::dialect::api_for(server.personality().dialect());
+    let state = server.state();
+    let mut world = state.world();
+    let view = api.neutral_view(&world.store);
+    use mock_psa::NeutralKind::*;
+    for kind in [Ticket, Configuration, Contact, Location, Company] {
+        for r in view.get(&kind).into_iter().flatten() {
+            let hit = match kind {
+                Company => r["name"] == name,
+                _ => r["company"] == name,
+            };
+            if hit {
+                let id = r["id"].as_i64().expect("id");
+                api.neutral_delete(&mut world, kind, id)
+                    .unwrap_or_else(|e| panic!("delete {kind:?} {id}: {e}"));
+            }
+        }
+    }
+}
+
+/// The neutral view without ids (references are by name).
+fn without_ids(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                o.remove("id");
+                o.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// A tenant with gaps in its ids (a company deleted before the others were made) replays with
+/// other ids; every record still hangs off the same records, with the same members.
+#[tokio::test]
+async fn a_tenant_with_gaps_in_its_ids_replays_every_reference_right() {
+    for p in [
+        Personality::Connectwise,
+        Personality::Autotask,
+        Personality::Bms,
+    ] {
+        let mut seed = source_seed();
+        let gone = json!({"name": "Gone Co", "type": "Customer", "status": "Active"});
+        seed.companies
+            .insert(0, gone.as_object().cloned().expect("row"));
+        let source = start(p, seed, false).await;
+        delete_company(&source, "Gone Co");
+        enrich(&source);
+        let mut lines = Vec::new();
+        let seed = capture_from(p, source.origin(), None, &mut lines).await;
+        assert!(
+            lines.iter().any(|l| l.contains("get other ids on a mock")),
+            "{p}: {lines:?}"
+        );
+        let text = render_seed(&seed, false).expect("render");
+        let replay = start(p, SeedDocument::parse(&text).expect("parse"), false).await;
+        let (got, want) = (
+            without_ids(neutral(&replay).await),
+            without_ids(neutral(&source).await),
+        );
+        let mut diffs = Vec::new();
+        diff(&got, &want, String::new(), &mut diffs);
+        assert!(
+            diffs.is_empty(),
+            "{p}: the replayed world differs (replayed / source):\n{}\ncaptured seed:\n{text}",
+            diffs.join("\n")
         );
     }
 }

@@ -6,7 +6,7 @@
 //! and is never picked as an account manager; configurations point at a product found (or
 //! created) by manufacturer and model, using the first active billing code.
 
-use super::{create_record, reject, write_checked, Http, Reply};
+use super::{create_record, reject, write_checked, Http, RawKind, RawListing, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use psa_core::Personality;
@@ -838,6 +838,16 @@ impl PsaClient for AutotaskClient {
             .into_iter()
             .filter_map(|r| decode_row(TICKET_MAP, &Value::Object(r), &self.lookups))
             .collect())
+    }
+}
+
+#[async_trait]
+impl RawListing for AutotaskClient {
+    async fn list_raw(&mut self, kind: RawKind) -> Result<Vec<Map<String, Value>>, PsaError> {
+        match kind {
+            RawKind::Record(k) => self.all(entity_of(k)).await,
+            RawKind::Ticket => self.all("Tickets").await,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `/v2/security/authenticate`, `{success, error, result}` envelopes, JSON Patch updates.
 //! Locations are written through the legacy V1 API because V2 has no write route for them.
 
-use super::{create_record, reject, write_checked, Http, Reply};
+use super::{create_record, reject, write_checked, Http, RawKind, RawListing, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use psa_core::Personality;
@@ -996,6 +996,54 @@ impl PsaClient for BmsClient {
             .iter()
             .filter_map(|r| decode_row(TICKET_MAP, r, &self.lookups))
             .collect())
+    }
+}
+
+#[async_trait]
+impl RawListing for BmsClient {
+    /// Account summaries (with their locations, as `list` reads them), contact summaries,
+    /// each hardware asset's detail (the list holds only a few members), tickets.
+    async fn list_raw(&mut self, kind: RawKind) -> Result<Vec<Map<String, Value>>, PsaError> {
+        let objects = |rows: Vec<Value>| -> Vec<Map<String, Value>> {
+            rows.into_iter()
+                .filter_map(|r| match r {
+                    Value::Object(o) => Some(o),
+                    _ => None,
+                })
+                .collect()
+        };
+        Ok(match kind {
+            RawKind::Record(Kind::Organization) => objects(self.list_accounts().await?),
+            RawKind::Record(Kind::Location) => {
+                let mut out: Vec<Map<String, Value>> = self
+                    .list_accounts()
+                    .await?
+                    .iter()
+                    .filter_map(|a| a.get("locations").and_then(Value::as_array))
+                    .flatten()
+                    .filter_map(|l| l.as_object().cloned())
+                    .collect();
+                out.sort_by_key(|l| l.get("id").and_then(Value::as_i64).unwrap_or(0));
+                out
+            }
+            RawKind::Record(Kind::Contact) => {
+                objects(self.all_pages("/crm/contacts/summary", "").await?)
+            }
+            RawKind::Record(Kind::Configuration) => {
+                let rows = self
+                    .all_pages("/servicedesk/hardwareasset/searchselect", "")
+                    .await?;
+                let mut out = Vec::new();
+                for id in rows.iter().filter_map(|r| r.get("id")?.as_i64()) {
+                    let full = self
+                        .get(&format!("/servicedesk/hardwareasset/{id}"))
+                        .await?;
+                    out.extend(full.as_object().cloned());
+                }
+                out
+            }
+            RawKind::Ticket => objects(self.all_pages("/servicedesk/tickets", "").await?),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! ConnectWise Manage REST 3.0 client: Basic `company+public:private` with a clientId,
 //! `page`/`pageSize` paging until a short page, PATCH operations for partial updates.
 
-use super::{create_record, reject, Http, Reply};
+use super::{create_record, reject, Http, RawKind, RawListing, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use base64::Engine;
@@ -724,6 +724,29 @@ impl PsaClient for ConnectWiseClient {
             .into_iter()
             .filter_map(|r| decode_row(TICKET, &Value::Object(r), &self.lookups))
             .collect())
+    }
+}
+
+#[async_trait]
+impl RawListing for ConnectWiseClient {
+    async fn list_raw(&mut self, kind: RawKind) -> Result<Vec<Map<String, Value>>, PsaError> {
+        let path = match kind {
+            RawKind::Record(Kind::Organization) => "/company/companies",
+            RawKind::Record(Kind::Location) => {
+                let mut out = Vec::new();
+                for company in self.companies.clone() {
+                    out.extend(
+                        self.get_all(&format!("/company/companies/{company}/sites"))
+                            .await?,
+                    );
+                }
+                return Ok(out);
+            }
+            RawKind::Record(Kind::Contact) => "/company/contacts",
+            RawKind::Record(Kind::Configuration) => "/company/configurations",
+            RawKind::Ticket => "/service/tickets",
+        };
+        self.get_all(path).await
     }
 }
 

@@ -8,12 +8,37 @@ pub mod connectwise;
 pub use crate::http::{Http, Reply, RetryPolicy, TransportDefects};
 use crate::psa::{Connection, Fields, Kind, PsaClient, PsaError};
 use psa_core::Dialect;
+use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 
 /// The client for a connection's personality, sending through `http` (whose retry ledger the
 /// caller keeps a handle on).
 pub fn client_for(conn: Connection, http: Http) -> Box<dyn PsaClient> {
+    match conn.personality.dialect() {
+        Dialect::ConnectWise => Box::new(connectwise::ConnectWiseClient::with_http(conn, http)),
+        Dialect::Autotask => Box::new(autotask::AutotaskClient::with_http(conn, http)),
+        Dialect::BmsV2 => Box::new(bms::BmsClient::with_http(conn, http)),
+    }
+}
+
+/// What a raw listing reads: one of the synced kinds, or tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RawKind {
+    Record(Kind),
+    Ticket,
+}
+
+/// Records as the wire returns them, every member, through the same paths, paging and
+/// retry layer as [`PsaClient::list`] (and with its scope: [`PsaClient::scope_children`]).
+/// Read-only; `mock-psa capture` uses it to keep the members the canonical maps do not read.
+#[async_trait::async_trait]
+pub trait RawListing: PsaClient {
+    async fn list_raw(&mut self, kind: RawKind) -> Result<Vec<Map<String, Value>>, PsaError>;
+}
+
+/// [`client_for`] with the raw listing.
+pub fn raw_client_for(conn: Connection, http: Http) -> Box<dyn RawListing> {
     match conn.personality.dialect() {
         Dialect::ConnectWise => Box::new(connectwise::ConnectWiseClient::with_http(conn, http)),
         Dialect::Autotask => Box::new(autotask::AutotaskClient::with_http(conn, http)),

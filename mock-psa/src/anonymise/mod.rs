@@ -18,6 +18,8 @@
 //!
 //! The [`Mapping`] translates back; it is written to its own file, never into the seed.
 
+mod native;
+
 use crate::seed::SeedDocument;
 use fake::faker::address::en::{CityName, StreetName};
 use fake::faker::company::en::{CompanyName, Profession};
@@ -26,6 +28,7 @@ use fake::faker::name::en::{FirstName, LastName};
 use fake::rand::rngs::StdRng;
 use fake::rand::{Rng, SeedableRng};
 use fake::Fake;
+use native::scrub_native;
 use psa_core::Personality;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -201,7 +204,7 @@ pub fn anonymise(
     ] {
         replace_rows(group, rows, &full_names, &mut a);
     }
-    scrub_native(&mut out.native, &mut a);
+    scrub_native(&mut out.native, &full_names, &mut a);
     let mut entries: Vec<Entry> = a
         .forward
         .into_iter()
@@ -283,6 +286,9 @@ fn follow_self_made(
             .collect()
     };
     for (original, fake) in names(&before).into_iter().zip(names(&after)) {
+        a.by_value
+            .entry(original.trim().to_string())
+            .or_insert(Class::Location);
         a.forward
             .entry((Class::Location, original.trim().to_string()))
             .or_insert(fake);
@@ -312,6 +318,7 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
             let n = short.chars().count();
             let fake: String = strip(&fake_name).chars().take(n).collect();
             let fake = copy_case(&short, &fake);
+            a.by_value.entry(short.clone()).or_insert(Class::Code);
             a.forward
                 .entry((Class::Code, short.clone()))
                 .or_insert(fake)
@@ -320,38 +327,6 @@ fn derive_short_name(row: &mut Map<String, Value>, a: &mut Anonymiser) {
             a.replace(Class::Code, &short)
         };
     row.insert("short_name".into(), Value::String(replacement));
-}
-
-/// Native rows carry raw members the neutral vocabulary lacks: their string values are
-/// replaced as free text unless they are ids or lookups the rules depend on.
-fn scrub_native<T: Serialize + for<'de> Deserialize<'de>>(native: &mut T, a: &mut Anonymiser) {
-    let Ok(mut v) = serde_json::to_value(&*native) else {
-        return;
-    };
-    fn walk(v: &mut Value, key: &str, a: &mut Anonymiser) {
-        match v {
-            Value::Object(m) => m.iter_mut().for_each(|(k, v)| walk(v, k, a)),
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key, a)),
-            Value::String(s) => {
-                let k = key.to_ascii_lowercase();
-                let class = if k.contains("email") {
-                    Class::Email
-                } else if k.contains("phone") || k.contains("fax") {
-                    Class::Phone
-                } else if k.contains("name") || k.contains("note") || k.contains("description") {
-                    Class::Text
-                } else {
-                    return;
-                };
-                *s = a.replace(class, s);
-            }
-            _ => {}
-        }
-    }
-    walk(&mut v, "", a);
-    if let Ok(back) = serde_json::from_value(v) {
-        *native = back;
-    }
 }
 
 struct Anonymiser {
@@ -365,6 +340,9 @@ struct Anonymiser {
     taken: BTreeSet<String>,
     /// Every original string value of the seed (lower-cased): no replacement may be one.
     originals: BTreeSet<String>,
+    /// Trimmed original -> its class, the first it was replaced as: a native member holding a
+    /// value the neutral rows hold gets the same replacement.
+    by_value: BTreeMap<String, Class>,
 }
 
 impl Anonymiser {
@@ -395,7 +373,14 @@ impl Anonymiser {
             folded: BTreeMap::new(),
             taken: BTreeSet::new(),
             originals,
+            by_value: BTreeMap::new(),
         }
+    }
+
+    /// The replacement already made for `original` in any class, if any.
+    fn replaced(&mut self, original: &str) -> Option<String> {
+        let class = *self.by_value.get(original.trim())?;
+        Some(self.replace(class, original))
     }
 
     fn replace(&mut self, class: Class, original: &str) -> String {
@@ -421,6 +406,7 @@ impl Anonymiser {
         };
         let fake = copy_case(core, &base);
         self.forward.insert((class, core.to_string()), fake.clone());
+        self.by_value.entry(core.to_string()).or_insert(class);
         format!("{lead}{fake}{trail}")
     }
 
