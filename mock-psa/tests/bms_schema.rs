@@ -548,3 +548,63 @@ fn member_counts_equal_the_published_description() {
         assert_eq!(doc["dtos"][name]["published_members"], json!(n), "{name}");
     }
 }
+
+/// JSON Patch `replace` of every member of the PUT DTOs: valid values land, wrong types are
+/// refused naming the member and change nothing.
+#[tokio::test]
+async fn every_member_patches_and_every_wrong_type_patch_is_refused() {
+    let doc = schema();
+    let kit = Kit::start(Personality::Bms).await;
+    let fx = fixture(&kit).await;
+    let ticket = ok(
+        &kit,
+        "POST",
+        "/v2/servicedesk/tickets",
+        &ticket_base(&fx, 70),
+    )
+    .await;
+    let targets = [
+        (
+            "AccountPutInputDto",
+            format!("/v2/crm/accounts/{}", fx.spare),
+        ),
+        (
+            "ContactPutInputDto",
+            format!("/v2/crm/contacts/{}", fx.ids["contacts"]),
+        ),
+        (
+            "TicketInputDto",
+            format!("/v2/servicedesk/tickets/{}", ticket["id"]),
+        ),
+    ];
+    // ContactOutputDto spells it so (sic).
+    let renamed = |k: String| match k.as_str() {
+        "receiveInvoices" => "recieveInvoices".to_string(),
+        _ => k,
+    };
+    let mut checked = 0;
+    for (dto, path) in targets {
+        for m in doc["dtos"][dto]["members"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap();
+            let what = format!("PATCH {path} {name}");
+            let op = |v: &Value| json!([{"op": "replace", "path": format!("/{name}"), "value": v}]);
+            let got = ok(&kit, "PATCH", &path, &op(&valid(m, &fx, &doc))).await;
+            let key = renamed(stored(m));
+            let shown = got
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{what}: `{key}` not in {got}"));
+            assert!(within(&valid(m, &fx, &doc), &shown), "{what}: read {shown}");
+            for bad in wrong(m) {
+                let before = kit.records().await;
+                let (status, body) = kit.send("PATCH", &path, Some(op(&bad).to_string())).await;
+                assert_eq!(status, 400, "{what} = {bad}: {body}");
+                assert!(names_member(&body, m), "{what} = {bad}: {body}");
+                assert_eq!(kit.records().await, before, "{what} = {bad}: changed");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} members patched");
+}
