@@ -448,3 +448,80 @@ async fn queries_reach_every_member() {
         ])
     );
 }
+
+/// Wrong types inside and around nested members: for every reference of every served type a
+/// number, a string, an object with a wrong-typed `id`/`name`; for every reference list an
+/// object, a list of numbers and a list holding a wrong-typed reference; for every nested list
+/// (custom fields, communication items, questions) an item with each member wrong-typed.
+/// Each is refused in CW's format naming the member (its Json.NET path), nothing stored.
+fn nested_wrongs(m: &Value, fx: &Fixture, doc: &Value) -> Vec<(Value, String)> {
+    let name = m["name"].as_str().unwrap();
+    let item_of = |of: &str| -> Vec<(Value, String)> {
+        let good = nested(of, fx, doc);
+        let mut v = Vec::new();
+        for n in doc["resources"][of]["members"].as_array().unwrap() {
+            let inner = n["name"].as_str().unwrap();
+            if n["read_only"] == json!(true) || good.get(inner).is_none() {
+                continue;
+            }
+            let mut item = good.clone();
+            item[inner] = wrong(n);
+            v.push((json!([item]), format!("{name}[0].{inner}")));
+        }
+        v.push((json!([5]), format!("{name}[0]")));
+        v
+    };
+    match m["type"].as_str().unwrap() {
+        "reference" => vec![
+            (json!(5), name.to_string()),
+            (json!("x"), name.to_string()),
+            (json!({"id": "x"}), format!("{name}.id")),
+            (json!({"id": {"id": 1}}), format!("{name}.id")),
+            (json!({"name": 5}), format!("{name}.name")),
+        ],
+        "reference_list" => vec![
+            (json!({}), name.to_string()),
+            (json!([5]), format!("{name}[0]")),
+            (json!([{"id": "x"}]), format!("{name}[0].id")),
+        ],
+        "custom_fields" => item_of("CustomFieldValue"),
+        "object_list" => item_of(m["of"].as_str().unwrap()),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn nested_wrong_types_are_refused_naming_the_member() {
+    let cw = Cw::start().await;
+    let doc = schema();
+    let fx = fixture(&cw).await;
+    let mut serial = 10_000u32;
+    let mut checked = 0;
+    for res in served(&fx) {
+        for m in doc["resources"][res.type_name]["members"]
+            .as_array()
+            .unwrap()
+        {
+            if m["read_only"] == json!(true) {
+                continue;
+            }
+            let name = m["name"].as_str().unwrap();
+            for (bad, path) in nested_wrongs(m, &fx, &doc) {
+                serial += 1;
+                let mut body = (res.base)(serial);
+                body[name] = bad.clone();
+                let what = format!("{}.{name} = {bad}", res.type_name);
+                let before = cw.count(&res.path).await;
+                let (status, refused) = cw.call(Method::POST, &res.path, Some(&body)).await;
+                assert_eq!(status, 400, "{what}: {refused}");
+                assert!(
+                    names_member(&refused, &path) || names_member(&refused, name),
+                    "{what}: does not name {path}: {refused}"
+                );
+                assert_eq!(cw.count(&res.path).await, before, "{what}: stored anyway");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} nested wrong types checked");
+}

@@ -90,6 +90,7 @@ pub(super) fn entity_info(
                 .collect();
             ok(json!({ "fields": fields }))
         }
+        ["userdefinedfields"] if e.udf => ok(super::udf::info(&state.world().store, e)),
         ["userdefinedfields"] => ok(json!({ "fields": [] })),
         _ => not_found(path),
     }

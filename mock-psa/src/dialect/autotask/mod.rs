@@ -46,6 +46,7 @@ mod routes;
 mod schema;
 mod seed;
 mod tickets;
+mod udf;
 mod values;
 mod wire;
 mod writes;

@@ -14,6 +14,7 @@ pub(super) fn seed(world: &mut World) {
     store.set_first_id(CIS, 40001);
     store.set_first_id(PRODUCTS, 50001);
     store.set_first_id(TICKETS, 7001);
+    super::udf::seed(store);
     // Commonly seen default values; the real list differs per instance.
     seed_picklist(
         store,

@@ -70,7 +70,8 @@ pub(super) fn coerce_as(name: &str, ty: Ty, v: &Value) -> Result<Value, String> 
 }
 
 /// Reads a write body: member names case-insensitively to the model's spelling, values to the
-/// field types. Unknown members and read-only fields are ignored, as Autotask does.
+/// field types. Unknown members and read-only fields are ignored, as Autotask does; the
+/// `userDefinedFields` list is kept for [`super::udf::accept`].
 pub(super) fn write_input(e: &Entity, body: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(obj) = body else {
         return Err(format!(
@@ -80,6 +81,11 @@ pub(super) fn write_input(e: &Entity, body: &Value) -> Result<Map<String, Value>
     };
     let mut out = Map::new();
     for (k, v) in obj {
+        // Checked against the tenant's definitions when the write is applied (`udf.rs`).
+        if e.udf && k.eq_ignore_ascii_case("userDefinedFields") {
+            out.insert("userDefinedFields".into(), v.clone());
+            continue;
+        }
         let Some(field) = e.field(k) else { continue };
         if field.read_only && field.name != "id" {
             continue;

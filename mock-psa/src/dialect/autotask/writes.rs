@@ -142,7 +142,13 @@ pub(super) fn create_rec(
             }
         }
     }
+    let udfs = rec.remove("userDefinedFields");
     rec.retain(|_, v| !v.is_null());
+    if e.udf {
+        if let Some(list) = super::udf::accept(&world.store, e, None, udfs.as_ref(), true)? {
+            rec.insert("userDefinedFields".into(), list);
+        }
+    }
     check_record(world, e, &rec, None)?;
     stamp(world, e, &mut rec, &[System::Created, System::Modified]);
     for f in e.system(System::Creator) {
@@ -191,10 +197,25 @@ pub(super) fn update_rec(
     } else {
         old.clone()
     };
+    let mut input = input;
+    let udfs = input.remove("userDefinedFields");
     for (k, v) in input {
         rec.insert(k, v);
     }
     rec.insert("id".into(), Value::from(id));
+    // UDFs merge by name on PATCH and PUT alike: a write names the ones it changes.
+    if e.udf {
+        let merged = super::udf::accept(
+            &world.store,
+            e,
+            old.get("userDefinedFields"),
+            udfs.as_ref(),
+            false,
+        )?;
+        if let Some(list) = merged {
+            rec.insert("userDefinedFields".into(), list);
+        }
+    }
     // Fixed members keep their value (a CI's company can not change; children stay under
     // their parent).
     for f in e.fields.iter().filter(|f| f.fixed) {

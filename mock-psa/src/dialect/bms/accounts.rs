@@ -5,6 +5,7 @@
 use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
+use super::schema::{dto, schema_of};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::state::World;
@@ -42,52 +43,18 @@ pub const LOCATION: Entity = Entity {
     out: location_out,
 };
 
-pub const ACCOUNT_SCHEMA: &Schema = &[
-    ("accountName", Ty::Str),
-    ("accountCode", Ty::Str),
-    ("accountTypeId", Ty::Int),
-    ("businessTypeId", Ty::Int),
-    ("accountManagerId", Ty::Int),
-    ("parentId", Ty::Int),
-    ("description", Ty::Str),
-    ("website", Ty::Str),
-    ("serviceTypeId", Ty::Int),
-    ("currencyId", Ty::Int),
-    ("salesTaxItemId", Ty::Int),
-    ("classId", Ty::Int),
-    ("isActive", Ty::Bool),
-    ("acquiredDate", Ty::Str),
-    ("creditLimit", Ty::Num),
-    ("netDays", Ty::Int),
-    ("routeInvoiceToParent", Ty::Bool),
-];
-const ACCOUNT_REQUIRED: &[&str] = &[
-    "accountName",
-    "accountTypeId",
-    "businessTypeId",
-    "accountManagerId",
-];
+/// `AccountPutInputDto`'s members (the POST DTO adds `Locations`).
+pub fn account_schema() -> &'static Schema {
+    schema_of("AccountPutInputDto")
+}
 
-const LOCATION_SCHEMA: &Schema = &[
-    ("locationName", Ty::Str),
-    ("isMain", Ty::Bool),
-    ("isActive", Ty::Bool),
-];
+fn location_schema() -> &'static Schema {
+    schema_of("AccountLocationInputDto")
+}
 
-const ADDRESS_SCHEMA: &Schema = &[
-    ("address1", Ty::Str),
-    ("address2", Ty::Str),
-    ("city", Ty::Str),
-    ("state", Ty::Str),
-    ("zipCode", Ty::Str),
-    ("countryId", Ty::Int),
-    ("country", Ty::Str),
-    ("phone", Ty::Str),
-    ("fax", Ty::Str),
-    ("emailAddress", Ty::Str),
-    ("isMain", Ty::Bool),
-    ("isBilling", Ty::Bool),
-];
+fn address_schema() -> &'static Schema {
+    schema_of("AccountLocationAddressInputDto")
+}
 
 pub const SUMMARY: ListSpec = ListSpec {
     table: ACCOUNTS,
@@ -163,7 +130,7 @@ fn put(c: &Ctx<'_>) -> R<Response> {
 
 fn patch(c: &Ctx<'_>) -> R<Response> {
     let id = c.id(0, ACCOUNT.label)?;
-    c.patch(&ACCOUNT, ACCOUNT_SCHEMA, &[], |store, rec| {
+    c.patch(&ACCOUNT, account_schema(), &[], |store, rec| {
         validate_account(store, rec, Some(id))
     })
 }
@@ -199,23 +166,12 @@ fn get_location(c: &Ctx<'_>) -> R<Response> {
 // Accounts.
 
 fn validate_account(store: &Store, rec: &Record, self_id: Option<i64>) -> R<()> {
+    let put = dto("AccountPutInputDto");
     let mut errs = Vec::new();
-    require(rec, ACCOUNT_REQUIRED, &mut errs);
+    require(rec, &put.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
-    for (m, table) in [
-        ("accountTypeId", ACCOUNT_TYPES),
-        ("businessTypeId", BUSINESS_TYPES),
-        ("accountManagerId", EMPLOYEES),
-    ] {
-        if !lookup_exists(store, table, int_of(rec, m)) {
-            errs.push(format!(
-                "{} {} does not exist",
-                pascal_name(m),
-                int_of(rec, m).unwrap_or(0)
-            ));
-        }
-    }
+    put.check_refs(store, rec, &mut errs);
     if let Some(p) = int_of(rec, "parentId") {
         if store.get(ACCOUNTS, p).is_none() || Some(p) == self_id {
             errs.push(format!("ParentId {p} is not a valid parent account"));
@@ -232,8 +188,8 @@ pub fn create_account(
     locations_required: bool,
 ) -> R<i64> {
     let mut errs = Vec::new();
-    let mut rec = read_schema(body, ACCOUNT_SCHEMA, "", &mut errs);
-    require(&rec, ACCOUNT_REQUIRED, &mut errs);
+    let mut rec = read_schema(body, account_schema(), "", &mut errs);
+    require(&rec, &dto("AccountPutInputDto").required(), &mut errs);
     let mut locations = Vec::new();
     match get_ci(body, "locations") {
         Some(Value::Array(a)) => {
@@ -261,11 +217,9 @@ pub fn create_account(
     check(errs)?;
     validate_account(&world.store, &rec, None)?;
     let now = world.clock.rfc3339();
-    if !matches!(rec.get("isActive"), Some(Value::Bool(_))) {
-        rec.insert("isActive".into(), Value::Bool(true));
-    }
+    dto("AccountPostInputDto").apply_defaults(&mut rec);
     let mut full = Record::new();
-    for (m, _) in ACCOUNT_SCHEMA {
+    for (m, _) in account_schema() {
         full.insert((*m).into(), member(&rec, m));
     }
     audit_new(&mut full, &now);
@@ -287,9 +241,9 @@ pub fn create_account(
 pub fn update_account(world: &mut World, id: i64, body: &Map<String, Value>, mode: Put) -> R<i64> {
     let mut rec = ACCOUNT.get(&world.store, id)?.clone();
     let mut errs = Vec::new();
-    let input = read_schema(body, ACCOUNT_SCHEMA, "", &mut errs);
+    let input = read_schema(body, account_schema(), "", &mut errs);
     check(errs)?;
-    apply_put(&mut rec, &input, ACCOUNT_SCHEMA, mode);
+    apply_put(&mut rec, &input, account_schema(), mode);
     validate_account(&world.store, &rec, Some(id))?;
     save(world, ACCOUNTS, id, rec);
     Ok(id)
@@ -337,6 +291,7 @@ pub fn account_out(store: &Store, acc: &Record) -> Value {
             "className": null,
             "isActive": g("isActive"),
             "isBilling": false,
+            "routeInvoiceToParent": g("routeInvoiceToParent"),
             "acquiredDate": g("acquiredDate"),
             "tenantName": tenant_name(store),
             "locations": locs,
@@ -354,14 +309,14 @@ pub fn read_location(
     errs: &mut Vec<String>,
     need_addresses: bool,
 ) -> (Record, Option<Vec<Record>>) {
-    let loc = read_schema(obj, LOCATION_SCHEMA, at, errs);
+    let loc = read_schema(obj, location_schema(), at, errs);
     let addresses = match get_ci(obj, "addresses") {
         Some(Value::Array(a)) => {
             let mut out = Vec::new();
             for (j, addr) in a.iter().enumerate() {
                 let here = format!("{at}Addresses[{j}].");
                 match addr.as_object() {
-                    Some(ao) => out.push(read_schema(ao, ADDRESS_SCHEMA, &here, errs)),
+                    Some(ao) => out.push(read_schema(ao, address_schema(), &here, errs)),
                     None => errs.push(format!("{at}Addresses[{j}] must be an object")),
                 }
             }
@@ -389,9 +344,10 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
             let mut r = Record::new();
             r.insert("id".into(), Value::from(next));
             next += 1;
-            for (m, _) in ADDRESS_SCHEMA {
+            for (m, _) in address_schema() {
                 r.insert((*m).into(), member(&a, m));
             }
+            dto("AccountLocationAddressInputDto").apply_defaults(&mut r);
             audit_new(&mut r, now);
             Value::Object(r)
         })

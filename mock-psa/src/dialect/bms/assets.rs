@@ -3,6 +3,7 @@
 use super::listing::{f, How, ListSpec};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
+use super::schema::{dto, schema_of};
 use super::wire::*;
 use crate::dialect::lookup_id;
 use crate::state::World;
@@ -24,38 +25,17 @@ pub const ASSET: Entity = Entity {
     out: asset_out,
 };
 
-pub const ASSET_SCHEMA: &Schema = &[
-    ("name", Ty::Str),
-    ("accountId", Ty::Int),
-    ("accountLocationId", Ty::Int),
-    ("categoryId", Ty::Int),
-    ("contactId", Ty::Int),
-    ("statusId", Ty::Int),
-    ("serialNumber", Ty::Str),
-    ("macAddress", Ty::Str),
-    ("modelNumber", Ty::Str),
-    ("manufacturerId", Ty::Int),
-    ("description", Ty::Str),
-    ("locationInfo", Ty::Str),
-    ("barCode", Ty::Str),
-    ("assetTag", Ty::Str),
-    ("ipAddress", Ty::Str),
-    ("computerName", Ty::Str),
-    ("osType", Ty::Str),
-    ("osInfo", Ty::Str),
-    ("purchaseCost", Ty::Num),
-    ("acquisitionDate", Ty::Str),
-    ("warrantyExpirationDate", Ty::Str),
-    ("isActive", Ty::Bool),
-];
-const ASSET_REQUIRED: &[&str] = &["name", "accountId", "accountLocationId", "categoryId"];
+/// `HardwareAssetInputDto`'s members, and the mock's `StatusId` (see `schema.json`).
+pub fn asset_schema() -> &'static Schema {
+    schema_of("HardwareAssetInputDto")
+}
 
 const SEARCH: ListSpec = ListSpec {
     table: ASSETS,
     filters: &[&[
         f("CategoryIds", How::Ids("categoryId")),
         f("AssetName", How::Text(&["name"])),
-        f("MachineGroupId", How::Int("machineGroupId")),
+        f("MachineGroupId", How::Text(&["machineGroupId"])),
         f(
             "LocationName",
             How::RefText("accountLocationId", LOCATIONS, &["locationName"]),
@@ -80,7 +60,7 @@ const SEARCH: ListSpec = ListSpec {
             "locationName": location_name(store, int_of(a, "accountLocationId")),
             "assetName": member(a, "name"),
             "serialNumber": member(a, "serialNumber"),
-            "machineGroupId": null,
+            "machineGroupId": member(a, "machineGroupId"),
             "ipAddress": member(a, "ipAddress"),
             "contactId": member(a, "contactId"),
             "contactName": contact_name(store, int_of(a, "contactId")),
@@ -105,7 +85,7 @@ fn get(c: &Ctx<'_>) -> R<Response> {
 }
 
 fn put(c: &Ctx<'_>) -> R<Response> {
-    c.replace(&ASSET, ASSET_SCHEMA, check_asset)
+    c.replace(&ASSET, asset_schema(), check_asset)
 }
 
 fn delete(c: &Ctx<'_>) -> R<Response> {
@@ -120,8 +100,9 @@ fn delete(c: &Ctx<'_>) -> R<Response> {
 
 /// Required members and every reference (account, its location, contact, lookups).
 pub fn check_asset(store: &Store, rec: &Record) -> R<()> {
+    let input = dto("HardwareAssetInputDto");
     let mut errs = Vec::new();
-    require(rec, ASSET_REQUIRED, &mut errs);
+    require(rec, &input.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
@@ -138,34 +119,23 @@ pub fn check_asset(store: &Store, rec: &Record) -> R<()> {
             ));
         }
     }
-    for (m, table) in [
-        ("contactId", CONTACTS),
-        ("categoryId", ASSET_CATEGORIES),
-        ("statusId", ASSET_STATUSES),
-        ("manufacturerId", MANUFACTURERS),
-    ] {
-        if !lookup_exists(store, table, int_of(rec, m)) {
-            errs.push(format!(
-                "{} {} does not exist",
-                pascal_name(m),
-                int_of(rec, m).unwrap_or(0)
-            ));
-        }
+    if !lookup_exists(store, CONTACTS, int_of(rec, "contactId")) {
+        let id = int_of(rec, "contactId").unwrap_or(0);
+        errs.push(format!("ContactId {id} does not exist"));
     }
+    input.check_refs(store, rec, &mut errs);
     check(errs)
 }
 
 pub fn create_asset(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     let mut errs = Vec::new();
-    let input = read_schema(body, ASSET_SCHEMA, "", &mut errs);
+    let input = read_schema(body, asset_schema(), "", &mut errs);
     check(errs)?;
     let mut rec = Record::new();
-    for (m, _) in ASSET_SCHEMA {
+    for (m, _) in asset_schema() {
         rec.insert((*m).into(), member(&input, m));
     }
-    if !matches!(rec.get("isActive"), Some(Value::Bool(_))) {
-        rec.insert("isActive".into(), Value::Bool(true));
-    }
+    dto("HardwareAssetInputDto").apply_defaults(&mut rec);
     // Choice: a new asset without a status is "Active".
     if missing(rec.get("statusId")) {
         let active = lookup_id(&world.store, ASSET_STATUSES, "name", "Active").ok();
@@ -180,7 +150,7 @@ pub fn create_asset(world: &mut World, body: &Map<String, Value>) -> R<i64> {
 fn asset_out(store: &Store, a: &Record) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), member(a, "id"));
-    for (m, _) in ASSET_SCHEMA {
+    for (m, _) in asset_schema() {
         out.insert((*m).into(), member(a, m));
     }
     let contact = int_of(a, "contactId").and_then(|c| store.get(CONTACTS, c));

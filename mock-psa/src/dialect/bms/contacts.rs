@@ -6,6 +6,7 @@ use super::accounts::summary_of;
 use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
+use super::schema::{dto, schema_of};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::state::World;
@@ -41,26 +42,16 @@ const CONTACT_CREATED: Entity = Entity {
     ..CONTACT
 };
 
-pub const CONTACT_SCHEMA: &Schema = &[
-    ("accountId", Ty::Int),
-    ("locationId", Ty::Int),
-    ("firstName", Ty::Str),
-    ("middleName", Ty::Str),
-    ("lastName", Ty::Str),
-    ("jobTitle", Ty::Str),
-    ("isPoc", Ty::Bool),
-    ("isActive", Ty::Bool),
-    ("receiveInvoices", Ty::Bool),
-    ("billByContact", Ty::Bool),
-    ("effectiveDate", Ty::Str),
-];
-/// `ContactInputDto`'s scalars; the rest start empty.
-const CREATE_SCHEMA: &Schema = &[
-    ("firstName", Ty::Str),
-    ("lastName", Ty::Str),
-    ("accountId", Ty::Int),
-    ("locationId", Ty::Int),
-];
+/// `ContactPutInputDto`'s members (`Poc` stored as `isPoc`).
+pub fn contact_schema() -> &'static Schema {
+    schema_of("ContactPutInputDto")
+}
+
+/// `ContactInputDto`'s members but `Emails`/`Phones` (read with their ids and default rule).
+fn create_schema() -> &'static Schema {
+    schema_of("ContactInputDto")
+}
+
 /// Input spellings that differ from the stored member (`Poc` on PUT, the DTO's typo).
 pub const CONTACT_ALIASES: &[(&str, &str)] =
     &[("poc", "isPoc"), ("recieveInvoices", "receiveInvoices")];
@@ -223,7 +214,7 @@ fn patch(c: &Ctx<'_>) -> R<Response> {
     let rule = c.settings.bms_contact_rule;
     c.patch(
         &CONTACT_FULL,
-        CONTACT_SCHEMA,
+        contact_schema(),
         CONTACT_ALIASES,
         |store, rec| validate_contact(store, rec, rule),
     )
@@ -310,16 +301,15 @@ fn validate_contact(store: &Store, rec: &Record, rule: bool) -> R<()> {
 /// Creates a contact (V2 `ContactInputDto`; V1 maps its `Default*` members onto it).
 pub fn create_contact(world: &mut World, body: &Map<String, Value>, rule: bool) -> R<i64> {
     let mut errs = Vec::new();
-    let input = read_schema(body, CREATE_SCHEMA, "", &mut errs);
+    let input = read_schema(body, create_schema(), "", &mut errs);
     let emails = read_channels(&world.store, body, EMAIL, &mut errs);
     let phones = read_channels(&world.store, body, PHONE, &mut errs);
     check(errs)?;
     let mut rec = Record::new();
-    for (m, _) in CONTACT_SCHEMA {
+    for (m, _) in contact_schema().iter().chain(create_schema()) {
         rec.insert((*m).into(), member(&input, m));
     }
-    rec.insert("isPoc".into(), Value::Bool(false));
-    rec.insert("isActive".into(), Value::Bool(true));
+    dto("ContactPutInputDto").apply_defaults(&mut rec);
     rec.insert("emails".into(), Value::Array(emails));
     rec.insert("phones".into(), Value::Array(phones));
     if rule {
@@ -347,9 +337,9 @@ pub fn update_contact(
         }
     }
     let mut errs = Vec::new();
-    let input = read_schema(&obj, CONTACT_SCHEMA, "", &mut errs);
+    let input = read_schema(&obj, contact_schema(), "", &mut errs);
     check(errs)?;
-    apply_put(&mut rec, &input, CONTACT_SCHEMA, mode);
+    apply_put(&mut rec, &input, contact_schema(), mode);
     validate_contact(&world.store, &rec, rule)?;
     save(world, CONTACTS, id, rec);
     Ok(id)
@@ -652,7 +642,7 @@ fn contact_created_out(store: &Store, c: &Record) -> Value {
         "locationName": location_name(store, int_of(c, "locationId")),
         "phoneNumber": default_value(c, PHONE),
         "emailAddress": default_value(c, EMAIL),
-        "customFieldsData": [],
+        "customFieldsData": c.get("customFieldsData").cloned().unwrap_or_else(|| json!([])),
     })
 }
 

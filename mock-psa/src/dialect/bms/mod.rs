@@ -21,6 +21,7 @@ mod lookups;
 mod model;
 mod neutral;
 mod routes;
+mod schema;
 mod tickets;
 mod v1;
 mod wire;

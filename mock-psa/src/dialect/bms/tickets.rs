@@ -5,8 +5,8 @@
 use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
+use super::schema::{dto, schema_of};
 use super::wire::*;
-use crate::clock::parse_rfc3339;
 use crate::dialect::next_ticket_number;
 use crate::state::World;
 use crate::store::{Record, Store};
@@ -30,40 +30,18 @@ pub const TICKET: Entity = Entity {
     out: ticket_out,
 };
 
-const TICKET_SCHEMA: &Schema = &[
-    ("title", Ty::Str),
-    ("details", Ty::Str),
-    ("accountId", Ty::Int),
-    ("locationId", Ty::Int),
-    ("contactId", Ty::Int),
-    ("statusId", Ty::Int),
-    ("priorityId", Ty::Int),
-    ("typeId", Ty::Int),
-    ("subTypeId", Ty::Int),
-    ("sourceId", Ty::Int),
-    ("queueId", Ty::Int),
-    ("assigneeId", Ty::Int),
-    ("openDate", Ty::Str),
-    ("dueDate", Ty::Str),
-];
-/// `TicketInputDto`'s required members.
-const TICKET_REQUIRED: &[&str] = &[
-    "title",
-    "accountId",
-    "locationId",
-    "statusId",
-    "priorityId",
-    "typeId",
-    "sourceId",
-    "openDate",
-    "details",
-];
+/// `TicketInputDto`'s members.
+fn ticket_schema() -> &'static Schema {
+    schema_of("TicketInputDto")
+}
+
 /// Lookup references of a ticket, with the member that shows the name.
 const TICKET_REFS: &[(&str, &str, &str)] = &[
     ("statusId", STATUSES, "statusName"),
     ("priorityId", PRIORITIES, "priorityName"),
     ("typeId", ISSUE_TYPES, "typeName"),
-    ("subTypeId", ISSUE_SUBTYPES, "subTypeName"),
+    ("issueTypeId", ISSUE_TYPES, "issueTypeName"),
+    ("subIssueTypeId", ISSUE_SUBTYPES, "subIssueTypeName"),
     ("sourceId", SOURCES, "sourceName"),
     ("queueId", QUEUES, "queueName"),
     ("assigneeId", EMPLOYEES, "assigneeName"),
@@ -144,23 +122,17 @@ fn get(c: &Ctx<'_>) -> R<Response> {
 }
 
 fn put(c: &Ctx<'_>) -> R<Response> {
-    c.replace(&TICKET, TICKET_SCHEMA, check_ticket)
+    c.replace(&TICKET, ticket_schema(), check_ticket)
 }
 
 fn patch(c: &Ctx<'_>) -> R<Response> {
-    c.patch(&TICKET, TICKET_SCHEMA, &[], check_ticket)
+    c.patch(&TICKET, ticket_schema(), &[], check_ticket)
 }
 
 pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
+    let input = dto("TicketInputDto");
     let mut errs = Vec::new();
-    require(rec, TICKET_REQUIRED, &mut errs);
-    if let Some(d) = ["openDate", "dueDate"].into_iter().find(|d| {
-        rec.get(*d)
-            .and_then(Value::as_str)
-            .is_some_and(|v| parse_rfc3339(v).is_none())
-    }) {
-        errs.push(format!("{} must be a date-time", pascal_name(d)));
-    }
+    require(rec, &input.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
@@ -183,30 +155,23 @@ pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
             errs.push(format!("ContactId {k} is not a contact of the account"));
         }
     }
-    for (m, table, _) in TICKET_REFS {
-        if !lookup_exists(store, table, int_of(rec, m)) {
-            errs.push(format!(
-                "{} {} does not exist",
-                pascal_name(m),
-                int_of(rec, m).unwrap_or(0)
-            ));
-        }
-    }
+    input.check_refs(store, rec, &mut errs);
     check(errs)
 }
 
 pub(super) fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     let mut errs = Vec::new();
-    let input = read_schema(body, TICKET_SCHEMA, "", &mut errs);
+    let input = read_schema(body, ticket_schema(), "", &mut errs);
     check(errs)?;
     let mut rec = Record::new();
     // Choice: ticket numbers are `T<open date>.<sequence of that day>`, as BMS shows them.
     let open = input.get("openDate").and_then(Value::as_str).unwrap_or("");
     let number = next_ticket_number(&world.store, TICKETS, "ticketNumber", open);
     rec.insert("ticketNumber".into(), json!(number));
-    for (m, _) in TICKET_SCHEMA {
+    for (m, _) in ticket_schema() {
         rec.insert((*m).into(), member(&input, m));
     }
+    dto("TicketInputDto").apply_defaults(&mut rec);
     check_ticket(&world.store, &rec)?;
     let now = world.clock.rfc3339();
     audit_new(&mut rec, &now);
@@ -216,7 +181,7 @@ pub(super) fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i
 fn ticket_out(store: &Store, t: &Record) -> Value {
     let mut o = Map::new();
     o.insert("ticketNumber".into(), member(t, "ticketNumber"));
-    for (m, _) in TICKET_SCHEMA {
+    for (m, _) in ticket_schema() {
         o.insert((*m).into(), member(t, m));
     }
     for (m, table, name) in TICKET_REFS {

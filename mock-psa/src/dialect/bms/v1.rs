@@ -5,12 +5,11 @@
 
 use super::accounts::{self, ACCOUNT, LOCATION};
 use super::auth::v1_token;
-use super::contacts::{
-    self, contact_full_out, default_channel, CONTACT, CONTACT_SCHEMA, EMAIL, PHONE,
-};
+use super::contacts::{self, contact_full_out, default_channel, CONTACT, EMAIL, PHONE};
 use super::listing::{cmp_values, parse_sort, sort_and_window, ListSpec, Window};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
+use super::schema::{dto, schema_of};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::limits::{check_filter_size, Limits, HARD_MAX_DEPTH};
@@ -125,7 +124,7 @@ fn contact_post(c: &Ctx<'_>) -> R<Response> {
     let rule = c.settings.bms_contact_rule;
     c.write(&V1_CONTACT, |w| {
         let mut errs = Vec::new();
-        read_schema(&body, CONTACT_SCHEMA, "", &mut errs);
+        read_schema(&body, schema_of("V1ContactInputDto"), "", &mut errs);
         check(errs)?;
         let id = contacts::create_contact(w, &v2_contact_body(&body)?, rule)?;
         // The members ContactInputDto lacks (JobTitle, ...) are set as V1 PUT sets them.
@@ -213,7 +212,8 @@ fn location_delete(c: &Ctx<'_>) -> R<Response> {
 fn create_location(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     let mut errs = Vec::new();
     let (loc, addrs) = accounts::read_location(body, "", &mut errs, false);
-    let account = read_schema(body, &[("accountId", Ty::Int)], "", &mut errs);
+    let v1 = dto("V1LocationInputDto");
+    let account = read_schema(body, v1.schema(), "", &mut errs);
     require(&account, &["accountId"], &mut errs);
     if missing(loc.get("locationName")) {
         errs.push("LocationName is required".into());
@@ -234,17 +234,7 @@ type ChannelChange = (Option<Option<String>>, Option<i64>);
 /// `DefaultEmailAddress`/`DefaultEmailTypeId` and the phone pair: (value change, type).
 fn defaults_of(body: &Map<String, Value>) -> R<(ChannelChange, ChannelChange)> {
     let mut errs = Vec::new();
-    let r = read_schema(
-        body,
-        &[
-            ("defaultEmailAddress", Ty::Str),
-            ("defaultEmailTypeId", Ty::Int),
-            ("defaultPhoneNumber", Ty::Str),
-            ("defaultPhoneTypeId", Ty::Int),
-        ],
-        "",
-        &mut errs,
-    );
+    let r = read_schema(body, schema_of("V1ContactInputDto"), "", &mut errs);
     check(errs)?;
     let change = |value: &str, ty: &str| {
         let v = r

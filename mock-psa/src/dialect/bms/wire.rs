@@ -145,34 +145,85 @@ pub fn pascal_keys(v: &Value) -> Value {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Ty {
     Str,
+    /// An Int32.
     Int,
+    /// An Int32 of at least 1 (`[Range(1, int.MaxValue)]` ids).
+    Id,
     Bool,
     Num,
+    /// A date-time: RFC 3339, or without offset, or a date alone (what .NET's DateTime reads).
+    Date,
+    /// An Int32 enum with these values.
+    Enum(&'static [i64]),
+    StrList,
+    /// An array of the nested DTO named (`schema.json`), each item read member by member.
+    List(&'static str),
+}
+
+/// Whether `s` is a date-time .NET's `DateTime` reads from JSON.
+fn is_datetime(s: &str) -> bool {
+    use psa_core::clock::parse_rfc3339;
+    let s = s.trim();
+    parse_rfc3339(s).is_some()
+        || parse_rfc3339(&format!("{s}Z")).is_some()
+        || (s.len() == 10 && parse_rfc3339(&format!("{s}T00:00:00Z")).is_some())
 }
 
 /// Coerces one input member. Choice: numeric strings are accepted for integers and
 /// "true"/"false" for booleans (Newtonsoft-style leniency); any other mismatch is a 400.
 pub fn coerce(name: &str, v: &Value, ty: Ty) -> Result<Value, String> {
     let fail = |what: &str| Err(format!("{name} must be {what}"));
+    let int32 = |i: i64| i32::try_from(i).is_ok();
     match (ty, v) {
         (_, Value::Null) => Ok(Value::Null),
         (Ty::Str, Value::String(_)) => Ok(v.clone()),
         (Ty::Str, _) => fail("a string"),
-        (Ty::Int, Value::Number(n)) => match n.as_i64() {
-            Some(i) => Ok(Value::from(i)),
-            None => fail("an integer"),
-        },
-        (Ty::Int, Value::String(s)) => match s.trim().parse::<i64>() {
-            Ok(i) => Ok(Value::from(i)),
-            Err(_) => fail("an integer"),
-        },
-        (Ty::Int, _) => fail("an integer"),
+        (Ty::Int | Ty::Id | Ty::Enum(_), _) => {
+            let i = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            match (ty, i) {
+                (_, Some(i)) if !int32(i) => fail("an integer (Int32)"),
+                (Ty::Id, Some(i)) if i < 1 => fail("between 1 and 2147483647"),
+                (Ty::Enum(values), Some(i)) if !values.contains(&i) => {
+                    fail(&format!("one of {values:?}"))
+                }
+                (_, Some(i)) => Ok(Value::from(i)),
+                (_, None) => fail("an integer"),
+            }
+        }
         (Ty::Bool, Value::Bool(_)) => Ok(v.clone()),
         (Ty::Bool, Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
         (Ty::Bool, Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
         (Ty::Bool, _) => fail("a boolean"),
         (Ty::Num, Value::Number(_)) => Ok(v.clone()),
         (Ty::Num, _) => fail("a number"),
+        (Ty::Date, Value::String(s)) if is_datetime(s) => Ok(v.clone()),
+        (Ty::Date, _) => fail("a date-time"),
+        (Ty::StrList, Value::Array(a)) if a.iter().all(Value::is_string) => Ok(v.clone()),
+        (Ty::StrList, _) => fail("an array of strings"),
+        (Ty::List(of), Value::Array(items)) => {
+            let mut errs = Vec::new();
+            let schema = super::schema::schema_of(of);
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item.as_object() {
+                    Some(o) => {
+                        let at = format!("{name}[{i}].");
+                        out.push(Value::Object(read_schema(o, schema, &at, &mut errs)));
+                    }
+                    None => errs.push(format!("{name}[{i}] must be an object")),
+                }
+            }
+            if errs.is_empty() {
+                Ok(Value::Array(out))
+            } else {
+                Err(errs.join("; "))
+            }
+        }
+        (Ty::List(_), _) => fail("an array"),
     }
 }
 

@@ -153,36 +153,44 @@ fn reference(store: &Store, m: &Member, v: &Value, path: &str) -> Result<Value, 
     let Value::Object(o) = v else {
         return Err(convert_error(v, type_name, path));
     };
+    let kept = reference_members(o, path)?;
     match ref_spec(type_name) {
         Some(spec) => {
             resolve_ref(store, spec, &m.name, o).map_err(|msg| Refusal::Field(m.name.clone(), msg))
         }
-        None => {
-            // The members every reference type shares are checked; the rest are kept.
-            let mut kept = Map::new();
-            for (k, x) in o {
-                if k == "_info" || x.is_null() {
-                    continue;
-                }
-                let p = format!("{path}.{k}");
-                let good = match k.as_str() {
-                    "id" => x.is_i64(),
-                    "identifier" | "name" => x.is_string(),
-                    _ => !x.is_object() && !x.is_array(),
-                };
-                if !good {
-                    let t = if k == "id" {
-                        "System.Int32"
-                    } else {
-                        "System.String"
-                    };
-                    return Err(convert_error(x, t, &p));
-                }
-                kept.insert(k.clone(), x.clone());
-            }
-            Ok(Value::Object(kept))
-        }
+        // A reference the mock does not serve is kept as written.
+        None => Ok(Value::Object(kept)),
     }
+}
+
+/// The members every reference type shares, type-checked as Json.NET reads them (`id` an
+/// Int32, `identifier` and `name` strings, the rest scalars); `_info` and nulls are dropped.
+pub(super) fn reference_members(
+    o: &Map<String, Value>,
+    path: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    let mut kept = Map::new();
+    for (k, x) in o {
+        if k == "_info" || x.is_null() {
+            continue;
+        }
+        let p = format!("{path}.{k}");
+        let good = match k.as_str() {
+            "id" => x.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+            "identifier" | "name" => x.is_string(),
+            _ => !x.is_object() && !x.is_array(),
+        };
+        if !good {
+            let t = if k == "id" {
+                "System.Int32"
+            } else {
+                "System.String"
+            };
+            return Err(convert_error(x, t, &p));
+        }
+        kept.insert(k.clone(), x.clone());
+    }
+    Ok(kept)
 }
 
 fn object_list(store: &Store, of: &str, v: &Value, path: &str) -> Result<Value, Refusal> {

@@ -5,7 +5,7 @@
 
 use super::companies::insert_site;
 use super::contacts::{accept_communications, render_communication};
-use super::input::{apply_defaults, check_object, check_value, Refusal};
+use super::input::{apply_defaults, check_object, check_value, reference_members, Refusal};
 use super::listing::{build_filter, cmp_values, project, sort_key, ListQuery};
 use super::refs::render_ref;
 use super::schema::{ref_spec, Kind, Label, Resource};
@@ -121,6 +121,7 @@ pub(super) fn accept_input(
     if let Some(site) = new_site {
         match site {
             Value::Object(ref o) if o.get("id").is_none() => {
+                reference_members(o, "site").map_err(refused)?;
                 rec.insert("site".into(), site);
             }
             other => {
