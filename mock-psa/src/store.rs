@@ -3,14 +3,16 @@
 //! Rows live in a `Vec` ordered by id. Ids are issued in sequence, so inserts append; a page
 //! at an offset is a slice, so listing costs time in proportion to the page, not the table.
 //!
-//! Look-ups by a member's value ([`Store::find_by`], [`Store::find_exact`]) go through an index
-//! per table and member, built on first use and kept up to date on insert; a row written through
-//! [`Table::get_mut`] or removed is indexed again, alone, at the next look-up. Seeding, which
-//! resolves every reference by name, stays linear.
+//! Look-ups by value go through ordered indexes per table, each built on first use and kept
+//! up to date from then on: an insert adds the row's keys; [`Table::get_mut`] and
+//! [`Table::remove`] take the row's keys out at once (the old values are still there to read)
+//! and a changed row is keyed again, alone, at the next look-up. So unique-key checks,
+//! reference look-ups and id allocation cost a logarithmic time at any table size, and
+//! seeding, which resolves every reference by name, stays linear.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
@@ -25,33 +27,117 @@ pub struct Table {
     index: Mutex<Indexes>,
 }
 
-/// Value key -> the ids holding it, and id -> its key, for one (member, folded) pair.
-#[derive(Debug, Default)]
-struct Index {
-    by_key: HashMap<String, BTreeSet<i64>>,
-    key_of: HashMap<i64, String>,
+/// What an index keys a row by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Extract {
+    /// The value at a member path (`name`, or `company.id` into a reference); strings ASCII
+    /// case folded when `folded`.
+    Member { path: String, folded: bool },
+    /// Member `member` of every element of the array `list` (sub-record ids): many keys a row.
+    Nested { list: String, member: String },
+    /// A string member ending in digits (`T20261201.0007`), by its prefix and number.
+    Numbered { member: String },
 }
 
-impl Index {
-    fn put(&mut self, id: i64, value: Option<&Value>, folded: bool) {
-        if let Some(old) = self.key_of.remove(&id) {
-            if let Some(ids) = self.by_key.get_mut(&old) {
-                ids.remove(&id);
-            }
+/// An index key. Integers are kept apart from text so `"1"` and `1` do not meet, and ordered
+/// as numbers so the highest is the last.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Int(i64),
+    Text(String),
+    /// Any other value (floats, booleans, objects) by its JSON text.
+    Other(String),
+    Numbered(String, u32),
+}
+
+impl Key {
+    /// The key of a member's value under an exact or folded [`Extract::Member`].
+    fn of(v: &Value, folded: bool) -> Key {
+        match v {
+            Value::String(s) if folded => Key::Text(s.to_ascii_lowercase()),
+            Value::String(s) => Key::Text(s.clone()),
+            Value::Number(n) if n.is_i64() => Key::Int(n.as_i64().unwrap_or_default()),
+            other => Key::Other(other.to_string()),
         }
-        if let Some(v) = value {
-            let key = index_key(v, folded);
-            self.by_key.entry(key.clone()).or_default().insert(id);
-            self.key_of.insert(id, key);
+    }
+
+    /// The text before a string's trailing digits and their value.
+    fn numbered(s: &str) -> Option<Key> {
+        let prefix = s.trim_end_matches(|c: char| c.is_ascii_digit());
+        let n = s[prefix.len()..].parse().ok()?;
+        Some(Key::Numbered(prefix.to_string(), n))
+    }
+}
+
+/// Walks a dotted member path (`company.id`).
+fn at_path<'a>(r: &'a Record, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut v = r.get(parts.next()?)?;
+    for p in parts {
+        v = v.get(p)?;
+    }
+    Some(v)
+}
+
+impl Extract {
+    fn keys(&self, r: &Record, out: &mut Vec<Key>) {
+        match self {
+            Extract::Member { path, folded } => {
+                if let Some(v) = at_path(r, path) {
+                    out.push(Key::of(v, *folded));
+                }
+            }
+            Extract::Nested { list, member } => {
+                let items = r.get(list).and_then(Value::as_array);
+                for v in items.into_iter().flatten().filter_map(|i| i.get(member)) {
+                    out.push(Key::of(v, false));
+                }
+            }
+            Extract::Numbered { member } => {
+                if let Some(k) = r
+                    .get(member)
+                    .and_then(Value::as_str)
+                    .and_then(Key::numbered)
+                {
+                    out.push(k);
+                }
+            }
         }
     }
 }
 
-/// The indexes built so far, and the rows written through `get_mut` or removed since they were
-/// last brought up to date (done at the next look-up, row by row).
+/// One index: (key, id) pairs in order, so a key's rows come in id order.
+#[derive(Debug)]
+struct Index {
+    extract: Extract,
+    entries: BTreeSet<(Key, i64)>,
+}
+
+impl Index {
+    fn change(&mut self, id: i64, r: &Record, add: bool, buf: &mut Vec<Key>) {
+        buf.clear();
+        self.extract.keys(r, buf);
+        for k in buf.drain(..) {
+            if add {
+                self.entries.insert((k, id));
+            } else {
+                self.entries.remove(&(k, id));
+            }
+        }
+    }
+
+    /// The ids holding `key`, in id order.
+    fn ids(&self, key: Key) -> impl Iterator<Item = i64> + '_ {
+        let lo = (key.clone(), i64::MIN);
+        self.entries.range(lo..=(key, i64::MAX)).map(|(_, id)| *id)
+    }
+}
+
+/// The indexes built so far, and the rows taken out of them by `get_mut` that are keyed again
+/// at the next look-up.
 #[derive(Debug, Default)]
 struct Indexes {
-    by_member: HashMap<(String, bool), Index>,
+    built: Vec<Index>,
     dirty: Vec<i64>,
 }
 
@@ -65,14 +151,8 @@ impl Clone for Table {
     }
 }
 
-/// The index key of a member's value: strings by text (ASCII case folded when `folded`), other
-/// values by their JSON text, kept apart so `"1"` and `1` do not meet.
-fn index_key(v: &Value, folded: bool) -> String {
-    match v {
-        Value::String(s) if folded => format!("s:{}", s.to_ascii_lowercase()),
-        Value::String(s) => format!("s:{s}"),
-        other => format!("o:{other}"),
-    }
+fn position_in(rows: &[(i64, Record)], id: i64) -> Result<usize, usize> {
+    rows.binary_search_by_key(&id, |(k, _)| *k)
 }
 
 impl Table {
@@ -83,76 +163,142 @@ impl Table {
         }
     }
 
-    fn indexes(&self) -> std::sync::MutexGuard<'_, Indexes> {
-        // A poisoned index is only a cache: drop it and carry on.
-        match self.index.lock() {
-            Ok(g) => g,
-            Err(p) => {
-                let mut g = p.into_inner();
-                *g = Indexes::default();
-                g
-            }
-        }
-    }
-
-    /// Notes that row `id` may have changed (or gone); a long backlog drops the indexes instead.
-    fn touch(&mut self, id: i64) {
-        let limit = self.rows.len() + 1;
+    /// Takes row `id`'s keys out of every built index before the row changes or goes; a
+    /// changed row is keyed again at the next look-up. A backlog longer than the table drops
+    /// the indexes instead (rebuilt on use), so the backlog stays bounded.
+    fn unindex(&mut self, id: i64, again: bool) {
         let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
-        if state.by_member.is_empty() {
+        if state.built.is_empty() {
             return;
         }
-        if state.dirty.len() >= limit {
+        let Ok(at) = position_in(&self.rows, id) else {
+            return;
+        };
+        if state.dirty.len() > self.rows.len() {
             *state = Indexes::default();
-        } else {
+            return;
+        }
+        let mut buf = Vec::new();
+        for index in &mut state.built {
+            index.change(id, &self.rows[at].1, false, &mut buf);
+        }
+        if again {
             state.dirty.push(id);
         }
     }
 
-    /// The lowest id whose `member` has index key `key`, building the index on first use and
-    /// bringing every index up to date with the rows written since.
-    fn lookup(&self, member: &str, folded: bool, key: &str) -> Option<i64> {
-        let mut guard = self.indexes();
+    /// Runs `f` on the index `extract`, building it on first use and keying again the rows
+    /// changed since the last look-up.
+    fn with_index<T>(&self, extract: Extract, f: impl FnOnce(&Index) -> T) -> T {
+        // A poisoned index is only a cache: drop it and carry on.
+        let mut guard = self.index.lock().unwrap_or_else(|p| {
+            let mut g = p.into_inner();
+            *g = Indexes::default();
+            g
+        });
         let state = &mut *guard;
-        if !state.dirty.is_empty() {
-            let dirty = std::mem::take(&mut state.dirty);
-            for ((m, f), index) in state.by_member.iter_mut() {
-                for id in &dirty {
-                    index.put(*id, self.get(*id).and_then(|r| r.get(m)), *f);
+        let mut buf = Vec::new();
+        for id in std::mem::take(&mut state.dirty) {
+            if let Some(r) = self.get(id) {
+                // A row touched twice is here twice: inserting its keys again changes nothing.
+                for index in &mut state.built {
+                    index.change(id, r, true, &mut buf);
                 }
             }
         }
-        let index = state
-            .by_member
-            .entry((member.to_string(), folded))
-            .or_insert_with(|| {
-                let mut index = Index::default();
+        let at = match state.built.iter().position(|i| i.extract == extract) {
+            Some(at) => at,
+            None => {
+                let mut index = Index {
+                    extract,
+                    entries: BTreeSet::new(),
+                };
                 for (id, r) in &self.rows {
-                    index.put(*id, r.get(member), folded);
+                    index.change(*id, r, true, &mut buf);
                 }
-                index
-            });
-        index.by_key.get(key)?.first().copied()
+                state.built.push(index);
+                state.built.len() - 1
+            }
+        };
+        f(&state.built[at])
+    }
+
+    fn member(path: &str, folded: bool) -> Extract {
+        Extract::Member {
+            path: path.to_string(),
+            folded,
+        }
+    }
+
+    /// The ids (in order) whose value at `path` (`name`, `company.id`) is `value`, compared as
+    /// JSON (strings exactly, `1` and `"1"` apart).
+    pub fn ids_where(&self, path: &str, value: &Value) -> Vec<i64> {
+        let key = Key::of(value, false);
+        self.with_index(Self::member(path, false), |i| i.ids(key).collect())
+    }
+
+    /// The ids (in order) whose string `member` is `value`, ASCII case folded when `folded`.
+    pub fn ids_with_text(&self, member: &str, value: &str, folded: bool) -> Vec<i64> {
+        let key = Key::of(&Value::String(value.to_string()), folded);
+        self.with_index(Self::member(member, folded), |i| i.ids(key).collect())
     }
 
     /// The first row (by id) whose `member` equals `value` as a string, ASCII case folded.
     pub fn find_by(&self, member: &str, value: &str) -> Option<&Record> {
-        let text = self.lookup(member, true, &format!("s:{}", value.to_ascii_lowercase()));
-        let other = self.lookup(member, true, &format!("o:{value}"));
-        let id = match (text, other) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
+        let mut keys = vec![
+            Key::Text(value.to_ascii_lowercase()),
+            Key::Other(value.into()),
+        ];
+        // A JSON integer matches its canonical text only (`7`, not `07`).
+        if let Some(n) = value.parse::<i64>().ok().filter(|n| n.to_string() == value) {
+            keys.push(Key::Int(n));
+        }
+        let id = self.with_index(Self::member(member, true), |i| {
+            keys.into_iter().filter_map(|k| i.ids(k).next()).min()
+        })?;
         self.get(id)
     }
 
     /// The first row (by id) whose string `member` is exactly `value`.
     pub fn find_exact(&self, member: &str, value: &str) -> Option<&Record> {
-        self.get(self.lookup(member, false, &format!("s:{value}"))?)
+        self.get(*self.ids_with_text(member, value, false).first()?)
+    }
+
+    /// The highest integer `member` of the elements of array `list` over every row (the last
+    /// sub-record id issued and still stored).
+    pub fn max_nested(&self, list: &str, member: &str) -> Option<i64> {
+        let extract = Extract::Nested {
+            list: list.to_string(),
+            member: member.to_string(),
+        };
+        self.with_index(extract, |i| {
+            match i
+                .entries
+                .range(..(Key::Text(String::new()), i64::MIN))
+                .next_back()
+            {
+                Some((Key::Int(n), _)) => Some(*n),
+                _ => None,
+            }
+        })
+    }
+
+    /// The highest number ending a string `member` that is `prefix` then digits
+    /// (`T20261201.` -> 7 for `T20261201.0007`).
+    pub fn max_numbered(&self, member: &str, prefix: &str) -> Option<u32> {
+        let extract = Extract::Numbered {
+            member: member.to_string(),
+        };
+        let lo = (Key::Numbered(prefix.to_string(), 0), i64::MIN);
+        let hi = (Key::Numbered(prefix.to_string(), u32::MAX), i64::MAX);
+        self.with_index(extract, |i| match i.entries.range(lo..=hi).next_back() {
+            Some((Key::Numbered(_, n), _)) => Some(*n),
+            _ => None,
+        })
     }
 
     fn position(&self, id: i64) -> Result<usize, usize> {
-        self.rows.binary_search_by_key(&id, |(k, _)| *k)
+        position_in(&self.rows, id)
     }
 
     pub fn len(&self) -> usize {
@@ -168,8 +314,8 @@ impl Table {
     }
 
     pub fn get_mut(&mut self, id: i64) -> Option<&mut Record> {
-        // The caller may change any member: the row is indexed again at the next look-up.
-        self.touch(id);
+        // The caller may change any member: the row is keyed again at the next look-up.
+        self.unindex(id, true);
         match self.position(id) {
             Ok(i) => Some(&mut self.rows[i].1),
             Err(_) => None,
@@ -185,9 +331,11 @@ impl Table {
         };
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
+        self.unindex(id, false);
         let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
-        for ((member, folded), index) in state.by_member.iter_mut() {
-            index.put(id, record.get(member), *folded);
+        let mut buf = Vec::new();
+        for index in &mut state.built {
+            index.change(id, &record, true, &mut buf);
         }
         match self.position(id) {
             Err(at) if at == self.rows.len() => self.rows.push((id, record)),
@@ -198,7 +346,7 @@ impl Table {
     }
 
     pub fn remove(&mut self, id: i64) -> Option<Record> {
-        self.touch(id);
+        self.unindex(id, false);
         self.position(id).ok().map(|i| self.rows.remove(i).1)
     }
 
@@ -274,6 +422,44 @@ impl Store {
     /// Finds the first row whose string `member` is exactly `value`, through the table's index.
     pub fn find_exact(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
         self.tables.get(table)?.find_exact(member, value)
+    }
+
+    /// The ids (in order) of the rows of `table` whose value at `path` is `value`.
+    pub fn ids_where(&self, table: &str, path: &str, value: &Value) -> Vec<i64> {
+        self.tables
+            .get(table)
+            .map(|t| t.ids_where(path, value))
+            .unwrap_or_default()
+    }
+
+    /// The rows of `table` whose value at `path` is `value`, in id order.
+    pub fn rows_where<'a>(
+        &'a self,
+        table: &str,
+        path: &str,
+        value: &Value,
+    ) -> impl Iterator<Item = &'a Record> + 'a {
+        let t = self.tables.get(table);
+        let ids = t.map(|t| t.ids_where(path, value)).unwrap_or_default();
+        ids.into_iter().filter_map(move |id| t?.get(id))
+    }
+
+    /// The ids (in order) of the rows of `table` whose string `member` is `value`.
+    pub fn ids_with_text(&self, table: &str, member: &str, value: &str, folded: bool) -> Vec<i64> {
+        self.tables
+            .get(table)
+            .map(|t| t.ids_with_text(member, value, folded))
+            .unwrap_or_default()
+    }
+
+    /// See [`Table::max_nested`].
+    pub fn max_nested(&self, table: &str, list: &str, member: &str) -> Option<i64> {
+        self.tables.get(table)?.max_nested(list, member)
+    }
+
+    /// See [`Table::max_numbered`].
+    pub fn max_numbered(&self, table: &str, member: &str, prefix: &str) -> Option<u32> {
+        self.tables.get(table)?.max_numbered(member, prefix)
     }
 
     pub fn table_names(&self) -> impl Iterator<Item = &str> {
@@ -374,6 +560,105 @@ mod tests {
         assert_eq!(s.find_exact("t", "name", "Acme"), None);
         assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
         assert!(s.find_by("t", "n", "7").is_none());
+    }
+
+    #[test]
+    fn references_sub_ids_and_numbers_follow_updates_and_removals() {
+        let mut s = Store::default();
+        s.set_first_id("sites", 1);
+        let site = |s: &mut Store, company: i64, name: &str| {
+            s.insert(
+                "sites",
+                rec(json!({"company": {"id": company}, "name": name})),
+            )
+        };
+        site(&mut s, 7, "HQ");
+        site(&mut s, 8, "HQ");
+        site(&mut s, 7, "Annex");
+        assert_eq!(s.ids_where("sites", "company.id", &json!(7)), vec![1, 3]);
+        assert!(s.ids_where("sites", "company.id", &json!("7")).is_empty());
+        // Moved to another company, twice before the next look-up; then removed.
+        let t = s.table_mut("sites");
+        t.get_mut(1)
+            .unwrap()
+            .insert("company".into(), json!({"id": 9}));
+        t.get_mut(1)
+            .unwrap()
+            .insert("company".into(), json!({"id": 8}));
+        assert_eq!(s.ids_where("sites", "company.id", &json!(7)), vec![3]);
+        assert_eq!(s.ids_where("sites", "company.id", &json!(8)), vec![1, 2]);
+        s.table_mut("sites").remove(2);
+        assert_eq!(s.ids_where("sites", "company.id", &json!(8)), vec![1]);
+        assert_eq!(s.ids_with_text("sites", "name", "hq", true), vec![1]);
+        assert!(s.ids_with_text("sites", "name", "hq", false).is_empty());
+
+        s.insert("people", rec(json!({"phones": [{"id": 41}, {"id": 40}]})));
+        s.insert("people", rec(json!({"phones": [{"id": 12}]})));
+        assert_eq!(s.max_nested("people", "phones", "id"), Some(41));
+        s.table_mut("people")
+            .get_mut(1)
+            .unwrap()
+            .insert("phones".into(), json!([{"id": 39}]));
+        assert_eq!(s.max_nested("people", "phones", "id"), Some(39));
+        s.insert("people", rec(json!({"phones": [{"id": 50}, {"id": "x"}]})));
+        assert_eq!(s.max_nested("people", "phones", "id"), Some(50));
+        s.table_mut("people").remove(3);
+        assert_eq!(s.max_nested("people", "phones", "id"), Some(39));
+        assert_eq!(s.max_nested("people", "emails", "id"), None);
+
+        for n in [
+            "T20261201.0009",
+            "T20261201.9999",
+            "T20261202.0100",
+            "T20261201.x",
+        ] {
+            s.insert("tickets", rec(json!({"number": n})));
+        }
+        assert_eq!(
+            s.max_numbered("tickets", "number", "T20261201."),
+            Some(9999)
+        );
+        s.insert("tickets", rec(json!({"number": "T20261201.10000"})));
+        assert_eq!(
+            s.max_numbered("tickets", "number", "T20261201."),
+            Some(10_000)
+        );
+        s.table_mut("tickets").remove(5);
+        s.table_mut("tickets")
+            .get_mut(2)
+            .unwrap()
+            .insert("number".into(), json!("T20261203.0001"));
+        assert_eq!(s.max_numbered("tickets", "number", "T20261201."), Some(9));
+        assert_eq!(s.max_numbered("tickets", "number", "T20261202."), Some(100));
+        assert_eq!(s.max_numbered("tickets", "number", "T2026120"), None);
+    }
+
+    #[test]
+    fn integers_match_their_canonical_text_only() {
+        let mut s = Store::default();
+        s.insert("t", rec(json!({"n": 7, "flag": true})));
+        s.insert("t", rec(json!({"n": "07"})));
+        assert_eq!(s.find_by("t", "n", "7").unwrap()["id"], 1);
+        assert_eq!(s.find_by("t", "n", "07").unwrap()["id"], 2);
+        assert_eq!(s.find_by("t", "flag", "true").unwrap()["id"], 1);
+        assert!(s.ids_with_text("t", "n", "7", true).is_empty());
+    }
+
+    #[test]
+    fn a_long_backlog_of_changes_drops_the_indexes_and_rebuilds_them() {
+        let mut s = Store::default();
+        for i in 0..3 {
+            s.insert("t", rec(json!({"n": i})));
+        }
+        assert_eq!(s.ids_where("t", "n", &json!(0)), vec![1]);
+        for _ in 0..10 {
+            s.table_mut("t")
+                .get_mut(1)
+                .unwrap()
+                .insert("n".into(), json!(5));
+        }
+        assert!(s.ids_where("t", "n", &json!(0)).is_empty());
+        assert_eq!(s.ids_where("t", "n", &json!(5)), vec![1]);
     }
 
     #[test]

@@ -350,10 +350,6 @@ pub fn contact_id_by_name<'a>(
 pub fn next_ticket_number(store: &Store, table: &str, member: &str, date: &str) -> String {
     let day: String = date.chars().filter(char::is_ascii_digit).take(8).collect();
     let prefix = format!("T{day}.");
-    let last = store
-        .rows(table)
-        .filter_map(|r| r.get(member)?.as_str()?.strip_prefix(&prefix)?.parse().ok())
-        .max()
-        .unwrap_or(0u32);
+    let last = store.max_numbered(table, member, &prefix).unwrap_or(0);
     format!("{prefix}{:04}", last + 1)
 }

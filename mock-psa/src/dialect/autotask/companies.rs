@@ -12,13 +12,11 @@ pub(super) fn keep_one_primary(world: &mut World, location_id: i64) {
     if loc.get("isPrimary") != Some(&Value::Bool(true)) {
         return;
     }
-    let company = int(loc, "companyID");
-    let others: Vec<i64> = world
-        .store
-        .rows(LOCATIONS)
-        .filter(|r| int(r, "companyID") == company && int(r, "id") != Some(location_id))
-        .filter_map(|r| int(r, "id"))
-        .collect();
+    let Some(company) = loc.get("companyID").cloned() else {
+        return;
+    };
+    let mut others = world.store.ids_where(LOCATIONS, "companyID", &company);
+    others.retain(|id| *id != location_id);
     let table = world.store.table_mut(LOCATIONS);
     for id in others {
         if let Some(r) = table.get_mut(id) {

@@ -18,14 +18,26 @@ pub(super) fn product_for(
         (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
         _ => false,
     };
-    let found = world
-        .store
-        .rows(PRODUCTS)
-        .find(|r| {
-            same(str_of(r, "manufacturerName"), manufacturer)
-                && same(str_of(r, "manufacturerProductName"), model)
-        })
-        .and_then(|r| int(r, "id"));
+    let matches = |r: &Record| {
+        same(str_of(r, "manufacturerName"), manufacturer)
+            && same(str_of(r, "manufacturerProductName"), model)
+    };
+    let store = &world.store;
+    // Through the index on the model (else the maker); neither given is the generic product,
+    // seeded first, so the scan stops at once.
+    let found = match model
+        .map(|m| ("manufacturerProductName", m))
+        .or(manufacturer.map(|m| ("manufacturerName", m)))
+    {
+        Some((member, value)) => store
+            .ids_with_text(PRODUCTS, member, value, true)
+            .into_iter()
+            .find(|id| store.get(PRODUCTS, *id).is_some_and(matches)),
+        None => store
+            .rows(PRODUCTS)
+            .find(|r| matches(r))
+            .and_then(|r| int(r, "id")),
+    };
     if let Some(id) = found {
         return Ok(id);
     }

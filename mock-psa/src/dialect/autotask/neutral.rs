@@ -34,8 +34,8 @@ pub(super) fn company_by_name(store: &Store, name: &str) -> Result<i64, String> 
 
 pub(super) fn location_by_name(store: &Store, company: i64, name: &str) -> Result<i64, String> {
     store
-        .rows(LOCATIONS)
-        .find(|r| int(r, "companyID") == Some(company) && str_of(r, "name") == Some(name))
+        .rows_where(LOCATIONS, "companyID", &Value::from(company))
+        .find(|r| str_of(r, "name") == Some(name))
         .and_then(|r| int(r, "id"))
         .ok_or_else(|| format!("no location named `{name}` at company {company}"))
 }
@@ -220,10 +220,10 @@ pub(super) fn native_fields(
             if has("contact") {
                 let c = match (text(fields, "contact"), parent) {
                     (Some(n), Some(co)) => {
-                        let of_company = world
-                            .store
-                            .rows(CONTACTS)
-                            .filter(|c| int(c, "companyID") == Some(co));
+                        let of_company =
+                            world
+                                .store
+                                .rows_where(CONTACTS, "companyID", &Value::from(co));
                         Value::from(contact_id_by_name(of_company, &n)?)
                     }
                     _ => Value::Null,
@@ -315,12 +315,7 @@ pub(super) fn delete(world: &mut World, kind: NeutralKind, id: i64) -> Result<()
     }
     if kind == NeutralKind::Company {
         for table in [LOCATIONS, CONTACTS, CIS, TICKETS] {
-            let ids: Vec<i64> = world
-                .store
-                .rows(table)
-                .filter(|r| int(r, "companyID") == Some(id))
-                .filter_map(|r| int(r, "id"))
-                .collect();
+            let ids = world.store.ids_where(table, "companyID", &Value::from(id));
             // No tickets, no tickets table: outcomes of cases without tickets stay as they were.
             if table == TICKETS && ids.is_empty() {
                 continue;

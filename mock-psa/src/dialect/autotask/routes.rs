@@ -189,8 +189,7 @@ pub(super) fn child_route(
                 let world = state.world();
                 let items: Vec<Value> = world
                     .store
-                    .rows(e.table)
-                    .filter(|r| int(r, member) == Some(pid))
+                    .rows_where(e.table, member, &Value::from(pid))
                     .map(|r| render(e, r, None))
                     .collect();
                 ok(json!({"items": items, "pageDetails": {"count": items.len(),

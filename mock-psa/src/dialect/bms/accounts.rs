@@ -364,8 +364,8 @@ pub fn insert_location(
     let now = world.clock.rfc3339();
     let has_main = world
         .store
-        .rows(LOCATIONS)
-        .any(|r| int_of(r, "accountId") == Some(account_id) && is_true(r, "isMain"));
+        .rows_where(LOCATIONS, "accountId", &Value::from(account_id))
+        .any(|r| is_true(r, "isMain"));
     let is_main = loc
         .get("isMain")
         .and_then(Value::as_bool)
@@ -396,12 +396,7 @@ pub fn insert_location(
 }
 
 fn demote_mains(store: &mut Store, account_id: i64) {
-    let ids: Vec<i64> = store
-        .rows(LOCATIONS)
-        .filter(|r| int_of(r, "accountId") == Some(account_id))
-        .map(id_of)
-        .collect();
-    for id in ids {
+    for id in store.ids_where(LOCATIONS, "accountId", &Value::from(account_id)) {
         if let Some(r) = store.table_mut(LOCATIONS).get_mut(id) {
             r.insert("isMain".into(), Value::Bool(false));
         }

@@ -203,13 +203,11 @@ pub fn audit_touch(rec: &mut Record, now: &str) {
     rec.insert("modifiedOn".into(), json!(now));
 }
 
-/// Next id of a sub-record kind (addresses, e-mails, phones) stored inside `table` rows.
+/// Next id of a sub-record kind (addresses, e-mails, phones) stored inside `table` rows:
+/// one above the highest stored, through the table's index of them.
 pub fn next_sub_id(store: &Store, table: &str, list: &str, base: i64) -> i64 {
     store
-        .rows(table)
-        .flat_map(|r| r.get(list).and_then(Value::as_array).into_iter().flatten())
-        .filter_map(|s| s.get("id").and_then(Value::as_i64))
-        .max()
+        .max_nested(table, list, "id")
         .unwrap_or(base)
         .max(base)
         + 1
@@ -248,12 +246,7 @@ pub fn contact_name(store: &Store, id: Option<i64>) -> Value {
 
 /// Removes the rows of `table` whose `member` is `id`.
 pub fn remove_where(store: &mut Store, table: &str, member_name: &str, id: i64) {
-    let ids: Vec<i64> = store
-        .rows(table)
-        .filter(|r| int_of(r, member_name) == Some(id))
-        .map(id_of)
-        .collect();
-    for i in ids {
+    for i in store.ids_where(table, member_name, &Value::from(id)) {
         store.table_mut(table).remove(i);
     }
 }

@@ -30,12 +30,11 @@ fn account_by_name(store: &Store, name: &str) -> Result<i64, String> {
 
 fn location_by_name(store: &Store, account: i64, name: &str) -> Result<i64, String> {
     store
-        .rows(LOCATIONS)
+        .rows_where(LOCATIONS, "accountId", &Value::from(account))
         .find(|l| {
-            int_of(l, "accountId") == Some(account)
-                && l.get("locationName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            l.get("locationName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
         .map(id_of)
         .ok_or_else(|| format!("the company has no location named `{name}`"))
@@ -464,9 +463,7 @@ fn ticket_fields(
     if f.contains_key("contact") {
         let contact = text(f, "contact")
             .map(|n| {
-                let of_account = store
-                    .rows(CONTACTS)
-                    .filter(|c| int_of(c, "accountId") == Some(account));
+                let of_account = store.rows_where(CONTACTS, "accountId", &Value::from(account));
                 contact_id_by_name(of_account, &n)
             })
             .transpose()?;

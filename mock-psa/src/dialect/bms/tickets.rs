@@ -228,8 +228,7 @@ fn notes(c: &Ctx<'_>) -> R<Response> {
     TICKET.get(&w.store, id)?;
     let rows = w
         .store
-        .rows(TICKET_NOTES)
-        .filter(|n| int_of(n, "ticketId") == Some(id))
+        .rows_where(TICKET_NOTES, "ticketId", &Value::from(id))
         .map(|n| note_out(&w.store, n))
         .collect();
     Ok(c.ok(Value::Array(rows)))

@@ -190,13 +190,11 @@ fn location_delete(c: &Ctx<'_>) -> R<Response> {
     let id = c.id(0, LOCATION.label)?;
     let mut w = c.world();
     LOCATION.get(&w.store, id)?;
-    let used = w
+    let used = !w
         .store
-        .rows(CONTACTS)
-        .any(|r| int_of(r, "locationId") == Some(id))
-        || w.store
-            .rows(ASSETS)
-            .any(|r| int_of(r, "accountLocationId") == Some(id));
+        .ids_where(CONTACTS, "locationId", &id.into())
+        .is_empty()
+        || !(w.store.ids_where(ASSETS, "accountLocationId", &id.into())).is_empty();
     if used {
         return Err(ApiErr::bad(format!(
             "Location {id} is in use by contacts or assets"

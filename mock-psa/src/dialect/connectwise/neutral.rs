@@ -1,7 +1,6 @@
 //! The neutral view: the default seed, neutral writes and the snapshot the harness compares.
 
 use super::input::apply_defaults;
-use super::refs::ref_id;
 use super::schema::type_schema;
 use super::tickets::ticket_fill;
 use super::wire::stamp;
@@ -67,16 +66,11 @@ pub(super) fn ref_by_name(
 }
 
 pub(super) fn site_of(store: &Store, company: &Value, name: &str) -> Result<Value, String> {
-    let cid = company.get("id").and_then(Value::as_i64);
+    // The company's sites, through the index on their company.
+    let cid = company.get("id").cloned().unwrap_or(Value::Null);
     let id = store
-        .rows("company_sites")
-        .find(|r| {
-            r.get("name").and_then(Value::as_str) == Some(name)
-                && r.get("company")
-                    .and_then(|c| c.get("id"))
-                    .and_then(Value::as_i64)
-                    == cid
-        })
+        .rows_where("company_sites", "company.id", &cid)
+        .find(|r| r.get("name").and_then(Value::as_str) == Some(name))
         .and_then(|r| r.get("id").and_then(Value::as_i64))
         .ok_or_else(|| format!("no site named `{name}` in that company"))?;
     Ok(json!({ "id": id }))
@@ -251,10 +245,9 @@ pub(super) fn apply_neutral(
             if f.contains_key("contact") {
                 match text(f, "contact") {
                     Some(n) => {
-                        let company = ref_id(rec, "company");
-                        let of_company = store
-                            .rows("contacts")
-                            .filter(|c| ref_id(c, "company") == company);
+                        let company = rec.get("company").and_then(|c| c.get("id"));
+                        let company = company.cloned().unwrap_or(Value::Null);
+                        let of_company = store.rows_where("contacts", "company.id", &company);
                         rec.insert(
                             "contact".into(),
                             json!({ "id": contact_id_by_name(of_company, &n)? }),

@@ -163,12 +163,10 @@ pub(super) fn check_required(
     }
     for f in res.unique {
         if let Some(Value::String(v)) = rec.get(*f) {
-            let clash = store.rows(res.table).any(|r| {
-                r.get(*f)
-                    .and_then(Value::as_str)
-                    .is_some_and(|o| o.eq_ignore_ascii_case(v))
-                    && r.get("id").and_then(Value::as_i64) != self_id
-            });
+            let clash = store
+                .ids_with_text(res.table, f, v, true)
+                .into_iter()
+                .any(|id| Some(id) != self_id);
             if clash {
                 errors.push(field_error(
                     res,

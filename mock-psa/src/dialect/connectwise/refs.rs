@@ -112,19 +112,22 @@ pub(super) fn resolve_ref(
     }
     for key in ["identifier", "name", "description"] {
         if let Some(s) = o.get(key).and_then(Value::as_str) {
-            let hit = store.rows(table).find(|r| {
-                r.get(key)
-                    .or_else(|| {
-                        if key == "name" {
-                            r.get("description")
-                        } else {
-                            None
-                        }
-                    })
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(s))
-            });
-            return match hit.and_then(|r| r.get("id")).and_then(Value::as_i64) {
+            let first = store.ids_with_text(table, key, s, true).first().copied();
+            // By name, a row without a name answers to its description.
+            let by_description = (key == "name")
+                .then(|| store.ids_with_text(table, "description", s, true))
+                .into_iter()
+                .flatten()
+                .find(|id| {
+                    store
+                        .get(table, *id)
+                        .is_some_and(|r| !r.contains_key("name"))
+                });
+            let hit = match (first, by_description) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            return match hit {
                 Some(id) => Ok(json!({ "id": id })),
                 None => Err(format!("{member} ({key}={s}) was not found")),
             };
