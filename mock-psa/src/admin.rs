@@ -145,7 +145,7 @@ fn parse_time(v: &Value) -> Result<i64, String> {
 }
 
 /// The live page: state, journal and fault rules of this personality, refreshed every second.
-/// It only reads the admin API of the origin that served it.
+/// It talks only to the admin API of the origin that served it, and writes only with the token.
 async fn ui() -> Html<&'static str> {
     Html(include_str!("admin_ui.html"))
 }
