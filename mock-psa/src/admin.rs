@@ -71,7 +71,7 @@ pub fn reset_world(state: &MockState) {
 
 /// Runs an admin write all or nothing: on error the store, clock and serial are put back as
 /// they were, so a refused write changes nothing.
-fn all_or_nothing<T>(
+pub(crate) fn all_or_nothing<T>(
     world: &mut World,
     write: impl FnOnce(&mut World) -> Result<T, String>,
 ) -> Result<T, String> {
