@@ -105,7 +105,7 @@ async fn the_live_page_writes_only_with_the_admin_token() {
          companies: [{name: Acme Widgets, type: Customer, status: Active}]",
     );
     let options = serde_json::json!({ "token": "s3cret-token" });
-    run_page("admin-ui-writes.js", &psa.uri(), options, 26).await;
+    run_page("admin-ui-writes.js", &psa.uri(), options, 28).await;
     // What the page changed is what the mock holds: the reset it ended with, and no fault left.
     let names: Vec<_> = psa
         .records(NeutralKind::Company)

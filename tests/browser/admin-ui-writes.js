@@ -82,6 +82,11 @@ withPage(async (page, check) => {
   await page.reload();
   await waitText("#access", /accepted/, "after a reload the token of this tab is used again");
   check(await changesTab.isVisible(), "after a reload the Changes tab is offered again");
+  await page.waitForSelector('[data-kind="companies"]');
+  await useToken("not-the-token");
+  await waitText("#access", /refused this token/, "a wrong token entered later is refused too");
+  check(await page.locator("[data-kind]").count() === 0 && !(await changesTab.isVisible()),
+    "and nothing shown with the right token stays on screen");
   check(errors.length === 0, `no script errors ${errors.join("; ")}`);
   check(outside.length === 0, `the page talks only to the admin API ${outside.join(" ")}`);
 });
