@@ -514,3 +514,68 @@ fn coverage_of_the_python_example_is_plain_about_what_it_declares() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Acceptance: each case's line is printed as the case finishes, not when the run ends. The
+/// connector of the second case starts only once the test has read the first case's line, so
+/// a harness holding its lines back until the end fails that case (its connector gives up).
+#[test]
+fn each_case_line_is_printed_as_the_case_finishes() {
+    use std::io::BufRead;
+    let dir = temp_dir("live-lines");
+    let gate = dir.join("gate.sh");
+    std::fs::write(
+        &gate,
+        format!(
+            "#!/bin/sh\n\
+             # The first start runs at once; later ones wait (at most 60 s) for the test's word.\n\
+             if mkdir '{dir}/first' 2>/dev/null; then exec '{bin}' \"$@\"; fi\n\
+             i=0\n\
+             while [ ! -e '{dir}/release' ]; do\n\
+             \x20 i=$((i+1)); [ $i -gt 600 ] && exit 3; sleep 0.1\n\
+             done\n\
+             exec '{bin}' \"$@\"\n",
+            dir = dir.display(),
+            bin = env!("CARGO_BIN_EXE_psa-reference-connector"),
+        ),
+    )
+    .unwrap();
+    let connector = format!("sh {}", gate.display());
+    let mut child = harness()
+        .current_dir(workspace())
+        .args(["run", "scenarios/plan-and-role-gates.yaml", "-j", "1"])
+        .args([
+            "--psa",
+            "connectwise",
+            "--psa",
+            "autotask",
+            "--color",
+            "never",
+        ])
+        .args(["--connector", &connector])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if lines.is_empty() && line.starts_with("PASS") {
+            std::fs::write(dir.join("release"), "").unwrap();
+        }
+        lines.push(line);
+    }
+    let status = child.wait().unwrap();
+    let text = lines.join("\n");
+    assert!(status.success(), "{text}");
+    assert!(lines[0].starts_with("PASS"), "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("PASS")).count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        "2 passed, 0 failed, 0 skipped",
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

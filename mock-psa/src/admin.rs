@@ -71,7 +71,7 @@ pub fn reset_world(state: &MockState) {
 
 /// Runs an admin write all or nothing: on error the store, clock and serial are put back as
 /// they were, so a refused write changes nothing.
-fn all_or_nothing<T>(
+pub(crate) fn all_or_nothing<T>(
     world: &mut World,
     write: impl FnOnce(&mut World) -> Result<T, String>,
 ) -> Result<T, String> {
@@ -157,7 +157,7 @@ fn parse_time(v: &Value) -> Result<i64, String> {
 }
 
 /// The live page: state, journal and fault rules of this personality, refreshed every second.
-/// It only reads the admin API of the origin that served it.
+/// It talks only to the admin API of the origin that served it, and writes only with the token.
 async fn ui() -> Html<&'static str> {
     Html(include_str!("admin_ui.html"))
 }

@@ -73,7 +73,11 @@ pub fn check(
             ));
         }
     }
+    // The live page itself is a fixed document holding no state: it loads without the token,
+    // asks the person for it and sends it with every read and write it makes.
+    let page = parts.method == Method::GET && parts.uri.path() == "/__admin/ui";
     match &access.token {
+        Some(_) if page => Ok(()),
         Some(token) => {
             let given = header(parts, header::AUTHORIZATION)
                 .and_then(|a| a.strip_prefix("Bearer "))
@@ -107,7 +111,11 @@ mod tests {
     use super::*;
 
     fn parts(headers: &[(&str, &str)], method: &str) -> Parts {
-        let mut b = http::Request::builder().method(method).uri("/__admin/seed");
+        parts_at("/__admin/seed", headers, method)
+    }
+
+    fn parts_at(uri: &str, headers: &[(&str, &str)], method: &str) -> Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
@@ -183,5 +191,42 @@ mod tests {
             status(&[("host", "127.0.0.1"), ("x-admin-token", "s3creT")]),
             Some(StatusCode::UNAUTHORIZED)
         );
+    }
+
+    #[test]
+    fn only_the_page_itself_loads_without_the_token() {
+        let locked = AdminAccess {
+            token: Some("s3cret".into()),
+        };
+        let status = |uri: &str, h: &[(&str, &str)], m: &str| {
+            check(&parts_at(uri, h, m), &locked, "http")
+                .err()
+                .map(|e| e.0)
+        };
+        let host = [("host", "mock:80")];
+        assert_eq!(status("/__admin/ui", &host, "GET"), None);
+        assert_eq!(status("/__admin/ui?x=1", &host, "GET"), None);
+        for (uri, m) in [
+            ("/__admin/ui", "POST"),
+            ("/__admin/ui/", "GET"),
+            ("/__admin/uix", "GET"),
+            ("/__admin/health", "GET"),
+        ] {
+            assert_eq!(
+                status(uri, &host, m),
+                Some(StatusCode::UNAUTHORIZED),
+                "{m} {uri}"
+            );
+        }
+        // Another site's request for it is still refused.
+        let foreign = [("host", "mock:80"), ("origin", "http://evil.example")];
+        assert_eq!(
+            status("/__admin/ui", &foreign, "GET"),
+            Some(StatusCode::FORBIDDEN)
+        );
+        // Without a token the loopback Host rule applies to the page as to every admin route.
+        let open = AdminAccess::default();
+        let page = parts_at("/__admin/ui", &host, "GET");
+        assert!(check(&page, &open, "http").is_err());
     }
 }

@@ -54,7 +54,7 @@ enum Command {
         /// Address to listen on. A non-loopback one (a container's 0.0.0.0) needs an admin token.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
-        /// Require this token on every /__admin/ request (`Authorization: Bearer <token>` or
+        /// Require this token on every /__admin/ request but the live page's own document (`Authorization: Bearer <token>` or
         /// `X-Admin-Token`); defaults to the MOCK_PSA_ADMIN_TOKEN environment variable.
         #[arg(long)]
         admin_token: Option<String>,

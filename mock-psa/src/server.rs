@@ -42,7 +42,7 @@ pub struct ServerOptions {
     /// Address to listen on; `None` is 127.0.0.1. Anything but a loopback address needs
     /// `admin_token` (the admin API would otherwise be open to the network).
     pub host: Option<IpAddr>,
-    /// When set, every `/__admin/` request must carry it (`Authorization: Bearer <token>` or
+    /// When set, every `/__admin/` request but `GET /__admin/ui` must carry it (`Authorization: Bearer <token>` or
     /// `X-Admin-Token`), and its `Host` may then be any name.
     pub admin_token: Option<String>,
     pub connections: ConnectionLimits,

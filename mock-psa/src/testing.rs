@@ -20,7 +20,7 @@
 //! ```
 
 use crate::admin;
-use crate::dialect::{api_for, NeutralKind};
+use crate::dialect::{api_for, check_neutral_fields, NeutralKind};
 use crate::journal::Entry;
 use crate::{Credentials, MockServer, Personality, SeedDocument, ServerOptions, Settings};
 use serde_json::{Map, Value};
@@ -150,8 +150,10 @@ impl MockPsa {
         self.server.state().settings().credentials
     }
 
-    /// Seeds the PSA from a seed document in YAML or JSON (the README's seed format).
-    /// Panics with the seed's own error, line and column included, when it is refused.
+    /// Seeds the PSA from a seed document in YAML or JSON (the README's seed format); returns
+    /// the native ids it created, as `POST /__admin/seed` answers (`{"created": {"companies":
+    /// [...], ...}}`). Panics with the seed's own error, line and column included, when it is
+    /// refused.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -164,12 +166,13 @@ impl MockPsa {
     /// // BMS gives every new account a "Main" location of its own; HQ is the seeded one.
     /// let locations = psa.records(mock_psa::NeutralKind::Location);
     /// assert!(locations.iter().any(|l| l["name"] == "HQ"));
+    /// let created = psa.seed("companies: [{name: Beta, type: Customer, status: Active}]");
+    /// assert!(created["created"]["companies"][0].is_i64());
     /// # }
     /// ```
-    pub fn seed(&self, document: &str) {
-        if let Err(e) = self.try_seed(document) {
-            panic!("seeding the {} mock: {e}", self.server.personality());
-        }
+    pub fn seed(&self, document: &str) -> Value {
+        self.try_seed(document)
+            .unwrap_or_else(|e| panic!("seeding the {} mock: {e}", self.server.personality()))
     }
 
     /// Seeds like [`MockPsa::seed`], returning a refusal instead of panicking.
@@ -182,9 +185,9 @@ impl MockPsa {
     /// assert!(refused.unwrap_err().contains("Nobody"));
     /// # }
     /// ```
-    pub fn try_seed(&self, document: &str) -> Result<(), String> {
+    pub fn try_seed(&self, document: &str) -> Result<Value, String> {
         let doc = SeedDocument::parse(document)?;
-        admin::apply_seed(self.server.state(), &doc).map(|_| ())
+        admin::apply_seed(self.server.state(), &doc)
     }
 
     /// Every request the PSA has received (newest last), as the journal keeps them: method,
@@ -287,5 +290,116 @@ impl MockPsa {
     /// ```
     pub fn reset(&self) {
         admin::reset_world(self.server.state());
+    }
+
+    /// Forgets every request received so far (the counters too), as `DELETE /__admin/journal`:
+    /// what a test checks next is only what happened after this.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let psa = mock_psa::testing::MockPsa::start(mock_psa::Personality::Autotask).await;
+    /// let _ = reqwest::Client::builder().no_proxy().build().unwrap()
+    ///     .get(format!("{}/Companies/1", psa.api_url())).send().await.unwrap();
+    /// psa.clear_journal();
+    /// assert!(psa.received_requests().is_empty());
+    /// # }
+    /// ```
+    pub fn clear_journal(&self) {
+        self.server.state().world().journal.clear();
+    }
+
+    /// The rows of one native table (`accounts`, `Companies`, `company_companies`, ...), as
+    /// `GET /__admin/snapshot` shows them, in id order; an unknown table has none.
+    ///
+    /// ```
+    /// use mock_psa::{testing::MockPsa, NeutralKind, Personality};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let psa = MockPsa::start(Personality::Bms).await;
+    /// let id = psa.create_record(NeutralKind::Company, serde_json::json!({"name": "Acme"}));
+    /// let row = psa.table("accounts").into_iter().find(|r| r.get("id") == Some(&id.into())).unwrap();
+    /// assert_eq!(row["accountName"], "Acme");
+    /// # }
+    /// ```
+    pub fn table(&self, name: &str) -> Vec<Map<String, Value>> {
+        self.server
+            .state()
+            .world()
+            .store
+            .rows(name)
+            .cloned()
+            .collect()
+    }
+
+    /// Creates a record "directly in the PSA" from neutral fields (references by name), as
+    /// `POST /__admin/records/{kind}`; returns its native id. Panics when the PSA refuses it.
+    ///
+    /// ```
+    /// use mock_psa::{testing::MockPsa, NeutralKind, Personality};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let psa = MockPsa::start(Personality::Connectwise).await;
+    /// psa.create_record(NeutralKind::Company, serde_json::json!({"name": "Acme"}));
+    /// assert_eq!(psa.records(NeutralKind::Company)[0]["name"], "Acme");
+    /// # }
+    /// ```
+    pub fn create_record(&self, kind: NeutralKind, fields: Value) -> i64 {
+        let fields = self.neutral_fields(kind, fields);
+        let api = api_for(self.server.personality().dialect());
+        admin::all_or_nothing(&mut self.server.state().world(), |w| {
+            api.neutral_create(w, kind, &fields)
+        })
+        .unwrap_or_else(|e| panic!("creating a {kind:?} record: {e}"))
+    }
+
+    /// Changes the neutral fields it names of record `id`, as
+    /// `PATCH /__admin/records/{kind}/{id}`. Panics on an unknown id or a refused change.
+    ///
+    /// ```
+    /// use mock_psa::{testing::MockPsa, NeutralKind, Personality};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let psa = MockPsa::start(Personality::Autotask).await;
+    /// let id = psa.create_record(NeutralKind::Company, serde_json::json!({"name": "Acme"}));
+    /// psa.update_record(NeutralKind::Company, id, serde_json::json!({"name": "Acme Ltd"}));
+    /// assert_eq!(psa.records(NeutralKind::Company)[0]["name"], "Acme Ltd");
+    /// # }
+    /// ```
+    pub fn update_record(&self, kind: NeutralKind, id: i64, fields: Value) {
+        let fields = self.neutral_fields(kind, fields);
+        let api = api_for(self.server.personality().dialect());
+        admin::all_or_nothing(&mut self.server.state().world(), |w| {
+            api.neutral_update(w, kind, id, &fields)
+        })
+        .unwrap_or_else(|e| panic!("changing {kind:?} record {id}: {e}"))
+    }
+
+    /// Deletes record `id` as a user of the PSA would, as `DELETE /__admin/records/{kind}/{id}`.
+    /// Panics on an unknown id.
+    ///
+    /// ```
+    /// use mock_psa::{testing::MockPsa, NeutralKind, Personality};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let psa = MockPsa::start(Personality::Vorex).await;
+    /// let id = psa.create_record(NeutralKind::Company, serde_json::json!({"name": "Acme"}));
+    /// psa.delete_record(NeutralKind::Company, id);
+    /// assert!(psa.records(NeutralKind::Company).is_empty());
+    /// # }
+    /// ```
+    pub fn delete_record(&self, kind: NeutralKind, id: i64) {
+        let api = api_for(self.server.personality().dialect());
+        api.neutral_delete(&mut self.server.state().world(), kind, id)
+            .unwrap_or_else(|e| panic!("deleting {kind:?} record {id}: {e}"));
+    }
+
+    /// A JSON object of neutral fields checked as the admin API checks them.
+    fn neutral_fields(&self, kind: NeutralKind, fields: Value) -> Map<String, Value> {
+        let Value::Object(fields) = fields else {
+            panic!("{kind:?} fields must be a JSON object, not {fields}");
+        };
+        check_neutral_fields(kind, &fields).unwrap_or_else(|e| panic!("{kind:?} fields: {e}"));
+        fields
     }
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+use mock_psa::testing::MockPsa;
 use mock_psa::{MockServer, Personality, ServerOptions};
 use serde_json::{json, Value};
 
@@ -93,9 +94,9 @@ async fn an_admin_token_is_required_when_set_and_a_public_address_needs_one() {
         admin_token: Some("t0ken".into()),
         ..Default::default()
     };
-    let server = MockServer::start(Personality::Autotask, options)
+    let server = MockPsa::start_with(Personality::Autotask, options)
         .await
-        .expect("start");
+        .into_server();
     let http = support::client();
     let health = format!("{}/health", server.admin_url());
     let status = |rb: reqwest::RequestBuilder| async move {

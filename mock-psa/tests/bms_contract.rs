@@ -1,9 +1,10 @@
 //! Acceptance tests for Kaseya BMS, Pulseway PSA and Vorex PSA: a small client written from
 //! the published BMS V2 contract (and the legacy V1 one), plain HTTP and JSON, drives each
-//! personality of a real server on 127.0.0.1:0. The only mock type used is the one that
-//! starts the server; settings and the clock are moved through the admin HTTP API.
+//! personality of a real server on 127.0.0.1:0. The mock's testing API only starts the server;
+//! settings and the clock are moved through the admin HTTP API.
 
-use mock_psa::{MockServer, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::MockServer;
 use rstest::rstest;
 use serde_json::{json, Value};
 
@@ -54,9 +55,9 @@ const CREDS: [(&str, &str); 4] = [
 
 impl Client {
     async fn start(psa: &str) -> Client {
-        let server = MockServer::start(psa.parse().expect("known PSA"), ServerOptions::default())
+        let server = MockPsa::start(psa.parse().expect("known PSA"))
             .await
-            .expect("server starts");
+            .into_server();
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         let mut c = Client {
             server,

@@ -8,6 +8,7 @@ mod support;
 
 use mock_psa::anonymise::{anonymise, Class, Mapping};
 use mock_psa::capture::{capture, replace_strings, CaptureOptions};
+use mock_psa::testing::MockPsa;
 use mock_psa::tools::render_seed;
 use mock_psa::{Dialect, MockServer, Personality, SeedDocument, ServerOptions, TlsOptions};
 use reference_sync::clients::{raw_client_for, Http, RawKind};
@@ -243,16 +244,12 @@ async fn wire(server: &MockServer) -> Value {
 }
 
 async fn start(p: Personality, seed: SeedDocument, tls: bool) -> MockServer {
-    MockServer::start(
-        p,
-        ServerOptions {
-            seed: Some(seed),
-            tls: tls.then(TlsOptions::default),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{p}: start: {e}"))
+    let options = ServerOptions {
+        seed: Some(seed),
+        tls: tls.then(TlsOptions::default),
+        ..Default::default()
+    };
+    MockPsa::start_with(p, options).await.into_server()
 }
 
 async fn neutral(server: &MockServer) -> Value {

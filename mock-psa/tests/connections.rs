@@ -2,6 +2,7 @@
 //! closed after the header timeout, a stalled body gets 408, and connections past the cap
 //! wait until one closes. Timeouts are short here; nothing asserts how fast anything is.
 
+use mock_psa::testing::MockPsa;
 use mock_psa::{ConnectionLimits, MockServer, Personality, ServerOptions};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,9 +13,9 @@ async fn start(limits: ConnectionLimits) -> MockServer {
         connections: limits,
         ..Default::default()
     };
-    MockServer::start(Personality::Connectwise, options)
+    MockPsa::start_with(Personality::Connectwise, options)
         .await
-        .expect("start")
+        .into_server()
 }
 
 /// Reads until the server closes the socket (or 20 s pass: then the server did not close it).

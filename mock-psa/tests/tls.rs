@@ -2,6 +2,7 @@
 //! the same API (with https links), a client that does not trust it is refused, and the plain
 //! HTTP listener keeps working beside it.
 
+use mock_psa::testing::MockPsa;
 use mock_psa::{MockServer, Personality, ServerOptions, TlsOptions};
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
@@ -40,15 +41,11 @@ async fn https_get(
 }
 
 async fn start(p: Personality) -> MockServer {
-    MockServer::start(
-        p,
-        ServerOptions {
-            tls: Some(TlsOptions::default()),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("start with tls")
+    let options = ServerOptions {
+        tls: Some(TlsOptions::default()),
+        ..Default::default()
+    };
+    MockPsa::start_with(p, options).await.into_server()
 }
 
 #[tokio::test]

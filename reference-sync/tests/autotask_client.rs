@@ -1,6 +1,7 @@
 //! The Autotask client against the Autotask mock, over real HTTP.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::{NeutralKind, Personality};
 use reference_sync::clients::autotask::AutotaskClient;
 use reference_sync::psa::{Connection, Fields, Kind, PsaClient, PsaError, PushContext};
 use serde_json::{json, Value};
@@ -13,28 +14,20 @@ fn fields(v: Value) -> Fields {
         .collect()
 }
 
-async fn setup() -> (MockServer, AutotaskClient) {
-    let server = MockServer::start(Personality::Autotask, ServerOptions::default())
-        .await
-        .expect("start mock");
+async fn setup() -> (MockPsa, AutotaskClient) {
+    let server = MockPsa::start(Personality::Autotask).await;
     let mut client = AutotaskClient::new(Connection {
         personality: Personality::Autotask,
-        origin: server.origin(),
+        origin: server.uri(),
         credentials: Personality::Autotask.default_credentials(),
     });
     client.connect().await.expect("connect");
     (server, client)
 }
 
-async fn neutral(server: &MockServer) -> Value {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    http.get(format!("{}/__admin/snapshot?view=neutral", server.origin()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+/// The first record of `kind` in the PSA, in the neutral vocabulary.
+fn first(server: &MockPsa, kind: NeutralKind) -> Value {
+    Value::Object(server.records(kind).swap_remove(0))
 }
 
 #[tokio::test]
@@ -130,8 +123,8 @@ async fn creates_and_lists_every_kind_in_canonical_fields() {
     assert_eq!(cis[0].fields["model"], "OptiPlex 7090");
     assert_eq!(cis[0].fields["name"], "SRV-01");
 
-    let view = neutral(&server).await;
-    assert_eq!(view["records"]["configurations"][0]["manufacturer"], "Dell");
+    let cfg = first(&server, NeutralKind::Configuration);
+    assert_eq!(cfg["manufacturer"], "Dell");
 }
 
 #[tokio::test]
@@ -154,8 +147,7 @@ async fn contact_without_email_type_is_pushed_without_email() {
         )
         .await
         .unwrap();
-    let view = neutral(&server).await;
-    let c = &view["records"]["contacts"][0];
+    let c = &first(&server, NeutralKind::Contact);
     assert_eq!(c["first_name"], "Bo");
     assert!(c.get("email").is_none(), "{c}");
 }
@@ -163,28 +155,14 @@ async fn contact_without_email_type_is_pushed_without_email() {
 #[tokio::test]
 async fn partial_update_keeps_unmapped_fields() {
     let (server, mut client) = setup().await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let admin = |kind: &str| format!("{}/__admin/records/{kind}", server.origin());
-    let r = http
-        .post(admin("companies"))
-        .json(&json!({"name": "Northwind"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let r: Value = http
-        .post(admin("contacts"))
-        .json(
-            &json!({"company": "Northwind", "first_name": "Sam", "last_name": "Hill",
-                      "suffix": "Jr.", "title": "Clerk"}),
+    server.create_record(NeutralKind::Company, json!({"name": "Northwind"}));
+    let id = server
+        .create_record(
+            NeutralKind::Contact,
+            json!({"company": "Northwind", "first_name": "Sam", "last_name": "Hill",
+                   "suffix": "Jr.", "title": "Clerk"}),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = r["id"].as_i64().unwrap().to_string();
+        .to_string();
 
     let ctx = PushContext::default();
     let contacts = client.list(Kind::Contact).await.unwrap();
@@ -198,8 +176,7 @@ async fn partial_update_keeps_unmapped_fields() {
         )
         .await
         .unwrap();
-    let view = neutral(&server).await;
-    let c = &view["records"]["contacts"][0];
+    let c = &first(&server, NeutralKind::Contact);
     assert_eq!(c["title"], "Manager");
     assert_eq!(c["suffix"], "Jr.");
     assert_eq!(c["last_name"], "Hill");

@@ -1,6 +1,7 @@
 //! The BMS V2 client against the mock, for Kaseya BMS, Pulseway PSA and Vorex PSA.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::{NeutralKind, Personality};
 use reference_sync::clients::bms::BmsClient;
 use reference_sync::psa::*;
 use serde_json::{json, Value};
@@ -13,59 +14,30 @@ fn fields(v: Value) -> Fields {
         .collect()
 }
 
-async fn neutral(server: &MockServer) -> Value {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{}/snapshot?view=neutral", server.admin_url()))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["records"]
-        .clone()
+/// Every record in the PSA in the neutral vocabulary, by kind (`companies`, `contacts`, ...).
+fn neutral(server: &MockPsa) -> Value {
+    NeutralKind::ALL
+        .iter()
+        .map(|k| (k.plural().to_string(), json!(server.records(*k))))
+        .collect()
 }
 
-async fn raw(server: &MockServer, table: &str, id: &str) -> Value {
-    let snap: Value = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{}/snapshot", server.admin_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    snap["tables"][table]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id.parse::<i64>().unwrap())
-        .cloned()
-        .unwrap()
+/// One native row, by table and id.
+fn raw(server: &MockPsa, table: &str, id: &str) -> Value {
+    let id: i64 = id.parse().unwrap();
+    let row = server.table(table).into_iter().find(|r| r["id"] == id);
+    Value::Object(row.unwrap_or_else(|| panic!("no {table} row {id}")))
 }
 
 /// A connected client against a fresh server of `p` (default settings unless given).
-async fn connected(
-    p: Personality,
-    settings: Option<mock_psa::Settings>,
-) -> (MockServer, BmsClient) {
-    let server = MockServer::start(
-        p,
-        ServerOptions {
-            settings,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+async fn connected(p: Personality, settings: Option<mock_psa::Settings>) -> (MockPsa, BmsClient) {
+    let server = match settings {
+        Some(settings) => MockPsa::start_with_settings(p, settings).await,
+        None => MockPsa::start(p).await,
+    };
     let mut c = BmsClient::new(Connection {
         personality: p,
-        origin: server.origin(),
+        origin: server.uri(),
         credentials: p.default_credentials(),
     });
     c.connect().await.unwrap();
@@ -164,17 +136,8 @@ async fn create_list_and_partial_update_through_the_client() {
         assert!(f.contains_key("location"));
 
         // Give the records unmapped members directly in the PSA, then update through the client.
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let patch = |kind: &str, id: &str, body: Value| {
-            http.patch(format!("{}/records/{kind}/{id}", server.admin_url()))
-                .json(&body)
-                .send()
-        };
-        assert!(patch("locations", &loc, json!({"fax": "555-FAX"}))
-            .await
-            .unwrap()
-            .status()
-            .is_success());
+        let loc_id = loc.parse().unwrap();
+        server.update_record(NeutralKind::Location, loc_id, json!({"fax": "555-FAX"}));
 
         c.update(
             Kind::Organization,
@@ -209,7 +172,7 @@ async fn create_list_and_partial_update_through_the_client() {
         .await
         .unwrap();
 
-        let n = neutral(&server).await;
+        let n = neutral(&server);
         let company = &n["companies"][0];
         assert_eq!(company["status"], "Inactive");
         assert_eq!(
@@ -217,7 +180,7 @@ async fn create_list_and_partial_update_through_the_client() {
             "unmapped-in-change fields survive"
         );
         assert_eq!(company["type"], "Prospect");
-        let acc = raw(&server, "accounts", &org).await;
+        let acc = raw(&server, "accounts", &org);
         assert!(acc["accountManagerId"].is_i64());
         assert!(acc["businessTypeId"].is_i64());
 
@@ -241,7 +204,7 @@ async fn create_list_and_partial_update_through_the_client() {
         assert_eq!(k["last_name"], "Hopper");
         assert_eq!(k["location"], "Warehouse");
 
-        let a = raw(&server, "hardware_assets", &cfg).await;
+        let a = raw(&server, "hardware_assets", &cfg);
         assert_eq!(a["serialNumber"], "SN-10");
         assert_eq!(a["description"], "file server");
         assert_eq!(a["macAddress"], "AA:BB:CC:00:11:22");
@@ -265,19 +228,10 @@ async fn create_list_and_partial_update_through_the_client() {
 async fn reauthenticates_after_token_expiry_and_pages_everything() {
     let p = Personality::Pulseway;
     let (server, mut c) = connected(p, None).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     for i in 0..205 {
-        http.post(format!("{}/records/companies", server.admin_url()))
-            .json(&json!({"name": format!("Org {i}")}))
-            .send()
-            .await
-            .unwrap();
+        server.create_record(NeutralKind::Company, json!({"name": format!("Org {i}")}));
     }
-    http.post(format!("{}/clock", server.admin_url()))
-        .json(&json!({"advance": 7200}))
-        .send()
-        .await
-        .unwrap();
+    server.advance_clock(7200);
     let orgs = c.list(Kind::Organization).await.unwrap();
     assert_eq!(orgs.len(), 205);
 }
@@ -324,7 +278,7 @@ async fn reads_bare_summary_dtos() {
     )
     .await
     .unwrap();
-    let row = raw(&server, "contacts", &contact).await;
+    let row = raw(&server, "contacts", &contact);
     assert_eq!(row["emails"][0]["emailAddress"], "ann@new.test", "{row}");
 }
 

@@ -2,7 +2,8 @@
 //! retried, the backoff on the virtual clock, Retry-After, and creates that are never repeated
 //! blindly.
 
-use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::Personality;
 use reference_sync::clients::{client_for, Http, RetryPolicy};
 use reference_sync::psa::{Connection, Fields, Kind, PsaClient, PsaError, PushContext};
 use reference_sync::{Engine, Settings, Source};
@@ -10,27 +11,25 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 struct Rig {
-    server: MockServer,
+    server: MockPsa,
     http: Http,
     client: Box<dyn PsaClient>,
 }
 
 impl Rig {
     async fn start(p: Personality) -> Rig {
-        let server = MockServer::start(p, ServerOptions::default())
-            .await
-            .expect("start mock");
+        let server = MockPsa::start(p).await;
         let http = Http::default();
         let mut client = client_for(
             Connection {
                 personality: p,
-                origin: server.origin(),
+                origin: server.uri(),
                 credentials: p.default_credentials(),
             },
             http.clone(),
         );
         client.connect().await.expect("connect");
-        server.state().world().journal.clear();
+        server.clear_journal();
         Rig {
             server,
             http,
@@ -39,20 +38,15 @@ impl Rig {
     }
 
     fn fault(&self, rule: Value) {
-        self.server.add_fault(rule).expect("fault rule");
+        self.server.fault(rule);
     }
 
     /// `METHOD path status` of every request since the rig started.
     fn journal(&self) -> Vec<String> {
-        let j = self.server.state().world().journal.to_json(0);
-        j["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
-                format!("{} {} {}", s("method"), s("path"), e["status"])
-            })
+        self.server
+            .received_requests()
+            .iter()
+            .map(|e| format!("{} {} {}", e.method, e.path, e.status))
             .collect()
     }
 
@@ -95,9 +89,8 @@ fn backoff_doubles_up_to_the_cap_without_overflow() {
 #[tokio::test]
 async fn a_503_on_a_list_is_retried_with_backoff_on_the_virtual_clock() {
     let mut rig = Rig::start(Personality::Connectwise).await;
-    let seed = SeedDocument::parse("companies: [{name: Acme, type: Customer, status: Active}]")
-        .expect("seed");
-    mock_psa::admin::apply_seed(rig.server.state(), &seed).expect("seeded");
+    rig.server
+        .seed("companies: [{name: Acme, type: Customer, status: Active}]");
     rig.fault(json!({"method": "GET", "path": "*/company/companies", "status": 503, "times": 2}));
     let rows = rig.client.list(Kind::Organization).await.expect("list");
     assert_eq!(rows.len(), 1);
@@ -316,12 +309,10 @@ async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
     };
     let rule = json!({"method": "POST", "path": "/v2/crm/accounts", "status": 429, "retry_after": 20, "times": 1});
 
-    let server = MockServer::start(Personality::Bms, ServerOptions::default())
-        .await
-        .expect("start mock");
+    let server = MockPsa::start(Personality::Bms).await;
     let conn = Connection {
         personality: Personality::Bms,
-        origin: server.origin(),
+        origin: server.uri(),
         credentials: Personality::Bms.default_credentials(),
     };
     let no_retries = RetryPolicy {
@@ -348,7 +339,7 @@ async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
     ];
     for (policy, waited, log) in runs {
         let mut engine = Engine::new(conn.clone(), settings.clone()).with_retry_policy(policy);
-        server.add_fault(rule.clone()).expect("fault rule");
+        server.fault(rule.clone());
         engine
             .create(Kind::Organization, &org, Source::Manual)
             .await
@@ -364,21 +355,13 @@ async fn the_engine_sets_the_policy_and_reads_the_virtual_wait() {
 async fn an_hourly_quota_wait_moves_the_shared_clock_and_the_quota_resets() {
     let mut settings = mock_psa::Settings::for_personality(Personality::Bms);
     settings.bms_hourly_quota = 2;
-    let server = MockServer::start(
-        Personality::Bms,
-        ServerOptions {
-            settings: Some(settings),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("start mock");
+    let server = MockPsa::start_with_settings(Personality::Bms, settings).await;
     let http = Http::default();
-    http.share_clock(format!("{}/__admin/clock", server.origin()));
+    http.share_clock(format!("{}/__admin/clock", server.uri()));
     let mut client = client_for(
         Connection {
             personality: Personality::Bms,
-            origin: server.origin(),
+            origin: server.uri(),
             credentials: Personality::Bms.default_credentials(),
         },
         http.clone(),
@@ -386,7 +369,7 @@ async fn an_hourly_quota_wait_moves_the_shared_clock_and_the_quota_resets() {
     client.connect().await.expect("connect");
     // Lookups share a route template, so connecting already waited for the quota.
     let before = http.waited_secs();
-    let at_connect = server.state().world().clock.now();
+    let at_connect = server.now();
     assert_eq!(at_connect, mock_psa::clock::DEFAULT_EPOCH + before as i64);
     http.take_notes();
     let started = Instant::now();
@@ -402,6 +385,6 @@ async fn an_hourly_quota_wait_moves_the_shared_clock_and_the_quota_resets() {
         vec!["GET /v2/crm/accounts/summary: 429, retry 1 of 4 after 3600s"]
     );
     assert_eq!(http.waited_secs() - before, 3600);
-    let now = server.state().world().clock.now();
+    let now = server.now();
     assert_eq!(now, at_connect + 3600);
 }

@@ -1,27 +1,13 @@
 //! Every client lists tickets (R38) in canonical form through every page, and only reads.
 
-use mock_psa::{MockServer, Personality, ServerOptions};
+use mock_psa::testing::MockPsa;
+use mock_psa::Personality;
 use reference_sync::clients::{client_for, Http};
 use reference_sync::psa::Connection;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// More tickets than one page holds in any dialect (ConnectWise pages by 1,000).
 const TICKETS: usize = 1001;
-
-async fn admin(server: &MockServer, method: reqwest::Method, path: &str, body: Value) -> Value {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut req = http.request(method, format!("{}/{path}", server.admin_url()));
-    if !body.is_null() {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.unwrap();
-    assert!(
-        resp.status().is_success(),
-        "admin {path}: {}",
-        resp.status()
-    );
-    resp.json().await.unwrap_or(Value::Null)
-}
 
 #[tokio::test]
 async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() {
@@ -31,9 +17,7 @@ async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() 
         Personality::Bms,
         Personality::Pulseway,
     ] {
-        let server = MockServer::start(psa, ServerOptions::default())
-            .await
-            .expect("start mock");
+        let server = MockPsa::start(psa).await;
         let seed = json!({
             "companies": [{"name": "Acme"}, {"name": "Beta"}],
             "contacts": [{"company": "Acme", "first_name": "Ann", "last_name": "Lee"}],
@@ -43,12 +27,12 @@ async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() 
                 {"company": "Beta", "title": "Other", "status": "In Progress"},
             ],
         });
-        let created = admin(&server, reqwest::Method::POST, "seed", seed).await;
+        let created = server.seed(&seed.to_string());
         let acme = created["created"]["companies"][0].to_string();
         let mut client = client_for(
             Connection {
                 personality: psa,
-                origin: server.origin(),
+                origin: server.uri(),
                 credentials: psa.default_credentials(),
             },
             Http::default(),
@@ -84,9 +68,8 @@ async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() 
         assert!(!last.contains_key("contact"), "{psa:?}: {last:?}");
 
         // Reads only: GETs, Autotask's POSTed queries (and their next pages), BMS sign-in.
-        let journal = admin(&server, reqwest::Method::GET, "journal", Value::Null).await;
-        for e in journal["entries"].as_array().unwrap() {
-            let (method, path) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap());
+        for e in server.received_requests() {
+            let (method, path) = (e.method.as_str(), e.path.as_str());
             let read = method == "GET"
                 || path.contains("/query")
                 || path.ends_with("/security/authenticate");

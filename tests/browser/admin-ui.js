@@ -25,6 +25,10 @@ withPage(async (page, check) => {
     "the seeded contact is in the contacts table");
   check(await page.locator("#clock").innerText() === "2024-06-01T00:00:00Z", "the header shows the virtual clock");
   check((await page.locator("#title").innerText()).includes("ConnectWise"), "the header names the PSA");
+  // No admin token on this mock: the page offers no change at all, only its three tabs.
+  check((await page.locator("#access").innerText()).includes("read-only"), "the header says the page is read-only");
+  check(await page.locator("button:visible, input[type=file]:visible, textarea:visible").count() === 3,
+    "no write control is offered, only the three tabs");
 
   await page.click("nav button[data-tab=journal]");
   const rows = page.locator("#journal tbody tr");
