@@ -65,6 +65,12 @@ pub struct ConnectionLimits {
     pub body_timeout: Duration,
     /// Connections served at once per listener; further ones wait in the accept backlog.
     pub max_connections: usize,
+    /// hyper's HTTP/1 read buffer: a head must fit in it to reach the mock at all (past it,
+    /// hyper answers a bare 431). Kept above `limits.max_head_bytes`, so the mock refuses an
+    /// over-long head itself, in the surface's own error format.
+    pub head_buffer_bytes: usize,
+    /// Most header lines hyper parses in one head (past it, hyper answers a bare 431).
+    pub max_headers: usize,
 }
 
 impl Default for ConnectionLimits {
@@ -73,6 +79,8 @@ impl Default for ConnectionLimits {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            head_buffer_bytes: limits::HARD_MAX_HEAD_BYTES + 64 * 1024,
+            max_headers: 1000,
         }
     }
 }
@@ -259,26 +267,26 @@ async fn accept_loop(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let timeout = conns.header_timeout;
             match tls {
                 // The handshake runs in the connection's own task, so a slow or failed one
                 // never holds up the accept loop; it gets the header timeout too.
                 Some(acceptor) => {
-                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    match tokio::time::timeout(conns.header_timeout, acceptor.accept(stream)).await
+                    {
                         Ok(Ok(stream)) => {
-                            serve_connection(stream, app, Scheme("https"), timeout).await
+                            serve_connection(stream, app, Scheme("https"), conns).await
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(stream, app, Scheme("http"), timeout).await,
+                None => serve_connection(stream, app, Scheme("http"), conns).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, header_timeout: Duration)
+async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, conns: ConnectionLimits)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -295,7 +303,9 @@ where
         .keep_alive(true)
         .auto_date_header(false)
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(conns.header_timeout)
+        .max_buf_size(conns.head_buffer_bytes.max(8192))
+        .max_headers(conns.max_headers)
         // A client may finish sending and wait for the answer (a truncated body is then
         // answered 400 instead of the connection being dropped).
         .half_close(true)
@@ -348,6 +358,9 @@ async fn handle_admin(
         return admin::error(status, &message);
     }
     let limits = state.settings().limits;
+    if let Err(r) = rejection::check_head(&parts, &limits) {
+        return rejection::finish(admin::error(r.status, &r.message), &r);
+    }
     let method = parts.method.to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("");
@@ -425,8 +438,11 @@ async fn handle_psa_inner(
     let query = uri.query().unwrap_or("");
     let settings = state.settings();
 
-    let checked = match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
-        Ok(b) => check_input(query, &b, &settings.limits, None).map(|()| b),
+    let checked = match rejection::check_head(&parts, &settings.limits) {
+        Ok(()) => match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
+            Ok(b) => check_input(query, &b, &settings.limits, None).map(|()| b),
+            Err(r) => Err(r),
+        },
         Err(r) => Err(r),
     };
     let (body_bytes, early) = match checked {
