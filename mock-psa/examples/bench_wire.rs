@@ -7,6 +7,7 @@
 //! bytes the mock answered. Keep-alive connections, a fixed number of them in flight, a tiny
 //! hand-written HTTP/1.1 client so the client's own cost stays small and the same for both.
 //! Prints requests per second and the ratio to the bare route. A benchmark, never a test.
+//! `--features mimalloc` runs the same with mimalloc as the global allocator (docs/decisions.md).
 
 use axum::routing::get;
 use bytes::Bytes;
@@ -16,6 +17,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system (glibc)"
+};
 
 const CONNECTIONS: usize = 4;
 const COMPANIES: usize = 200;
@@ -272,7 +283,7 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2.0);
     println!(
-        "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded"
+        "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded, allocator {ALLOCATOR}"
     );
     println!(
         "{:<12} {:<11} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7}",
