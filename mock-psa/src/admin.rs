@@ -386,7 +386,7 @@ async fn put_settings(
     let Value::Object(change) = change else {
         return Err(bad("settings: expected a JSON object"));
     };
-    let current = serde_json::to_value(state.settings()).map_err(|e| bad(e.to_string()))?;
+    let current = serde_json::to_value(&*state.settings()).map_err(|e| bad(e.to_string()))?;
     let mut merged = current.clone();
     let mut change = change;
     // A GET-edit-PUT round trip sends the redacted marker back: it keeps the current secret.

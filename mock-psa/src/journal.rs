@@ -3,8 +3,13 @@
 //! Bounded twice over: at most `max_entries` entries (oldest evicted first) and at most
 //! `max_body_bytes` kept of any one body. Counters live apart from entries, so totals stay
 //! right after eviction and a long-running server does not grow.
+//!
+//! Cheap on the request path: bodies are shared `Bytes` (the very buffers the request was read
+//! into and the response is sent from, never copied), the time is the virtual clock's integer
+//! (formatted when read), and with `max_entries: 0` only the counters move.
 
 use crate::redact;
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -27,13 +32,46 @@ impl Default for JournalLimits {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: u64,
-    pub at: String,
+    /// Virtual time of the exchange, Unix seconds ([`Entry::at_rfc3339`] formats it).
+    pub at: i64,
     pub method: String,
     pub path: String,
     pub query: String,
     pub status: u16,
-    pub request_body: String,
-    pub response_body: String,
+    /// At most `max_body_bytes` of the body (cut at a character boundary; see `*_truncated`).
+    pub request_body: Bytes,
+    pub response_body: Bytes,
+    pub request_truncated: bool,
+    pub response_truncated: bool,
+    pub fault: Option<u64>,
+}
+
+impl Entry {
+    /// The time as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn at_rfc3339(&self) -> String {
+        crate::clock::format_rfc3339(self.at)
+    }
+
+    /// The request body as text (`…[truncated]` appended when it was cut).
+    pub fn request_text(&self) -> String {
+        body_text(&self.request_body, self.request_truncated)
+    }
+
+    /// The response body as text (`…[truncated]` appended when it was cut).
+    pub fn response_text(&self) -> String {
+        body_text(&self.response_body, self.response_truncated)
+    }
+}
+
+/// One exchange as the server hands it to [`Journal::record`].
+pub struct Exchange<'a> {
+    pub at: i64,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub status: u16,
+    pub request_body: &'a Bytes,
+    pub response_body: &'a Bytes,
     pub fault: Option<u64>,
 }
 
@@ -52,16 +90,26 @@ pub struct Journal {
     counters: Counters,
 }
 
-fn truncate(mut body: String, max: usize) -> String {
-    if body.len() > max {
-        let mut cut = max;
-        while !body.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        body.truncate(cut);
-        body.push_str("…[truncated]");
+/// The first `max` bytes of `body` (a shared slice, not a copy), backed off to a UTF-8
+/// character boundary; and whether anything was cut.
+fn truncate(body: &Bytes, max: usize) -> (Bytes, bool) {
+    if body.len() <= max {
+        return (body.clone(), false);
     }
-    body
+    let mut cut = max;
+    // Continuation bytes are 0b10xx_xxxx: step back to the start of the character.
+    while cut > 0 && (body[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    (body.slice(..cut), true)
+}
+
+fn body_text(body: &Bytes, truncated: bool) -> String {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    if truncated {
+        text.push_str("…[truncated]");
+    }
+    text
 }
 
 impl Journal {
@@ -76,25 +124,21 @@ impl Journal {
         self.limits
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        &mut self,
-        at: String,
-        method: &str,
-        path: &str,
-        query: &str,
-        status: u16,
-        request_body: String,
-        response_body: String,
-        fault: Option<u64>,
-    ) {
+    /// Whether entries are kept (else only the counters move, and a caller may skip
+    /// gathering what an entry would hold).
+    pub fn keeps_entries(&self) -> bool {
+        self.limits.max_entries > 0
+    }
+
+    pub fn record(&mut self, x: Exchange<'_>) {
         self.counters.total += 1;
-        *self.counters.by_status.entry(status).or_default() += 1;
-        *self
-            .counters
-            .by_method
-            .entry(method.to_string())
-            .or_default() += 1;
+        *self.counters.by_status.entry(x.status).or_default() += 1;
+        match self.counters.by_method.get_mut(x.method) {
+            Some(n) => *n += 1,
+            None => {
+                self.counters.by_method.insert(x.method.to_string(), 1);
+            }
+        }
         if self.limits.max_entries == 0 {
             self.counters.evicted += 1;
             return;
@@ -104,16 +148,20 @@ impl Journal {
             self.counters.evicted += 1;
         }
         let max = self.limits.max_body_bytes;
+        let (request_body, request_truncated) = truncate(x.request_body, max);
+        let (response_body, response_truncated) = truncate(x.response_body, max);
         self.entries.push_back(Entry {
             seq: self.counters.total,
-            at,
-            method: method.to_string(),
-            path: path.to_string(),
-            query: query.to_string(),
-            status,
-            request_body: truncate(request_body, max),
-            response_body: truncate(response_body, max),
-            fault,
+            at: x.at,
+            method: x.method.to_string(),
+            path: x.path.to_string(),
+            query: x.query.to_string(),
+            status: x.status,
+            request_body,
+            response_body,
+            request_truncated,
+            response_truncated,
+            fault: x.fault,
         });
     }
 
@@ -166,13 +214,13 @@ impl Journal {
             .map(|e| {
                 let mut v = serde_json::json!({
                     "seq": e.seq,
-                    "at": e.at,
+                    "at": e.at_rfc3339(),
                     "method": e.method,
                     "path": e.path,
                     "query": if reveal { e.query.clone() } else { redact::form(&e.query) },
                     "status": e.status,
-                    "request_body": shown(&e.request_body),
-                    "response_body": shown(&e.response_body),
+                    "request_body": shown(&e.request_text()),
+                    "response_body": shown(&e.response_text()),
                 });
                 if let Some(f) = e.fault {
                     v["fault"] = Value::from(f);
@@ -206,16 +254,16 @@ mod tests {
             max_body_bytes: 4,
         });
         for i in 0..5 {
-            j.record(
-                "t".into(),
-                "GET",
-                &format!("/p{i}"),
-                "",
-                200,
-                "123456".into(),
-                String::new(),
-                None,
-            );
+            j.record(Exchange {
+                at: 0,
+                method: "GET",
+                path: &format!("/p{i}"),
+                query: "",
+                status: 200,
+                request_body: &Bytes::from_static(b"123456"),
+                response_body: &Bytes::new(),
+                fault: None,
+            });
         }
         assert_eq!(j.len(), 3);
         assert_eq!(j.counters().total, 5);
@@ -223,22 +271,60 @@ mod tests {
         let v = j.to_json(0);
         assert_eq!(v["entries"][0]["path"], "/p2");
         assert_eq!(v["entries"][0]["request_body"], "1234…[truncated]");
+        assert_eq!(v["entries"][0]["at"], "1970-01-01T00:00:00Z");
         assert_eq!(j.to_json(4)["entries"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters_and_shares_the_buffer() {
+        let body = Bytes::from("abé".as_bytes().to_vec()); // é is 2 bytes: a b 0xC3 0xA9
+        let (cut, truncated) = truncate(&body, 3);
+        assert!(truncated);
+        assert_eq!(&cut[..], b"ab");
+        assert_eq!(cut.as_ptr(), body.as_ptr(), "a slice of the same buffer");
+        assert_eq!(truncate(&body, 4), (body.clone(), false));
+    }
+
+    #[test]
+    fn switched_off_it_keeps_counting_and_nothing_else() {
+        let mut j = Journal::new(JournalLimits {
+            max_entries: 0,
+            max_body_bytes: 4,
+        });
+        assert!(!j.keeps_entries());
+        for _ in 0..3 {
+            j.record(Exchange {
+                at: 0,
+                method: "GET",
+                path: "/p",
+                query: "",
+                status: 404,
+                request_body: &Bytes::new(),
+                response_body: &Bytes::new(),
+                fault: None,
+            });
+        }
+        assert!(j.is_empty());
+        assert_eq!(j.counters().total, 3);
+        assert_eq!(j.counters().by_status[&404], 3);
+        assert_eq!(j.counters().by_method["GET"], 3);
     }
 
     #[test]
     fn admin_output_redacts_secrets_unless_revealed() {
         let mut j = Journal::new(JournalLimits::default());
-        j.record(
-            "t".into(),
-            "POST",
-            "/v2/security/authenticate",
-            "password=q",
-            200,
-            "userName=api&password=hunter2".into(),
-            r#"{"result":{"accessToken":"tok","tokenType":"Bearer"}}"#.into(),
-            None,
-        );
+        j.record(Exchange {
+            at: 0,
+            method: "POST",
+            path: "/v2/security/authenticate",
+            query: "password=q",
+            status: 200,
+            request_body: &Bytes::from_static(b"userName=api&password=hunter2"),
+            response_body: &Bytes::from_static(
+                br#"{"result":{"accessToken":"tok","tokenType":"Bearer"}}"#,
+            ),
+            fault: None,
+        });
         let shown = j.render(0, false).to_string();
         for secret in ["hunter2", "\"tok\"", "password=q"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub const HARD_MAX_DEPTH: usize = 128;
 /// The most `max_query_bytes` may be raised to.
 pub const HARD_MAX_QUERY_BYTES: usize = 1024 * 1024;
+/// The most `max_head_bytes` may be raised to; hyper's read buffer is sized above it
+/// ([`crate::ConnectionLimits::head_buffer_bytes`]) so the dialect, not hyper, answers.
+pub const HARD_MAX_HEAD_BYTES: usize = 1024 * 1024;
 
 /// Input limits of one personality (part of [`crate::Settings`], changeable at run time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +29,9 @@ pub struct Limits {
     pub max_seed_bytes: usize,
     /// Deepest nesting of a seed document (YAML or JSON).
     pub max_seed_depth: usize,
+    /// Largest request head (request line and headers, as counted by [`head_bytes`]) accepted;
+    /// larger ones get 431 in the surface's error format.
+    pub max_head_bytes: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +42,7 @@ impl Default for Limits {
             max_json_depth: 64,
             max_seed_bytes: 64 * 1024 * 1024,
             max_seed_depth: 32,
+            max_head_bytes: 64 * 1024,
         }
     }
 }
@@ -63,8 +70,26 @@ impl Limits {
         if self.max_seed_bytes == 0 {
             return Err("limits.max_seed_bytes must be at least 1".into());
         }
+        if self.max_head_bytes < 1024 || self.max_head_bytes > HARD_MAX_HEAD_BYTES {
+            return Err(format!(
+                "limits.max_head_bytes must be from 1024 to {HARD_MAX_HEAD_BYTES}, not {}",
+                self.max_head_bytes
+            ));
+        }
         Ok(())
     }
+}
+
+/// The size of a request head as sent: the request line (`METHOD target HTTP/1.1` and CRLF)
+/// and each header line (`name: value` and CRLF).
+pub fn head_bytes(parts: &http::request::Parts) -> usize {
+    let target = parts.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    line + parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + 2 + v.len() + 2)
+        .sum::<usize>()
 }
 
 tokio::task_local! {

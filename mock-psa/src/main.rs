@@ -166,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
         body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
         max_connections: max_connections.max(1),
+        ..Default::default()
     };
     let personalities: Vec<Personality> = if psa == "all" {
         Personality::ALL.to_vec()

@@ -125,7 +125,7 @@ impl StateFile {
         let worlds = states
             .iter()
             .map(|s| {
-                let settings = s.settings();
+                let settings = Settings::clone(&s.settings());
                 let w = s.world();
                 let saved = SavedWorld {
                     settings,

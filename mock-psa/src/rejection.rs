@@ -2,7 +2,7 @@
 //! request passes before any parser sees it, and the fallback that turns the framework's own
 //! answers (empty 405s, plain-text extractor rejections) into the surface's error body.
 
-use crate::limits::{check_json_depth, looks_like_json, Limits};
+use crate::limits::{check_json_depth, head_bytes, looks_like_json, Limits};
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
@@ -54,6 +54,23 @@ pub async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<By
             close: true,
         }),
     }
+}
+
+/// A request head over `limits.max_head_bytes` is 431 (the body is left unread, so the
+/// connection closes after the answer).
+pub fn check_head(parts: &http::request::Parts, limits: &Limits) -> Result<(), Refusal> {
+    let size = head_bytes(parts);
+    if size > limits.max_head_bytes {
+        return Err(Refusal {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            message: format!(
+                "the request head is {size} bytes long; the limit is {}",
+                limits.max_head_bytes
+            ),
+            close: true,
+        });
+    }
+    Ok(())
 }
 
 /// Size and nesting checks on the query string and, when `json_depth` is given, on JSON query

@@ -4,6 +4,7 @@
 use crate::admin;
 use crate::dialect::{api_for, RequestCtx};
 use crate::guard::{self, AdminAccess};
+use crate::journal::Exchange;
 use crate::limits;
 use crate::personality::Personality;
 use crate::rejection::{self, check_input, read_body};
@@ -64,6 +65,12 @@ pub struct ConnectionLimits {
     pub body_timeout: Duration,
     /// Connections served at once per listener; further ones wait in the accept backlog.
     pub max_connections: usize,
+    /// hyper's HTTP/1 read buffer: a head must fit in it to reach the mock at all (past it,
+    /// hyper answers a bare 431). Kept above `limits.max_head_bytes`, so the mock refuses an
+    /// over-long head itself, in the surface's own error format.
+    pub head_buffer_bytes: usize,
+    /// Most header lines hyper parses in one head (past it, hyper answers a bare 431).
+    pub max_headers: usize,
 }
 
 impl Default for ConnectionLimits {
@@ -72,6 +79,8 @@ impl Default for ConnectionLimits {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            head_buffer_bytes: limits::HARD_MAX_HEAD_BYTES + 64 * 1024,
+            max_headers: 1000,
         }
     }
 }
@@ -258,26 +267,26 @@ async fn accept_loop(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let timeout = conns.header_timeout;
             match tls {
                 // The handshake runs in the connection's own task, so a slow or failed one
                 // never holds up the accept loop; it gets the header timeout too.
                 Some(acceptor) => {
-                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    match tokio::time::timeout(conns.header_timeout, acceptor.accept(stream)).await
+                    {
                         Ok(Ok(stream)) => {
-                            serve_connection(stream, app, Scheme("https"), timeout).await
+                            serve_connection(stream, app, Scheme("https"), conns).await
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(stream, app, Scheme("http"), timeout).await,
+                None => serve_connection(stream, app, Scheme("http"), conns).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, header_timeout: Duration)
+async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, conns: ConnectionLimits)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -294,7 +303,9 @@ where
         .keep_alive(true)
         .auto_date_header(false)
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(conns.header_timeout)
+        .max_buf_size(conns.head_buffer_bytes.max(8192))
+        .max_headers(conns.max_headers)
         // A client may finish sending and wait for the answer (a truncated body is then
         // answered 400 instead of the connection being dropped).
         .half_close(true)
@@ -347,6 +358,9 @@ async fn handle_admin(
         return admin::error(status, &message);
     }
     let limits = state.settings().limits;
+    if let Err(r) = rejection::check_head(&parts, &limits) {
+        return rejection::finish(admin::error(r.status, &r.message), &r);
+    }
     let method = parts.method.to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("");
@@ -383,12 +397,7 @@ async fn handle_psa(
     req: Request<Body>,
 ) -> Response {
     let limits = state.settings().limits;
-    let mut resp = limits::scope(limits, handle_psa_inner(state.clone(), router, conns, req)).await;
-    let now = state.world().clock.now();
-    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
-        resp.headers_mut().insert(http::header::DATE, v);
-    }
-    resp
+    limits::scope(limits, handle_psa_inner(state, router, conns, req)).await
 }
 
 /// An HTTP `Date` (IMF-fixdate) for Unix seconds: `Mon, 01 Jan 2024 00:00:00 GMT`.
@@ -420,15 +429,20 @@ async fn handle_psa_inner(
     req: Request<Body>,
 ) -> Response {
     let api = api_for(state.personality.dialect());
-    let (mut parts, body) = req.into_parts();
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().unwrap_or("").to_string();
+    let (parts, body) = req.into_parts();
+    // What the journal and the fault rules see: the request as the client sent it (a `Uri`
+    // clone shares its buffer).
+    let uri = parts.uri.clone();
+    let method = parts.method.clone();
+    let path = uri.path();
+    let query = uri.query().unwrap_or("");
     let settings = state.settings();
 
-    let limits = settings.limits;
-    let checked = match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
-        Ok(b) => check_input(&query, &b, &limits, None).map(|()| b),
+    let checked = match rejection::check_head(&parts, &settings.limits) {
+        Ok(()) => match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
+            Ok(b) => check_input(query, &b, &settings.limits, None).map(|()| b),
+            Err(r) => Err(r),
+        },
         Err(r) => Err(r),
     };
     let (body_bytes, early) = match checked {
@@ -436,16 +450,16 @@ async fn handle_psa_inner(
         Err(r) => (
             Bytes::new(),
             Some(rejection::finish(
-                api.error_at(&path, r.status, &r.message),
+                api.error_at(path, r.status, &r.message),
                 &r,
             )),
         ),
     };
 
     let fault = state.world().faults.check(&crate::faults::FaultRequest {
-        method: &method,
-        path: &path,
-        query: &query,
+        method: method.as_str(),
+        path,
+        query,
         body: &body_bytes,
     });
     let mut fault_id = None;
@@ -458,17 +472,16 @@ async fn handle_psa_inner(
         }
         if action.landed {
             // The PSA does the work and keeps it; only the reply is lost or replaced.
-            dispatch(&state, router.clone(), &mut parts, body_bytes.clone()).await;
+            dispatch(&state, router.clone(), parts.clone(), body_bytes.clone()).await;
         }
         if action.drop {
             record(
                 &state,
                 &method,
-                &path,
-                &query,
+                &uri,
                 0,
                 &body_bytes,
-                b"",
+                &Bytes::new(),
                 fault_id,
             );
             if let Some(kill) = parts.extensions.get::<DropConnection>() {
@@ -486,7 +499,7 @@ async fn handle_psa_inner(
                 }
             }
             // No status: the request goes on to the PSA, with any latency and Retry-After.
-            None => dispatch(&state, router, &mut parts, body_bytes.clone()).await,
+            None => dispatch(&state, router, parts, body_bytes.clone()).await,
         };
         if let Some(secs) = action.retry_after {
             resp.headers_mut()
@@ -494,32 +507,46 @@ async fn handle_psa_inner(
         }
         resp
     } else {
-        dispatch(&state, router, &mut parts, body_bytes.clone()).await
+        dispatch(&state, router, parts, body_bytes.clone()).await
     };
 
-    let (resp_parts, resp_body) = response.into_parts();
-    let resp_bytes = resp_body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    record(
+    // The body is gathered only when the journal keeps it (handlers answer whole bodies, so
+    // this is one buffer, not a copy); otherwise the response goes out as it is.
+    let keeps = state.world().journal.keeps_entries();
+    let (mut resp_parts, resp_body) = response.into_parts();
+    let (resp_body, resp_bytes) = if keeps {
+        let bytes = resp_body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        (Body::from(bytes.clone()), bytes)
+    } else {
+        (resp_body, Bytes::new())
+    };
+    let now = record(
         &state,
         &method,
-        &path,
-        &query,
+        &uri,
         resp_parts.status.as_u16(),
         &body_bytes,
         &resp_bytes,
         fault_id,
     );
-    Response::from_parts(resp_parts, Body::from(resp_bytes))
+    // `Date` comes from the virtual clock, not the wall clock.
+    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
+        resp_parts.headers.insert(http::header::DATE, v);
+    }
+    Response::from_parts(resp_parts, resp_body)
 }
 
+/// Routes a request through the dialect: its path read once by the dialect's route table, the
+/// credentials checked, and the request itself (its parts, headers untouched) handed to the
+/// dialect's router with the routed path in place of the client's.
 async fn dispatch(
     state: &AppState,
     router: Router,
-    parts: &mut http::request::Parts,
+    mut parts: http::request::Parts,
     body: Bytes,
 ) -> Response {
     let api = api_for(state.personality.dialect());
@@ -539,29 +566,25 @@ async fn dispatch(
         );
     };
     if !routed.public {
-        if let Err(resp) = api.authenticate(state, parts, &routed) {
+        if let Err(resp) = api.authenticate(state, &parts, &routed) {
             return resp;
         }
     }
-    let mut req = Request::builder().method(parts.method.clone());
-    let uri = match parts.uri.query() {
+    let client_uri = std::mem::take(&mut parts.uri);
+    let routed_uri = match client_uri.query() {
         Some(q) => format!("{}?{}", routed.path, q),
-        None => routed.path.clone(),
+        None => routed.path,
     };
-    req = req.uri(uri);
-    for (k, v) in parts.headers.iter() {
-        req = req.header(k, v);
-    }
-    let mut req = match req.body(Body::from(body)) {
-        Ok(r) => r,
+    parts.uri = match routed_uri.parse() {
+        Ok(u) => u,
         Err(e) => return api.error(StatusCode::BAD_REQUEST, &format!("bad request: {e}")),
     };
-    req.extensions_mut().insert(RequestCtx {
+    parts.extensions.insert(RequestCtx {
         origin,
         api_base: routed.api_base,
     });
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    let req = Request::from_parts(parts, Body::from(body));
     let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
         Ok(Ok(resp)) => resp,
         Ok(Err(never)) => match never {},
@@ -571,32 +594,34 @@ async fn dispatch(
         ),
     };
     // The framework's own rejections (405, extractor errors) in the dialect's shape.
-    rejection::as_surface_error(resp, &method, &path, |s, m| api.error_at(&path, s, m)).await
+    let path = client_uri.path();
+    rejection::as_surface_error(resp, method.as_str(), path, |s, m| api.error_at(path, s, m)).await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Journals one exchange (counters only when the journal keeps no entries); returns the
+/// virtual time it was recorded at.
 fn record(
     state: &MockState,
-    method: &str,
-    path: &str,
-    query: &str,
+    method: &http::Method,
+    uri: &http::Uri,
     status: u16,
-    req: &[u8],
-    resp: &[u8],
+    req: &Bytes,
+    resp: &Bytes,
     fault: Option<u64>,
-) {
+) -> i64 {
     let mut world = state.world();
-    let at = world.clock.rfc3339();
-    world.journal.record(
+    let at = world.clock.now();
+    world.journal.record(Exchange {
         at,
-        method,
-        path,
-        query,
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
         status,
-        String::from_utf8_lossy(req).into_owned(),
-        String::from_utf8_lossy(resp).into_owned(),
+        request_body: req,
+        response_body: resp,
         fault,
-    );
+    });
+    at
 }
 
 #[cfg(test)]

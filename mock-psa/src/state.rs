@@ -113,7 +113,8 @@ impl World {
 
 pub struct MockState {
     pub personality: Personality,
-    settings: Mutex<Settings>,
+    /// Shared, not cloned per request: a request holds the `Arc` it started with.
+    settings: Mutex<Arc<Settings>>,
     world: Mutex<World>,
     /// Called after every request that may have changed the world (`serve --state`).
     on_change: OnceLock<Arc<dyn Fn() + Send + Sync>>,
@@ -129,7 +130,7 @@ impl MockState {
         };
         MockState {
             personality,
-            settings: Mutex::new(settings),
+            settings: Mutex::new(Arc::new(settings)),
             world: Mutex::new(world),
             on_change: OnceLock::new(),
         }
@@ -152,7 +153,8 @@ impl MockState {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn settings(&self) -> Settings {
+    /// The settings in force (a shared handle: cheap, and unchanged by a later `set_settings`).
+    pub fn settings(&self) -> Arc<Settings> {
         self.settings
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -160,6 +162,6 @@ impl MockState {
     }
 
     pub fn set_settings(&self, s: Settings) {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = s;
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(s);
     }
 }

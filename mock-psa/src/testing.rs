@@ -147,7 +147,7 @@ impl MockPsa {
     /// # }
     /// ```
     pub fn credentials(&self) -> Credentials {
-        self.server.state().settings().credentials
+        self.server.state().settings().credentials.clone()
     }
 
     /// Seeds the PSA from a seed document in YAML or JSON (the README's seed format); returns

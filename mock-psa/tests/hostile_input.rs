@@ -221,3 +221,66 @@ async fn the_admin_api_answers_every_rejection_in_its_one_shape() {
         }
     }
 }
+
+/// A head larger than `limits.max_head_bytes` (64 KiB by default) is refused by the mock itself:
+/// 431 in the surface's own error shape, nothing written. hyper's read buffer sits above the
+/// largest allowed limit, so a head the limit admits is served, even one past hyper's default
+/// buffer (about 400 KB) once the limit is raised.
+#[tokio::test]
+async fn an_over_long_head_is_refused_in_the_dialect_and_changes_nothing() {
+    let big = |n: usize| vec![("x-padding", "a".repeat(n))];
+    for psa in Personality::ALL {
+        let kit = Kit::start(psa).await;
+        let before = kit.records().await;
+        let (list, _, write) = routes(psa);
+        let body = Some(r#"{"name":"Headed"}"#.to_string());
+        for (method, target, body) in [("GET", list, None), ("POST", write, body)] {
+            let (status, reply) = kit.send_with(method, target, body, &big(70_000)).await;
+            assert_eq!(status, 431, "{psa} {method} {target}: {reply}");
+            assert!(
+                dialect_shape(psa, target, &reply),
+                "{psa} {method}: 431 is not in the dialect's shape: {reply}"
+            );
+            assert!(
+                reply.to_string().contains("limit is 65536"),
+                "{psa}: the refusal names the limit: {reply}"
+            );
+        }
+        assert_eq!(kit.records().await, before, "{psa}: a refused head wrote");
+        // Under the limit it is served as usual.
+        let (status, reply) = kit.send_with("GET", &alive(psa), None, &big(60_000)).await;
+        assert_eq!(status, 200, "{psa} 60 KB head: {reply}");
+        // Raised, the limit admits heads past hyper's default buffer.
+        let admin = kit.server.admin_url();
+        let resp = kit
+            .http
+            .put(format!("{admin}/settings"))
+            .body(r#"{"limits":{"max_head_bytes":1048576}}"#)
+            .send()
+            .await
+            .expect("settings");
+        assert_eq!(resp.status(), 200);
+        let (status, reply) = kit.send_with("GET", &alive(psa), None, &big(900_000)).await;
+        assert_eq!(
+            status, 200,
+            "{psa} 900 KB head under a raised limit: {reply}"
+        );
+    }
+    // The admin API answers in its one shape.
+    let kit = Kit::start(Personality::Connectwise).await;
+    let resp = kit
+        .http
+        .get(format!("{}/health", kit.server.admin_url()))
+        .header("x-padding", "a".repeat(70_000))
+        .send()
+        .await
+        .expect("answered");
+    let (status, body) = support::reply(resp).await;
+    assert_eq!(status, 431, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("limit is 65536")),
+        "{body}"
+    );
+}

@@ -318,7 +318,7 @@ async fn a_contact_without_a_location_is_sent_without_one() {
             continue;
         }
         let id = made.unwrap();
-        let row = raw(&server, "contacts", &id).await;
+        let row = raw(&server, "contacts", &id);
         assert_eq!(row["locationId"], Value::Null, "{p:?}: {row}");
     }
 }

@@ -116,6 +116,17 @@ impl Kit {
     }
 
     pub async fn send(&self, method: &str, target: &str, body: Option<String>) -> (u16, Value) {
+        self.send_with(method, target, body, &[]).await
+    }
+
+    /// [`Kit::send`] with extra headers.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<String>,
+        extra: &[(&str, String)],
+    ) -> (u16, Value) {
         let mut rb = self.http.request(
             method.parse().expect("method"),
             format!("{}{target}", self.server.origin()),
@@ -126,6 +137,9 @@ impl Kit {
         };
         for (k, v) in auth {
             rb = rb.header(k, v);
+        }
+        for (k, v) in extra {
+            rb = rb.header(*k, v);
         }
         if let Some(b) = body {
             rb = rb.header("Content-Type", "application/json").body(b);

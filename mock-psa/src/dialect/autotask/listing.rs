@@ -5,6 +5,7 @@ use super::filter::QuerySpec;
 use super::schema::*;
 use super::values::*;
 use super::wire::enc;
+use axum::response::IntoResponse;
 use serde_json::json;
 
 /// The wire shape of a record: every model field (null when unset), or only the included ones.
@@ -13,34 +14,65 @@ pub(super) fn render(e: &Entity, rec: &Record, include: Option<&[&'static str]>)
     render_with(e, rec, include, false)
 }
 
-/// A single record as `GET {Entity}/{id}` answers it: every member, write-only ones too.
-pub(super) fn render_item(e: &Entity, rec: &Record) -> Value {
-    render_with(e, rec, None, true)
+fn render_with(e: &Entity, rec: &Record, include: Option<&[&'static str]>, all: bool) -> Value {
+    serde_json::to_value(Rendered {
+        e,
+        rec,
+        include,
+        all,
+    })
+    .unwrap_or(Value::Null)
 }
 
-fn render_with(e: &Entity, rec: &Record, include: Option<&[&'static str]>, all: bool) -> Value {
-    let mut out = Map::new();
-    for field in &e.fields {
-        if include.is_some_and(|names| !names.contains(&field.name)) {
-            continue;
+/// A stored record serialized straight to the wire (every field of the entity in schema order,
+/// absent ones null), without first copying it into a `Value`.
+pub(super) struct Rendered<'a> {
+    pub(super) e: &'a Entity,
+    pub(super) rec: &'a Record,
+    pub(super) include: Option<&'a [&'static str]>,
+    /// Write-only fields too (`GET {Entity}/{id}` shows them; queries do not).
+    pub(super) all: bool,
+}
+
+impl serde::Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(None)?;
+        for field in &self.e.fields {
+            if self
+                .include
+                .is_some_and(|names| !names.contains(&field.name))
+            {
+                continue;
+            }
+            if field.write_only && !self.all {
+                continue;
+            }
+            map.serialize_entry(field.name, self.rec.get(field.name).unwrap_or(&Value::Null))?;
         }
-        if field.write_only && !all {
-            continue;
+        if self.e.udf {
+            match self.rec.get("userDefinedFields") {
+                Some(v) => map.serialize_entry("userDefinedFields", v)?,
+                None => map.serialize_entry("userDefinedFields", &[] as &[Value])?,
+            }
         }
-        out.insert(
-            field.name.into(),
-            rec.get(field.name).cloned().unwrap_or(Value::Null),
-        );
+        map.end()
     }
-    if e.udf {
-        out.insert(
-            "userDefinedFields".into(),
-            rec.get("userDefinedFields")
-                .cloned()
-                .unwrap_or_else(|| json!([])),
-        );
+}
+
+/// `{"item": ...}` of `GET {Entity}/{id}`, serialized from the stored record.
+pub(super) fn item_response(e: &Entity, rec: Option<&Record>) -> Response {
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        item: Option<Rendered<'a>>,
     }
-    Value::Object(out)
+    let item = rec.map(|rec| Rendered {
+        e,
+        rec,
+        include: None,
+        all: true,
+    });
+    (StatusCode::OK, axum::Json(Item { item })).into_response()
 }
 
 /// One page of rows with id >= `start`. Paging walks ids forward, so a page costs time in
@@ -52,7 +84,7 @@ pub(super) fn query_page(
     spec: &QuerySpec,
     start: i64,
     previous: Vec<i64>,
-) -> Value {
+) -> Response {
     let mut rows: Vec<&Record> = Vec::new();
     let mut next = None;
     if let Some(table) = world.store.table(e.table) {
@@ -89,17 +121,33 @@ pub(super) fn query_page(
         Some((last, rest)) => link(rest, *last),
         None => Value::Null,
     };
-    let items: Vec<Value> = rows
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        items: Vec<Rendered<'a>>,
+        #[serde(rename = "pageDetails")]
+        page_details: Value,
+    }
+    let page_details = json!({
+        "count": rows.len(),
+        "requestCount": spec.max,
+        "prevPageUrl": prev_url,
+        "nextPageUrl": next_url,
+    });
+    let items = rows
         .iter()
-        .map(|r| render(e, r, spec.include.as_deref()))
+        .map(|rec| Rendered {
+            e,
+            rec,
+            include: spec.include.as_deref(),
+            all: false,
+        })
         .collect();
-    json!({
-        "items": items,
-        "pageDetails": {
-            "count": items.len(),
-            "requestCount": spec.max,
-            "prevPageUrl": prev_url,
-            "nextPageUrl": next_url,
-        }
-    })
+    (
+        StatusCode::OK,
+        axum::Json(Page {
+            items,
+            page_details,
+        }),
+    )
+        .into_response()
 }

@@ -90,7 +90,8 @@ impl DialectApi for Autotask {
         parts: &Parts,
         _routed: &Routed,
     ) -> Result<(), Response> {
-        let creds = state.settings().credentials;
+        let settings = state.settings();
+        let creds = &settings.credentials;
         let header = |name: &str| {
             parts
                 .headers

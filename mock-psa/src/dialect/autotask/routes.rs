@@ -134,9 +134,9 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                             .unwrap_or_default()
                     };
                     let start = ids("nextIds").first().copied().unwrap_or(-1);
-                    ok(query_page(&world, ctx, e, &spec, start, ids("previousIds")))
+                    query_page(&world, ctx, e, &spec, start, ids("previousIds"))
                 }
-                _ => ok(query_page(&world, ctx, e, &spec, -1, Vec::new())),
+                _ => query_page(&world, ctx, e, &spec, -1, Vec::new()),
             }
         }
         ["query", ..] => not_allowed(method),
@@ -149,12 +149,7 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                 return not_allowed(method);
             }
             let world = state.world();
-            let item = world
-                .store
-                .get(e.table, id)
-                .map(|r| render_item(e, r))
-                .unwrap_or(Value::Null);
-            ok(json!({ "item": item }))
+            item_response(e, world.store.get(e.table, id))
         }
         [pid, child, more @ ..] => {
             let Some(ce) = child_entity(e, child) else {
@@ -208,13 +203,11 @@ pub(super) fn child_route(
             match *method {
                 Method::GET => {
                     let world = state.world();
-                    let item = world
+                    let rec = world
                         .store
                         .get(e.table, id)
-                        .filter(|r| int(r, member) == Some(pid))
-                        .map(|r| render_item(e, r))
-                        .unwrap_or(Value::Null);
-                    ok(json!({ "item": item }))
+                        .filter(|r| int(r, member) == Some(pid));
+                    item_response(e, rec)
                 }
                 Method::DELETE => match delete_child(&mut state.world(), e, pid, id) {
                     Ok(()) => ok(json!({ "itemId": id })),

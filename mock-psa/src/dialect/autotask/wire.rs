@@ -125,7 +125,8 @@ pub(super) fn body_json(body: &[u8]) -> Result<Value, String> {
 }
 
 pub(super) fn zone(state: &MockState, ctx: &RequestCtx, query: &str) -> Response {
-    let creds = state.settings().credentials;
+    let settings = state.settings();
+    let creds = &settings.credentials;
     match query_param(query, "user") {
         Some(u) if u.eq_ignore_ascii_case(&creds.user) => ok(json!({
             "zoneName": "Mock Zone",

@@ -55,7 +55,7 @@ pub fn tables() -> impl Iterator<Item = (&'static str, &'static [Route])> {
 /// Everything a handler gets.
 pub struct Ctx<'a> {
     pub state: &'a AppState,
-    pub settings: Settings,
+    pub settings: std::sync::Arc<Settings>,
     pub api: Api,
     pub params: Vec<&'a str>,
     pub query: Query,

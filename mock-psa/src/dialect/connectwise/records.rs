@@ -12,72 +12,128 @@ use super::schema::{ref_spec, Kind, Label, Resource};
 use super::wire::{api_error, apply_ops, field_error, invalid, not_found, parse_body, stamp};
 use super::*;
 
+/// A stored record as the wire shows it, as a `Value` (for filters, sort keys and `fields`).
 pub(super) fn render(store: &Store, res: &Resource, rec: &Record, api_base: &str) -> Value {
-    let mut out = rec.clone();
-    // References the mock resolves are rendered with their label and href; the others were
-    // stored as written and are returned so.
-    for m in &res.schema().members {
-        let Some(spec) = m.reference.as_deref().and_then(ref_spec) else {
-            continue;
-        };
-        match (m.kind, rec.get(&m.name)) {
-            (Kind::Reference, Some(raw)) => {
-                if let Some(r) = render_ref(store, spec, raw, api_base) {
-                    out.insert(m.name.clone(), r);
+    serde_json::to_value(Rendered {
+        store,
+        res,
+        rec,
+        api_base,
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// A stored record serialized straight to the wire, without first copying it into a `Value`:
+/// the record's members in their stored order, the references the mock resolves written with
+/// their label and href, `_info` with its hrefs, nulls left out.
+pub(super) struct Rendered<'a> {
+    pub(super) store: &'a Store,
+    pub(super) res: &'a Resource,
+    pub(super) rec: &'a Record,
+    pub(super) api_base: &'a str,
+}
+
+impl Rendered<'_> {
+    /// The members whose wire form differs from the stored one, rendered (small: references,
+    /// communication items).
+    fn overrides(&self) -> Vec<(&str, Value)> {
+        let (store, res, rec, api_base) = (self.store, self.res, self.rec, self.api_base);
+        let mut out = Vec::new();
+        // References the mock resolves are rendered with their label and href; the others were
+        // stored as written and are returned so.
+        for m in &res.schema().members {
+            let Some(spec) = m.reference.as_deref().and_then(ref_spec) else {
+                continue;
+            };
+            match (m.kind, rec.get(&m.name)) {
+                (Kind::Reference, Some(raw)) => {
+                    if let Some(r) = render_ref(store, spec, raw, api_base) {
+                        out.push((m.name.as_str(), r));
+                    }
                 }
+                (Kind::ReferenceList, Some(Value::Array(items))) => {
+                    let rendered: Vec<Value> = items
+                        .iter()
+                        .filter_map(|i| render_ref(store, spec, i, api_base))
+                        .collect();
+                    out.push((m.name.as_str(), Value::Array(rendered)));
+                }
+                _ => {}
             }
-            (Kind::ReferenceList, Some(Value::Array(items))) => {
+        }
+        if res.table == "contacts" {
+            if let Some(Value::Array(items)) = rec.get("communicationItems") {
                 let rendered: Vec<Value> = items
                     .iter()
-                    .filter_map(|i| render_ref(store, spec, i, api_base))
+                    .map(|i| render_communication(store, i))
                     .collect();
-                out.insert(m.name.clone(), Value::Array(rendered));
+                out.push(("communicationItems", Value::Array(rendered)));
             }
-            _ => {}
         }
+        out
     }
-    if res.table == "contacts" {
-        if let Some(Value::Array(items)) = rec.get("communicationItems") {
-            let rendered: Vec<Value> = items
+
+    fn info(&self) -> Value {
+        let (res, rec, api_base) = (self.res, self.rec, self.api_base);
+        let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
+        let mut info = rec
+            .get("_info")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if res.table == "companies" {
+            info.insert(
+                "sites_href".into(),
+                json!(format!("{api_base}/company/companies/{id}/sites")),
+            );
+            info.insert(
+                "contacts_href".into(),
+                json!(format!(
+                    "{api_base}/company/contacts?conditions=company/id={id}"
+                )),
+            );
+            info.insert(
+                "configurations_href".into(),
+                json!(format!(
+                    "{api_base}/company/configurations?conditions=company/id={id}"
+                )),
+            );
+        }
+        Value::Object(info)
+    }
+}
+
+impl serde::Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let overrides = self.overrides();
+        let mut map = ser.serialize_map(None)?;
+        let mut info_written = false;
+        for (k, v) in self.rec {
+            if k == "_info" {
+                map.serialize_entry(k, &self.info())?;
+                info_written = true;
+                continue;
+            }
+            let v = overrides
                 .iter()
-                .map(|i| render_communication(store, i))
-                .collect();
-            out.insert("communicationItems".into(), Value::Array(rendered));
+                .find(|(name, _)| *name == k)
+                .map_or(v, |(_, r)| r);
+            if !v.is_null() {
+                map.serialize_entry(k, v)?;
+            }
         }
-    }
-    if matches!(res.label, Label::Description) {
         // Lookups stored with `description` are referenced by `name`.
-        if let Some(d) = rec.get("description") {
-            out.entry("name").or_insert_with(|| d.clone());
+        if matches!(self.res.label, Label::Description) && !self.rec.contains_key("name") {
+            if let Some(d) = self.rec.get("description").filter(|d| !d.is_null()) {
+                map.serialize_entry("name", d)?;
+            }
         }
+        if !info_written {
+            map.serialize_entry("_info", &self.info())?;
+        }
+        map.end()
     }
-    let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
-    let mut info = rec
-        .get("_info")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if res.table == "companies" {
-        info.insert(
-            "sites_href".into(),
-            json!(format!("{api_base}/company/companies/{id}/sites")),
-        );
-        info.insert(
-            "contacts_href".into(),
-            json!(format!(
-                "{api_base}/company/contacts?conditions=company/id={id}"
-            )),
-        );
-        info.insert(
-            "configurations_href".into(),
-            json!(format!(
-                "{api_base}/company/configurations?conditions=company/id={id}"
-            )),
-        );
-    }
-    out.insert("_info".into(), Value::Object(info));
-    out.retain(|_, v| !v.is_null());
-    Value::Object(out)
 }
 
 /// A refused body in the CW envelope.
@@ -400,19 +456,31 @@ pub(super) async fn list(
             "<{link_base}pageSize={page_size}&page={last}>; rel=\"last\""
         ));
     }
-    let fields = q.get("fields");
-    let body: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let v = render(store, res, r, &ctx.api_base);
-            match fields {
-                Some(f) => project(&v, f),
-                None => v,
-            }
-        })
-        .collect();
-    drop(world);
-    let mut resp = Json(Value::Array(body)).into_response();
+    // Straight to bytes from the stored rows (projected through a `Value` only for `fields`).
+    let mut resp = match q.get("fields") {
+        Some(f) => {
+            let body: Vec<Value> = rows
+                .iter()
+                .map(|r| project(&render(store, res, r, &ctx.api_base), f))
+                .collect();
+            drop(world);
+            Json(Value::Array(body)).into_response()
+        }
+        None => {
+            let body: Vec<Rendered<'_>> = rows
+                .iter()
+                .map(|rec| Rendered {
+                    store,
+                    res,
+                    rec,
+                    api_base: &ctx.api_base,
+                })
+                .collect();
+            let resp = Json(body).into_response();
+            drop(world);
+            resp
+        }
+    };
     if !links.is_empty() {
         if let Ok(v) = http::HeaderValue::from_str(&links.join(", ")) {
             resp.headers_mut().insert("link", v);
@@ -452,13 +520,18 @@ pub(super) async fn get_one(
         .get(res.table, id)
         .filter(|r| belongs(r, res, pid))
     {
-        Some(rec) => {
-            let v = render(&world.store, res, rec, &ctx.api_base);
-            match ListQuery::parse(raw.as_deref()).get("fields") {
-                Some(f) => Json(project(&v, f)).into_response(),
-                None => Json(v).into_response(),
+        Some(rec) => match ListQuery::parse(raw.as_deref()).get("fields") {
+            Some(f) => {
+                Json(project(&render(&world.store, res, rec, &ctx.api_base), f)).into_response()
             }
-        }
+            None => Json(Rendered {
+                store: &world.store,
+                res,
+                rec,
+                api_base: &ctx.api_base,
+            })
+            .into_response(),
+        },
         None => not_found(res, &id.to_string()),
     }
 }

@@ -128,7 +128,8 @@ pub(super) async fn company_info(
     Extension(ctx): Extension<RequestCtx>,
     Path(company): Path<String>,
 ) -> Response {
-    let creds = state.settings().credentials;
+    let settings = state.settings();
+    let creds = &settings.credentials;
     if !company.eq_ignore_ascii_case(&creds.company) {
         return envelope(
             StatusCode::NOT_FOUND,
@@ -193,7 +194,8 @@ pub(super) fn authenticate(
     parts: &Parts,
     _routed: &Routed,
 ) -> Result<(), Response> {
-    let creds = state.settings().credentials;
+    let settings = state.settings();
+    let creds = &settings.credentials;
     let unauthenticated = || {
         envelope(
             StatusCode::UNAUTHORIZED,

@@ -1,0 +1,325 @@
+//! The mock's wire speed against a bare axum route serving the same bytes, in one run:
+//! `cargo run --release -p mock-psa --example bench_wire [-- SECONDS]` (default 2 s per row).
+//!
+//! Per dialect (ConnectWise, Autotask, Kaseya BMS) it measures a GET by id and a list of 25 over
+//! real HTTP on 127.0.0.1:0, first through the mock (default settings, so the journal is on;
+//! then with the journal switched off), then through a bare axum route that answers the very
+//! bytes the mock answered. Keep-alive connections, a fixed number of them in flight, a tiny
+//! hand-written HTTP/1.1 client so the client's own cost stays small and the same for both.
+//! Prints requests per second and the ratio to the bare route. A benchmark, never a test.
+//! `--features mimalloc` runs the same with mimalloc as the global allocator (docs/decisions.md).
+
+use axum::routing::get;
+use bytes::Bytes;
+use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions, Settings};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system (glibc)"
+};
+
+const CONNECTIONS: usize = 4;
+const COMPANIES: usize = 200;
+
+/// One keep-alive HTTP/1.1 connection sending the same request again and again.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Conn {
+            stream,
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// Sends `request` and reads one response; returns its status and body.
+    async fn exchange(&mut self, request: &[u8]) -> (u16, Vec<u8>) {
+        self.stream.write_all(request).await.expect("write");
+        self.buf.clear();
+        let (head_end, length) = loop {
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .expect("content-length");
+                break (end + 4, length);
+            }
+        };
+        while self.buf.len() < head_end + length {
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        let status = std::str::from_utf8(&self.buf[9..12])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, self.buf[head_end..head_end + length].to_vec())
+    }
+}
+
+fn request(path: &str, headers: &[(String, String)]) -> Vec<u8> {
+    let mut r = format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+    for (k, v) in headers {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    r.push_str("\r\n");
+    r.into_bytes()
+}
+
+/// Requests per second with `CONNECTIONS` connections for `secs`.
+async fn rate(addr: SocketAddr, req: &[u8], secs: f64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let req = req.to_vec();
+            tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let (status, _) = conn.exchange(&req).await;
+                    assert_eq!(status, 200, "benchmark request failed");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("client task");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A bare axum server answering `body` as JSON on every path.
+async fn bare(body: Bytes) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let app = axum::Router::new().fallback(get(move || {
+        let body = body.clone();
+        async move { ([(http::header::CONTENT_TYPE, "application/json")], body) }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("bare server");
+    });
+    (addr, task)
+}
+
+fn seed() -> SeedDocument {
+    let doc = json!({
+        "companies": [{"name": "Company {n}", "type": "Customer", "status": "Active",
+                       "phone": "555-0100", "repeat": COMPANIES}],
+        "contacts": [{"company": "Company {n}", "first_name": "Pat", "last_name": "Of {n}",
+                      "email": "pat@c{n}.test", "repeat": COMPANIES}],
+    });
+    SeedDocument::parse(&doc.to_string()).expect("bench seed")
+}
+
+struct Case {
+    label: &'static str,
+    path: String,
+}
+
+/// The auth headers and the two requests of each dialect.
+async fn plan(psa: Personality, server: &MockServer) -> (Vec<(String, String)>, [Case; 2]) {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let origin = server.origin();
+    match psa {
+        Personality::Connectwise => {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD.encode("acme+public:private");
+            let headers = vec![
+                ("authorization".into(), format!("Basic {basic}")),
+                ("clientid".into(), "bench".into()),
+            ];
+            let api = "/v4_6_release/apis/3.0/company/companies";
+            let id = first_id(&http, &format!("{origin}{api}?pageSize=1"), &headers, "id").await;
+            (
+                headers,
+                [
+                    Case {
+                        label: "GET by id",
+                        path: format!("{api}/{id}"),
+                    },
+                    Case {
+                        label: "list of 25",
+                        path: format!("{api}?pageSize=25"),
+                    },
+                ],
+            )
+        }
+        Personality::Autotask => {
+            let headers = vec![
+                ("username".into(), "api@example.com".into()),
+                ("secret".into(), "secret".into()),
+                ("apiintegrationcode".into(), "INTEGRATIONCODE".into()),
+            ];
+            let api = "/ATServicesRest/V1.0/Companies";
+            let search = r#"{"MaxRecords":25,"filter":[{"op":"exist","field":"id"}]}"#;
+            let list = format!(
+                "{api}/query?search={}",
+                percent_encoding::utf8_percent_encode(search, percent_encoding::NON_ALPHANUMERIC)
+            );
+            let v = get_json(&http, &format!("{origin}{list}"), &headers).await;
+            let id = v["items"][1]["id"].as_i64().expect("an Autotask company");
+            (
+                headers,
+                [
+                    Case {
+                        label: "GET by id",
+                        path: format!("{api}/{id}"),
+                    },
+                    Case {
+                        label: "list of 25",
+                        path: list,
+                    },
+                ],
+            )
+        }
+        _ => {
+            let auth = http
+                .post(format!("{origin}/v2/security/authenticate"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grantType=password&userName=api&password=password&tenant=acme")
+                .send()
+                .await
+                .expect("authenticate");
+            let v: Value = auth.json().await.expect("token");
+            let token = v["result"]["accessToken"].as_str().expect("token");
+            let headers = vec![("authorization".into(), format!("Bearer {token}"))];
+            let api = "/v2/crm/accounts/summary";
+            let v = get_json(&http, &format!("{origin}{api}?PageSize=2"), &headers).await;
+            let id = v["result"][1]["id"].as_i64().expect("a BMS account");
+            (
+                headers,
+                [
+                    Case {
+                        label: "GET by id",
+                        path: format!("{api}/{id}"),
+                    },
+                    Case {
+                        label: "list of 25",
+                        path: format!("{api}?PageSize=25"),
+                    },
+                ],
+            )
+        }
+    }
+}
+
+async fn get_json(http: &reqwest::Client, url: &str, headers: &[(String, String)]) -> Value {
+    let mut req = http.get(url);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.expect("request");
+    assert!(resp.status().is_success(), "{url}: {}", resp.status());
+    resp.json().await.expect("json")
+}
+
+async fn first_id(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    member: &str,
+) -> i64 {
+    let v = get_json(http, url, headers).await;
+    v[0][member].as_i64().expect("an id")
+}
+
+async fn mock(psa: Personality, journal: bool) -> MockServer {
+    let mut settings = Settings::for_personality(psa);
+    // Quotas off: the benchmark sends far more than an hour's allowance.
+    settings.bms_hourly_quota = 0;
+    settings.at_enforce_request_limit = false;
+    if !journal {
+        settings.journal.max_entries = 0;
+    }
+    MockServer::start(
+        psa,
+        ServerOptions {
+            settings: Some(settings),
+            seed: Some(seed()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("mock")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    println!(
+        "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded, allocator {ALLOCATOR}"
+    );
+    println!(
+        "{:<12} {:<11} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7}",
+        "dialect", "request", "bytes", "mock", "mock -jrnl", "bare axum", "ratio", "-jrnl"
+    );
+    for (psa, name) in [
+        (Personality::Connectwise, "ConnectWise"),
+        (Personality::Autotask, "Autotask"),
+        (Personality::Bms, "Kaseya BMS"),
+    ] {
+        let with = mock(psa, true).await;
+        let without = mock(psa, false).await;
+        let (headers, cases) = plan(psa, &with).await;
+        // The journal-off server signs in on its own (BMS tokens are per server).
+        let (headers_off, _) = plan(psa, &without).await;
+        for case in cases {
+            let req = request(&case.path, &headers);
+            let req_off = request(&case.path, &headers_off);
+            let (status, body) = Conn::open(with.addr()).await.exchange(&req).await;
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            let (bare_addr, bare_task) = bare(Bytes::from(body.clone())).await;
+            let m = rate(with.addr(), &req, secs).await;
+            let m_off = rate(without.addr(), &req_off, secs).await;
+            let b = rate(bare_addr, &req, secs).await;
+            bare_task.abort();
+            println!(
+                "{:<12} {:<11} {:>7} {:>10.0} {:>10.0} {:>10.0} {:>6.2}x {:>6.2}x",
+                name,
+                case.label,
+                body.len(),
+                m,
+                m_off,
+                b,
+                m / b,
+                m_off / b
+            );
+        }
+    }
+}
