@@ -5,7 +5,7 @@
 #[path = "../../tests/browser/support.rs"]
 mod browser;
 
-use browser::{ensure_playwright, workspace};
+use browser::{ensure_playwright, passed_checks, workspace};
 use std::process::Command;
 
 #[test]
@@ -66,12 +66,7 @@ fn html_report_shows_matrix_cases_diff_and_timeline_in_chromium() {
         .arg(want.to_string())
         .output()
         .expect("node is needed for the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("RESULT ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    passed_checks(&out);
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "a screenshot"

@@ -31,12 +31,7 @@ async fn run_page(
         .output()
         .await
         .expect("node is needed for the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("RESULT ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = browser::passed_checks(&out);
     assert!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count() >= checks,
         "{stdout}"

@@ -5,35 +5,12 @@
 
 mod support;
 
-use mock_psa::{MockServer, Personality};
-use reqwest::{Client, Method};
+use support::autotask::At;
+
+use reqwest::Method;
 use serde_json::{json, Value};
 
-struct At {
-    server: MockServer,
-    http: Client,
-}
-
 impl At {
-    async fn start() -> At {
-        let (server, http) = support::start(Personality::Autotask).await;
-        At { server, http }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}/ATServicesRest/V1.0/{path}", self.server.origin());
-        let mut r = self
-            .http
-            .request(method, &url)
-            .header("ApiIntegrationcode", "INTEGRATIONCODE")
-            .header("UserName", "api@example.com")
-            .header("Secret", "secret");
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        support::reply(r.send().await.expect("send")).await
-    }
-
     async fn udfs(&self, id: i64) -> Value {
         let (s, b) = self
             .call(Method::GET, &format!("Companies/{id}"), None)

@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::within;
+
 use mock_psa::Personality;
 use serde_json::{json, Map, Value};
 use support::kit::Kit;
@@ -191,22 +193,6 @@ fn wrong(m: &Value) -> Vec<Value> {
         v.push(json!(0));
     }
     v
-}
-
-/// `sent` is in `got`: objects member by member (names ignoring case), arrays item by item.
-fn within(sent: &Value, got: &Value) -> bool {
-    match (sent, got) {
-        (Value::Object(s), Value::Object(g)) => s.iter().all(|(k, v)| {
-            g.iter()
-                .find(|(gk, _)| gk.eq_ignore_ascii_case(k))
-                .is_some_and(|(_, gv)| within(v, gv))
-        }),
-        (Value::Array(s), Value::Array(g)) => {
-            s.len() == g.len() && s.iter().zip(g).all(|(a, b)| within(a, b))
-        }
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        _ => sent == got,
-    }
 }
 
 /// The error names the member (its path as the description or the store spells it).

@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::within;
+
 use base64::Engine;
 use mock_psa::{MockServer, Personality};
 use reqwest::{Client, Method};
@@ -243,23 +245,6 @@ fn wrong(member: &Value) -> Value {
         "scalar" => json!({"a": 1}),
         "reference_list" => json!({"id": 1}),
         _ => json!("x"),
-    }
-}
-
-/// `sent` is contained in `got`: objects member by member (ignoring case of keys the server
-/// spells its way), arrays element by element, numbers by value.
-fn within(sent: &Value, got: &Value) -> bool {
-    match (sent, got) {
-        (Value::Object(s), Value::Object(g)) => s.iter().all(|(k, v)| {
-            g.iter()
-                .find(|(gk, _)| gk.eq_ignore_ascii_case(k))
-                .is_some_and(|(_, gv)| within(v, gv))
-        }),
-        (Value::Array(s), Value::Array(g)) => {
-            s.len() == g.len() && s.iter().zip(g).all(|(a, b)| within(a, b))
-        }
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        _ => sent == got,
     }
 }
 

@@ -44,6 +44,24 @@ async fn connected(p: Personality, settings: Option<mock_psa::Settings>) -> (Moc
     (server, c)
 }
 
+/// Push settings with e-mail and phone types chosen, and the organization Acme created with them.
+async fn acme(c: &mut BmsClient) -> (PushContext, String) {
+    let ctx = PushContext {
+        email_type: Some("Email".into()),
+        phone_type: Some("Direct".into()),
+        ..Default::default()
+    };
+    let org = c
+        .create(
+            Kind::Organization,
+            &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    (ctx, org)
+}
+
 #[tokio::test]
 async fn create_list_and_partial_update_through_the_client() {
     for p in [Personality::Bms, Personality::Pulseway, Personality::Vorex] {
@@ -245,19 +263,7 @@ async fn reads_bare_summary_dtos() {
         ..mock_psa::Settings::for_personality(p)
     };
     let (server, mut c) = connected(p, Some(settings)).await;
-    let ctx = PushContext {
-        email_type: Some("Email".into()),
-        phone_type: Some("Direct".into()),
-        ..Default::default()
-    };
-    let org = c
-        .create(
-            Kind::Organization,
-            &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
-            &ctx,
-        )
-        .await
-        .unwrap();
+    let (ctx, org) = acme(&mut c).await;
     // A Kaseya BMS contact needs a location (R19): the account's main one.
     let main = c.list(Kind::Location).await.unwrap()[0].id.clone();
     let contact = c
@@ -289,19 +295,7 @@ async fn reads_bare_summary_dtos() {
 async fn a_contact_without_a_location_is_sent_without_one() {
     for p in [Personality::Bms, Personality::Pulseway, Personality::Vorex] {
         let (server, mut c) = connected(p, None).await;
-        let ctx = PushContext {
-            email_type: Some("Email".into()),
-            phone_type: Some("Direct".into()),
-            ..Default::default()
-        };
-        let org = c
-            .create(
-                Kind::Organization,
-                &fields(json!({"name": "Acme", "type": "Customer", "status": "Active"})),
-                &ctx,
-            )
-            .await
-            .unwrap();
+        let (ctx, org) = acme(&mut c).await;
         let ann = fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
                                 "email": "ann@acme.test", "phone": "555-0100"}));
         let made = c.create(Kind::Contact, &ann, &ctx).await;

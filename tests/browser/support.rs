@@ -57,3 +57,15 @@ pub fn ensure_playwright() -> PathBuf {
     );
     dir
 }
+
+/// The stdout of a page script that ended with every check passed (`RESULT ok`); otherwise
+/// fails the test with everything the script printed.
+pub fn passed_checks(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.contains("RESULT ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

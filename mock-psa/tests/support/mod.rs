@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod autotask;
 pub mod kit;
 
 use mock_psa::testing::MockPsa;
@@ -29,4 +30,21 @@ pub async fn reply(resp: reqwest::Response) -> (u16, Value) {
         false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
     };
     (status, body)
+}
+
+/// `sent` is contained in `got`: objects member by member (ignoring the case of keys the server
+/// spells its way), arrays element by element, numbers by value.
+pub fn within(sent: &Value, got: &Value) -> bool {
+    match (sent, got) {
+        (Value::Object(s), Value::Object(g)) => s.iter().all(|(k, v)| {
+            g.iter()
+                .find(|(gk, _)| gk.eq_ignore_ascii_case(k))
+                .is_some_and(|(_, gv)| within(v, gv))
+        }),
+        (Value::Array(s), Value::Array(g)) => {
+            s.len() == g.len() && s.iter().zip(g).all(|(a, b)| within(a, b))
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => sent == got,
+    }
 }
