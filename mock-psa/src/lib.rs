@@ -31,6 +31,7 @@ pub mod store;
 pub mod testing;
 pub mod tls;
 pub mod tools;
+pub mod unparsed;
 
 pub use dialect::NeutralKind;
 // Shared with the reference sync through psa-core; re-exported at the paths they always had.

@@ -11,6 +11,7 @@ use crate::rejection::{self, check_input, read_body};
 use crate::seed::SeedDocument;
 use crate::state::{AppState, MockState, Settings};
 use crate::tls::TlsIdentity;
+use crate::unparsed::{Rewriting, UnparsedReplies};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -134,6 +135,7 @@ impl MockServer {
         };
         let conns = options.connections;
         let app = build_app(state.clone(), access, conns);
+        let unparsed = Arc::new(UnparsedReplies::for_dialect(api_for(personality.dialect())).await);
         let mut shutdown = Vec::new();
         let https = match options.tls {
             Some(tls) => {
@@ -146,7 +148,7 @@ impl MockServer {
                 let (tx, rx) = oneshot::channel();
                 tokio::spawn(accept_loop(
                     listener,
-                    app.clone(),
+                    (app.clone(), unparsed.clone()),
                     Some(identity.acceptor()),
                     conns,
                     rx,
@@ -157,7 +159,7 @@ impl MockServer {
             None => None,
         };
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(accept_loop(listener, app, None, conns, rx));
+        tokio::spawn(accept_loop(listener, (app, unparsed), None, conns, rx));
         shutdown.push(tx);
         Ok(MockServer {
             addr,
@@ -235,9 +237,12 @@ impl Drop for MockServer {
     }
 }
 
+/// The app and its answers to requests hyper cannot parse ([`crate::unparsed`]).
+type Service = (Router, Arc<UnparsedReplies>);
+
 async fn accept_loop(
     listener: TcpListener,
-    app: Router,
+    service: Service,
     tls: Option<tokio_rustls::TlsAcceptor>,
     conns: ConnectionLimits,
     mut shutdown: oneshot::Receiver<()>,
@@ -263,7 +268,7 @@ async fn accept_loop(
                 }
             },
         };
-        let app = app.clone();
+        let (app, unparsed) = (service.0.clone(), service.1.clone());
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -274,13 +279,22 @@ async fn accept_loop(
                     match tokio::time::timeout(conns.header_timeout, acceptor.accept(stream)).await
                     {
                         Ok(Ok(stream)) => {
-                            serve_connection(stream, app, Scheme("https"), conns).await
+                            serve_connection(
+                                Rewriting::new(stream, unparsed),
+                                app,
+                                Scheme("https"),
+                                conns,
+                            )
+                            .await
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(stream, app, Scheme("http"), conns).await,
+                None => {
+                    serve_connection(Rewriting::new(stream, unparsed), app, Scheme("http"), conns)
+                        .await
+                }
             }
         });
     }

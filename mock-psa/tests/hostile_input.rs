@@ -284,3 +284,79 @@ async fn an_over_long_head_is_refused_in_the_dialect_and_changes_nothing() {
         "{body}"
     );
 }
+
+/// Sends `raw` bytes on a fresh connection and reads the answer to the end (hyper closes after
+/// a parse error): (status, body as JSON, the whole answer as text).
+async fn raw_exchange(kit: &Kit, raw: &[u8]) -> (u16, serde_json::Value, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(kit.server.addr())
+        .await
+        .expect("connect");
+    s.write_all(raw).await.expect("send");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer))
+        .await
+        .expect("answered within 5 s")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default(), text)
+}
+
+/// Requests hyper cannot parse (a request target past the `http` crate's 65,534 bytes, a
+/// header line without a colon, a request line that is not HTTP, HTTP/3) never reach a
+/// handler; the mock still answers each in the dialect's own error format, changes nothing,
+/// and keeps serving.
+#[tokio::test]
+async fn requests_hyper_cannot_parse_are_answered_in_the_dialect() {
+    for psa in Personality::ALL {
+        let kit = Kit::start(psa).await;
+        let before = kit.records().await;
+        let (list, _, _) = routes(psa);
+        let long_target = format!("{list}?x={}", "a".repeat(70_000));
+        let cases: [(&str, String, u16); 4] = [
+            (
+                "an over-long target",
+                format!("GET {long_target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+                414,
+            ),
+            (
+                "a header without a colon",
+                format!("GET {list} HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n"),
+                400,
+            ),
+            (
+                "a request line that is not HTTP",
+                "GARBAGE\r\n\r\n".into(),
+                400,
+            ),
+            (
+                "HTTP/3",
+                format!("GET {list} HTTP/3.0\r\nHost: 127.0.0.1\r\n\r\n"),
+                505,
+            ),
+        ];
+        for (class, raw, want) in cases {
+            let (status, body, text) = raw_exchange(&kit, raw.as_bytes()).await;
+            // hyper may read some malformed lines as another parse error; the status class is
+            // its, the shape must be the dialect's.
+            assert!(
+                status == want || (want == 505 && status == 400),
+                "{psa} {class}: status {status}: {text}"
+            );
+            // Unparsed, the target names no API version: the BMS family answers in V2's shape.
+            assert!(
+                dialect_shape(psa, "/", &body),
+                "{psa} {class}: not in the dialect's shape: {text}"
+            );
+        }
+        assert_eq!(
+            kit.records().await,
+            before,
+            "{psa}: an unparsable request wrote"
+        );
+        let (status, reply) = kit.send("GET", &alive(psa), None).await;
+        assert_eq!(status, 200, "{psa}: still serving: {reply}");
+    }
+}
