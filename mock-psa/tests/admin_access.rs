@@ -133,19 +133,7 @@ async fn an_admin_token_is_required_when_set_and_a_public_address_needs_one() {
 async fn secrets_are_redacted_in_settings_and_journal_unless_revealed() {
     let (server, http) = support::start(Personality::Bms).await;
     let admin = server.admin_url();
-    let form = "grantType=password&userName=api&password=password&tenant=acme";
-    let resp = http
-        .post(format!("{}/v2/security/authenticate", server.origin()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .expect("authenticate");
-    let (_, auth) = support::reply(resp).await;
-    let token = auth["result"]["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = support::bms_token(&server, &http, false).await;
 
     let get = |path: String| {
         let http = http.clone();

@@ -71,40 +71,13 @@ impl Kit {
             ],
             _ => {
                 // The legacy V1 API (OData `$filter`) takes its own token.
-                let form = format!(
-                    "grant_type=password&username={}&password={}&tenant={}",
-                    c.user, c.secret, c.company
-                );
-                let resp = http
-                    .post(format!("{}/api/token", server.origin()))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(form)
-                    .send()
-                    .await
-                    .expect("authenticate");
-                let (_, body) = super::reply(resp).await;
-                let token = body["access_token"]
-                    .as_str()
-                    .expect("access token")
-                    .to_string();
+                let token = super::bms_token(&server, &http, true).await;
                 vec![("Authorization".into(), format!("Bearer {token}"))]
             }
         };
         let mut v2 = Vec::new();
         if psa.dialect() == mock_psa::Dialect::BmsV2 {
-            let form = format!(
-                "grantType=password&userName={}&password={}&tenant={}",
-                c.user, c.secret, c.company
-            );
-            let resp = http
-                .post(format!("{}/v2/security/authenticate", server.origin()))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(form)
-                .send()
-                .await
-                .expect("authenticate");
-            let (_, body) = super::reply(resp).await;
-            let token = body["result"]["accessToken"].as_str().expect("V2 token");
+            let token = super::bms_token(&server, &http, false).await;
             v2.push(("Authorization".into(), format!("Bearer {token}")));
         }
         Kit {

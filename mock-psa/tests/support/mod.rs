@@ -48,3 +48,40 @@ pub fn within(sent: &Value, got: &Value) -> bool {
         _ => sent == got,
     }
 }
+
+/// A bearer token from the BMS family's sign-in form with the default credentials: the V2
+/// `/v2/security/authenticate` form, or the legacy V1 `/api/token` one.
+pub async fn bms_token(server: &MockServer, http: &Client, v1: bool) -> String {
+    let c = server.personality().default_credentials();
+    let (path, form) = if v1 {
+        (
+            "/api/token",
+            format!(
+                "grant_type=password&username={}&password={}&tenant={}",
+                c.user, c.secret, c.company
+            ),
+        )
+    } else {
+        (
+            "/v2/security/authenticate",
+            format!(
+                "grantType=password&userName={}&password={}&tenant={}",
+                c.user, c.secret, c.company
+            ),
+        )
+    };
+    let resp = http
+        .post(format!("{}{path}", server.origin()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("authenticate");
+    let (_, body) = reply(resp).await;
+    let token = if v1 {
+        &body["access_token"]
+    } else {
+        &body["result"]["accessToken"]
+    };
+    token.as_str().expect("access token").to_string()
+}
