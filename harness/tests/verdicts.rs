@@ -494,3 +494,101 @@ fn coverage_cells_say_pass_fail_uncovered_and_not_applicable() {
     // The reference declares everything: no "not declared" count to speak of.
     assert!(!text.contains(" not declared;"), "{text}");
 }
+
+#[test]
+fn vendor_summary_sorts_every_declared_rule_and_decides_the_exit() {
+    use harness::capabilities::Capabilities;
+    use harness::coverage::CoverageScope;
+    let cat = Catalogue::parse(CATALOGUE, Path::new("rules.yaml")).expect("catalogue");
+    let declared = Capabilities {
+        psas: vec!["connectwise".into(), "bms".into(), "vorex".into()],
+        rule_groups: vec!["pull".into(), "push".into()],
+        record_kinds: None,
+        features: Vec::new(),
+    };
+    let scope = CoverageScope {
+        psas: vec![
+            Personality::Connectwise,
+            Personality::Autotask,
+            Personality::Bms,
+        ],
+        connector: true,
+        declared: Some(declared.clone()),
+    };
+    let results = vec![
+        result("a", "connectwise", &["R1", "R4"], Status::Pass),
+        result("b", "bms", &["R1"], Status::Fail),
+    ];
+    let m = Coverage::build_for(&cat, &results, &scope);
+    let vendor = serde_json::to_value(m.vendor.as_ref().expect("a connector run has a summary"))
+        .expect("summary");
+    // Only the PSAs run, only in-scope rules that apply there; a not-run or not-applicable cell
+    // belongs to no list.
+    assert_eq!(
+        vendor,
+        json!({
+            "autotask": {"declared": [], "passing": [], "failing": [], "uncovered": [],
+                         "not_declared": ["R1", "R4"]},
+            "bms": {"declared": ["R1", "R2"], "passing": [], "failing": ["R1"],
+                    "uncovered": ["R2"], "not_declared": ["R4"]},
+            "connectwise": {"declared": ["R1"], "passing": ["R1"], "failing": [], "uncovered": [],
+                            "not_declared": ["R4"]},
+        })
+    );
+    assert_eq!(m.gaps(), 2, "R1 fails on bms, R2 is uncovered there");
+    assert!(!m.success(), "a failing or uncovered cell fails the run");
+    let text = m.render(&cat);
+    let summary = text
+        .split_once("\nYour connector")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no vendor summary in:\n{text}"));
+    assert_eq!(
+        summary,
+        ", per PSA (in-scope rules that apply there):\n\
+         \x20 autotask: declared 0, passing 0, failing 0, not declared 2\n\
+         \x20   not declared: R1 R4\n\
+         \x20 bms: declared 2, passing 0, failing 1, not declared 1\n\
+         \x20   FAILING: R1\n\
+         \x20   declared, no case selected: R2\n\
+         \x20   not declared: R4\n\
+         \x20 connectwise: declared 1, passing 1, failing 0, not declared 1\n\
+         \x20   passing: R1\n\
+         \x20   not declared: R4\n"
+    );
+    assert!(
+        text.contains(
+            "cells: 1 pass, 1 failing, 1 uncovered, 4 not applicable, 4 not declared, 4 not run; \
+             1 rules out of scope\n"
+        ),
+        "{text}"
+    );
+
+    // Nothing against the run: a connector must still pass something to succeed.
+    let clean = |results: &[CaseResult], connector: bool| {
+        let scope = CoverageScope {
+            psas: vec![Personality::Connectwise],
+            connector,
+            declared: Some(declared.clone()),
+        };
+        Coverage::build_for(&cat, results, &scope)
+    };
+    let passing = [result("a", "connectwise", &["R1", "R4"], Status::Pass)];
+    let nothing_ran = [result(
+        "a",
+        "connectwise",
+        &["R1", "R4"],
+        Status::NotApplicable,
+    )];
+    assert_eq!(clean(&passing, true).gaps(), 0);
+    assert!(clean(&passing, true).success());
+    assert_eq!(clean(&nothing_ran, true).gaps(), 0);
+    assert!(
+        !clean(&nothing_ran, true).success(),
+        "a connector that passes no rule fails the run"
+    );
+    assert!(
+        clean(&nothing_ran, false).success(),
+        "the reference with nothing against it succeeds"
+    );
+    assert!(clean(&nothing_ran, false).vendor.is_none());
+}

@@ -478,3 +478,20 @@ async fn delete_record(
         .map_err(|e| AdminError(StatusCode::NOT_FOUND, e))?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The neutral view of a fresh mock of `p` seeded with `companies` only: its defaults and
+/// what creating those companies makes by itself.
+pub(crate) fn self_made(
+    p: psa_core::Personality,
+    companies: &[Map<String, Value>],
+) -> Result<crate::dialect::NeutralView, String> {
+    let state = MockState::new(p, Settings::for_personality(p));
+    reset_world(&state);
+    let only = SeedDocument {
+        companies: companies.to_vec(),
+        ..SeedDocument::default()
+    };
+    apply_seed(&state, &only)?;
+    let world = state.world();
+    Ok(api_for(p.dialect()).neutral_view(&world.store))
+}

@@ -11,13 +11,12 @@
 //! mock but not a live PSA. Capture turns its retries off and does its own, really waiting for
 //! the Retry-After a PSA sends (or a doubling backoff), and repeats only the read that failed.
 
-use crate::admin::{apply_seed, reset_world};
-use crate::dialect::{api_for, check_neutral_fields, NeutralKind};
+use crate::admin::{apply_seed, self_made};
+use crate::dialect::{check_neutral_fields, NeutralKind};
 use crate::overlay::{kind_table, rows_of, stored_form};
 use crate::seed::NativeRows;
 use crate::seed::SeedDocument;
 use crate::server::{MockServer, ServerOptions};
-use crate::state::{MockState, Settings};
 use psa_core::{Credentials, Personality};
 use reference_sync::clients::{raw_client_for, Http, RawKind, RawListing, RetryPolicy};
 use reference_sync::psa::{Connection, Kind, PsaError, PsaRecord};
@@ -589,23 +588,6 @@ fn drop_self_made(p: Personality, seed: &mut SeedDocument, progress: Progress<'_
             p.display_name()
         ));
     }
-}
-
-/// The neutral view of a fresh mock of `p` seeded with `companies` only: its defaults and
-/// what creating those companies makes by itself.
-pub(crate) fn self_made(
-    p: Personality,
-    companies: &[Map<String, Value>],
-) -> Result<crate::dialect::NeutralView, String> {
-    let state = MockState::new(p, Settings::for_personality(p));
-    reset_world(&state);
-    let only = SeedDocument {
-        companies: companies.to_vec(),
-        ..SeedDocument::default()
-    };
-    apply_seed(&state, &only)?;
-    let world = state.world();
-    Ok(api_for(p.dialect()).neutral_view(&world.store))
 }
 
 /// The selected companies in PSA id order (a replay issues ids in the order it creates), each

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod anonymise;
+#[cfg(feature = "capture")]
 pub mod capture;
 pub mod dialect;
 pub mod faults;

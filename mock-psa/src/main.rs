@@ -69,6 +69,7 @@ enum Command {
         max_connections: usize,
     },
     /// Read a live PSA's synced records into a seed document (read-only).
+    #[cfg(feature = "capture")]
     Capture(mock_psa::tools::CaptureArgs),
     /// Replace the personal values of a seed, or translate anonymised text back.
     Anonymise(mock_psa::tools::AnonymiseArgs),
@@ -136,6 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        #[cfg(feature = "capture")]
         Command::Capture(a) => return mock_psa::tools::run_capture(a).await,
         Command::Anonymise(a) => return mock_psa::tools::run_anonymise(a),
         Command::Generate(a) => return mock_psa::tools::run_generate(a),

@@ -2,6 +2,7 @@
 //! of `main.rs` so the command line only dispatches.
 
 use crate::anonymise::{anonymise, Mapping};
+#[cfg(feature = "capture")]
 use crate::capture::{capture, CaptureOptions};
 use crate::generate::{generate, GenerateOptions};
 use crate::seed::SeedDocument;
@@ -11,6 +12,7 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "capture")]
 #[derive(Args, Debug)]
 pub struct CaptureArgs {
     /// Which PSA: connectwise, autotask, bms, pulseway or vorex.
@@ -105,6 +107,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+#[cfg(feature = "capture")]
 pub async fn run_capture(a: CaptureArgs) -> anyhow::Result<()> {
     let personality: Personality = a.psa.parse().map_err(anyhow::Error::msg)?;
     let mut opts = CaptureOptions::new(personality, a.url);

@@ -273,8 +273,8 @@ fn follow_self_made(
     a: &mut Anonymiser,
 ) {
     let (Ok(before), Ok(after)) = (
-        crate::capture::self_made(p, originals),
-        crate::capture::self_made(p, replaced),
+        crate::admin::self_made(p, originals),
+        crate::admin::self_made(p, replaced),
     ) else {
         return;
     };
