@@ -223,6 +223,26 @@ fn changed_golden_names_the_field() -> Result<(), Failed> {
     }
 }
 
+/// A trial that, with `PSA_FAIL_FAST` set (mutation testing: docs/mutants.md), ends the whole run
+/// at its failure: a mutant is caught by the first case that sees it, not after the whole suite.
+fn trial<F>(name: String, f: F) -> Trial
+where
+    F: FnOnce() -> Result<(), Failed> + Send + 'static,
+{
+    let fail_fast = std::env::var_os("PSA_FAIL_FAST").is_some();
+    Trial::test(name.clone(), move || {
+        let result = f();
+        if let (true, Err(e)) = (fail_fast, &result) {
+            eprintln!(
+                "{name}: FAILED; PSA_FAIL_FAST stops the run here\n{}",
+                e.message().unwrap_or_default()
+            );
+            std::process::exit(101);
+        }
+        result
+    })
+}
+
 fn main() {
     let args = Arguments::from_args();
     let golden = root().join("golden");
@@ -231,34 +251,30 @@ fn main() {
         for psa in case.personalities().expect("psas") {
             let case = case.clone();
             let golden = golden.clone();
-            trials.push(Trial::test(
-                format!("{}::{}", case.name, psa.key()),
-                move || {
-                    let opts = RunOptions {
-                        golden_dir: golden,
-                        ..Default::default()
-                    };
-                    let r = runtime().block_on(run_case(&case, psa, &opts));
-                    match r.status {
-                        Status::Pass => Ok(()),
-                        _ => Err(explain(&r).into()),
-                    }
-                },
-            ));
+            trials.push(trial(format!("{}::{}", case.name, psa.key()), move || {
+                let opts = RunOptions {
+                    golden_dir: golden,
+                    ..Default::default()
+                };
+                let r = runtime().block_on(run_case(&case, psa, &opts));
+                match r.status {
+                    Status::Pass => Ok(()),
+                    _ => Err(explain(&r).into()),
+                }
+            }));
         }
     }
-    trials.push(Trial::test(
-        "suite::parallel_run_matches_goldens",
+    trials.push(trial(
+        "suite::parallel_run_matches_goldens".into(),
         parallel_run_matches_goldens,
     ));
     for &(defect, rule) in TEETH {
-        trials.push(Trial::test(
-            format!("teeth::{rule}::{defect:?}"),
-            move || suite_fails_for_rule(defect, rule),
-        ));
+        trials.push(trial(format!("teeth::{rule}::{defect:?}"), move || {
+            suite_fails_for_rule(defect, rule)
+        }));
     }
-    trials.push(Trial::test(
-        "suite::changed_golden_names_the_field",
+    trials.push(trial(
+        "suite::changed_golden_names_the_field".into(),
         changed_golden_names_the_field,
     ));
     libtest_mimic::run(&args, trials).exit();
