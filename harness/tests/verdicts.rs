@@ -124,6 +124,17 @@ fn contains_looks_into_lists_and_strings() {
     assert!(!ok(json!({"that": "s", "contains": "bye"}), &view));
     assert!(!ok(json!({"that": "n", "contains": "5"}), &view));
     assert!(!ok(json!({"that": "gone", "contains": "x"}), &view));
+    // The refusal says what was wanted: "no record matches" only when a filter emptied the list.
+    let why = |e: Value, view: &Value| check(&exp(e), view, Personality::Connectwise).unwrap_err();
+    let empty = json!({"log": [], "people": [{"name": "Ann"}]});
+    assert_eq!(
+        why(json!({"that": "log", "contains": "done"}), &empty),
+        "log: expected to contain \"done\", found []"
+    );
+    assert_eq!(
+        why(json!({"that": "people[name=Bob]", "contains": "x"}), &empty),
+        "people[name=Bob]: no record matches [name=Bob]"
+    );
 }
 
 #[test]

@@ -1,0 +1,63 @@
+//! Guard rails of the engine's public API that no scenario can reach: the harness (and the
+//! connector protocol) name both sides of a merge as organizations, so only a direct caller can
+//! hand `Engine::merge` anything else. Nothing here talks to a PSA.
+
+use reference_sync::{Connection, Engine, Fields, Kind, Rejection, Settings, Source};
+use serde_json::json;
+
+fn engine() -> Engine {
+    let psa = psa_core::Personality::Connectwise;
+    let conn = Connection {
+        personality: psa,
+        // Never dialled: seeding and merging stay inside the documentation platform.
+        origin: "http://127.0.0.1:9".into(),
+        credentials: psa.default_credentials(),
+    };
+    Engine::new(conn, Settings::default())
+}
+
+fn fields(v: serde_json::Value) -> Fields {
+    serde_json::from_value(v).expect("fields")
+}
+
+#[test]
+fn merge_takes_two_different_organizations_and_nothing_else() {
+    let mut e = engine();
+    let acme = e
+        .seed(
+            Kind::Organization,
+            &fields(json!({"name": "Acme"})),
+            Source::Manual,
+        )
+        .expect("acme");
+    let beta = e
+        .seed(
+            Kind::Organization,
+            &fields(json!({"name": "Beta"})),
+            Source::Manual,
+        )
+        .expect("beta");
+    let ann = e
+        .seed(
+            Kind::Contact,
+            &fields(json!({"organization": "Acme", "first_name": "Ann", "last_name": "Lee"})),
+            Source::Manual,
+        )
+        .expect("ann");
+    for (source, target, what) in [
+        (ann, beta, "a contact merged into an organization"),
+        (beta, ann, "an organization merged into a contact"),
+        (acme, acme, "an organization merged into itself"),
+    ] {
+        match e.merge(source, target) {
+            Err(Rejection::Invalid(why)) => {
+                assert_eq!(why, "merge takes two different organizations", "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    assert_eq!(e.records().count(), 3, "a refused merge changes nothing");
+    // The guard is not a blanket refusal: two local organizations merge.
+    assert_eq!(e.merge(beta, acme).expect("merge"), "merged 0");
+    assert_eq!(e.records().count(), 2);
+}
