@@ -2,7 +2,7 @@
 //! checked as a person sees it (tests/browser/html-report.js), with a screenshot kept at
 //! target/html-report.png. A machine without node or chromium fails with a clear message.
 
-#[path = "../../tests/browser/support.rs"]
+#[path = "../../../tests/browser/support.rs"]
 mod browser;
 
 use browser::{ensure_playwright, passed_checks, workspace};
