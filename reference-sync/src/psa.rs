@@ -511,6 +511,13 @@ mod tests {
             ])
         );
         assert!(decode_row(TICKET, &json!({"name": "no id"}), &Lookups::default()).is_none());
+        // An id given as text is kept as it is; an empty one is no id at all.
+        let texted = decode_row(TICKET, &json!({"id": "T-7"}), &Lookups::default()).unwrap();
+        assert_eq!(
+            (texted.id.as_str(), &texted.fields["number"]),
+            ("T-7", &json!("T-7"))
+        );
+        assert!(decode_row(TICKET, &json!({"id": ""}), &Lookups::default()).is_none());
         assert!(decode_row(TICKET, &json!([1]), &Lookups::default()).is_none());
         assert!(encode(TICKET, &row.fields, &Lookups::default())
             .unwrap()
