@@ -293,11 +293,18 @@ async fn reads_bare_summary_dtos() {
 /// PSA, whose contact rule is off, keep it with no location.
 #[tokio::test]
 async fn a_contact_without_a_location_is_sent_without_one() {
-    for p in [Personality::Bms, Personality::Pulseway, Personality::Vorex] {
+    // No location member, or an empty one: the same "no location".
+    for (p, location) in [Personality::Bms, Personality::Pulseway, Personality::Vorex]
+        .into_iter()
+        .flat_map(|p| [(p, None), (p, Some(""))])
+    {
         let (server, mut c) = connected(p, None).await;
         let (ctx, org) = acme(&mut c).await;
-        let ann = fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
-                                "email": "ann@acme.test", "phone": "555-0100"}));
+        let mut ann = fields(json!({"org": org, "first_name": "Ann", "last_name": "Lee",
+                                    "email": "ann@acme.test", "phone": "555-0100"}));
+        if let Some(l) = location {
+            ann.insert("location".into(), json!(l));
+        }
         let made = c.create(Kind::Contact, &ann, &ctx).await;
         if p == Personality::Bms {
             match made {
@@ -307,7 +314,7 @@ async fn a_contact_without_a_location_is_sent_without_one() {
                 }) => {
                     assert!(message.contains("LocationId is required"), "{message}")
                 }
-                other => panic!("{p:?}: expected the PSA's refusal, got {other:?}"),
+                other => panic!("{p:?} {location:?}: expected the PSA's refusal, got {other:?}"),
             }
             continue;
         }
