@@ -99,6 +99,43 @@ fn filters_are_exact_unless_they_say_contains() {
 }
 
 #[test]
+fn order_filters_compare_numbers_as_numbers_and_the_rest_as_text() {
+    let view = json!({"rows": [
+        {"step": 9, "at": "2024-01-01T00:00:09Z"},
+        {"step": 10, "at": "2024-01-01T00:00:10Z"},
+        {"step": 100, "at": "2024-01-01T00:01:40Z"},
+    ]});
+    let n = |that: &str| resolve(&view, that).and_then(|v| v.as_array().map(Vec::len));
+    // As text "10" and "100" sort before "9"; as numbers they are above it.
+    assert_eq!(n("rows[step>9]"), Some(2));
+    assert_eq!(n("rows[step>=10]"), Some(2));
+    assert_eq!(n("rows[step<10]"), Some(1));
+    assert_eq!(n("rows[step<=100]"), Some(3));
+    assert_eq!(n("rows[at>2024-01-01T00:00:09Z]"), Some(2));
+    assert_eq!(n("rows[at<2024-01-01T00:01:00Z]"), Some(2));
+}
+
+#[test]
+fn a_long_value_is_cut_in_the_message_past_600_characters() {
+    let msg = |len: usize| {
+        // The JSON text of the string is its characters and two quotes.
+        let view = json!({"s": "x".repeat(len - 2)});
+        check(
+            &exp(json!({"that": "s", "equals": "y"})),
+            &view,
+            Personality::Connectwise,
+        )
+        .unwrap_err()
+    };
+    assert!(
+        msg(600).ends_with(&format!("\"{}\"", "x".repeat(598))),
+        "{}",
+        msg(600)
+    );
+    assert!(msg(601).ends_with("... (601 characters)"), "{}", msg(601));
+}
+
+#[test]
 fn count_counts_items_nothing_as_zero_and_a_value_as_one() {
     let view = json!({"a": [1, 2], "n": null, "s": "x"});
     assert!(ok(json!({"that": "a", "count": 2}), &view));
