@@ -172,6 +172,14 @@ fn contains_looks_into_lists_and_strings() {
         why(json!({"that": "people[name=Bob]", "contains": "x"}), &empty),
         "people[name=Bob]: no record matches [name=Bob]"
     );
+    assert_eq!(
+        why(json!({"that": "log", "at_least": 1}), &empty),
+        "log: expected at least 1 item(s), found 0: []"
+    );
+    assert_eq!(
+        why(json!({"that": "people[name=Bob]", "at_least": 1}), &empty),
+        "people[name=Bob]: no record matches [name=Bob] (expected at least 1)"
+    );
 }
 
 #[test]
