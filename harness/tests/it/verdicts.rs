@@ -173,6 +173,14 @@ fn contains_looks_into_lists_and_strings() {
         "people[name=Bob]: no record matches [name=Bob]"
     );
     assert_eq!(
+        why(json!({"that": "log", "matches": "^d"}), &empty),
+        "log: expected to match /^d/, found []"
+    );
+    assert_eq!(
+        why(json!({"that": "people[name=Bob]", "matches": "x"}), &empty),
+        "people[name=Bob]: no record matches [name=Bob]"
+    );
+    assert_eq!(
         why(json!({"that": "log", "at_least": 1}), &empty),
         "log: expected at least 1 item(s), found 0: []"
     );

@@ -388,3 +388,29 @@ async fn an_hourly_quota_wait_moves_the_shared_clock_and_the_quota_resets() {
     let now = server.now();
     assert_eq!(now, at_connect + 3600);
 }
+
+#[tokio::test]
+async fn the_retry_layer_sends_through_the_callers_own_client() {
+    let server = MockPsa::start(Personality::Connectwise).await;
+    let url = format!("{}/v4_6_release/apis/3.0/system/info", server.uri());
+    let plain = Http::default();
+    let reply = plain
+        .send_once(plain.request(reqwest::Method::GET, &url))
+        .await
+        .expect("the default client reaches the mock");
+    assert_eq!(
+        reply.status, 401,
+        "the mock answers (no credentials were sent)"
+    );
+    // A caller's client that refuses plain HTTP: the layer must use it, not a default one.
+    let https_only = reqwest::Client::builder()
+        .https_only(true)
+        .build()
+        .expect("client");
+    let own = Http::with_client(https_only);
+    let refused = own.send_once(own.request(reqwest::Method::GET, &url)).await;
+    assert!(
+        refused.is_err(),
+        "sent through a client other than the caller's: {refused:?}"
+    );
+}
