@@ -717,5 +717,12 @@ mod tests {
         let err = check_path("docs.contacts[first_name]", &shape).unwrap_err();
         assert!(err.contains("has no operator"), "{err}");
         assert!(check_path("docs.contacts[first_name=Ann", &shape).is_err());
+        let err = check_path("log[text~=pushed]", &shape).unwrap_err();
+        assert!(
+            err.contains("`log` is a list of values: filter `[text...]` has no member"),
+            "{err}"
+        );
+        let err = check_path("docs[name=x]", &shape).unwrap_err();
+        assert!(err.contains("`docs` is not a list"), "{err}");
     }
 }

@@ -100,7 +100,7 @@ struct Ledger {
 struct Failure {
     cause: String,
     retry_after: Option<u64>,
-    /// The request may have reached the PSA (a 5xx, or a connection lost after sending).
+    /// A 5xx reply's request may have landed; a transport failure's error says it (Uncertain).
     maybe_landed: bool,
     error: PsaError,
 }
@@ -286,7 +286,7 @@ impl Http {
             Failure {
                 cause: cause.to_string(),
                 retry_after: None,
-                maybe_landed: !refused,
+                maybe_landed: false,
                 error: if refused {
                     PsaError::Transient(message)
                 } else {
@@ -299,7 +299,7 @@ impl Http {
         let text = resp.text().await.map_err(|e| Failure {
             cause: "connection dropped".into(),
             retry_after: None,
-            maybe_landed: true,
+            maybe_landed: false,
             error: PsaError::Uncertain(format!("{line}: connection dropped while reading: {e}")),
         })?;
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
