@@ -61,3 +61,45 @@ fn merge_takes_two_different_organizations_and_nothing_else() {
     assert_eq!(e.merge(beta, acme).expect("merge"), "merged 0");
     assert_eq!(e.records().count(), 2);
 }
+
+#[test]
+fn a_new_record_inside_an_organization_needs_one() {
+    let mut e = engine();
+    let acme = e
+        .seed(
+            Kind::Organization,
+            &fields(json!({"name": "Acme"})),
+            Source::Manual,
+        )
+        .expect("an organization needs none");
+    for kind in [Kind::Location, Kind::Contact, Kind::Configuration] {
+        match e.seed(kind, &fields(json!({"name": "Lone"})), Source::Manual) {
+            Err(Rejection::Invalid(why)) => {
+                assert_eq!(why, format!("a {kind} needs an `organization`"))
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+        match e.seed(
+            kind,
+            &fields(json!({"name": "Lone", "organization": "Nowhere"})),
+            Source::Manual,
+        ) {
+            Err(Rejection::Invalid(why)) => assert_eq!(why, "no organization named `Nowhere`"),
+            other => panic!("{kind}: {other:?}"),
+        }
+        // Given by name, or already as the organization's id.
+        e.seed(
+            kind,
+            &fields(json!({"name": "Named", "organization": "Acme"})),
+            Source::Manual,
+        )
+        .unwrap_or_else(|r| panic!("{kind}: {r}"));
+        e.seed(
+            kind,
+            &fields(json!({"name": "By id", "org": acme})),
+            Source::Manual,
+        )
+        .unwrap_or_else(|r| panic!("{kind}: {r}"));
+    }
+    assert_eq!(e.records().count(), 7);
+}
