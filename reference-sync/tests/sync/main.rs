@@ -4,5 +4,6 @@
 mod autotask_client;
 mod bms_client;
 mod engine_guards;
+mod raw_listing;
 mod retries;
 mod tickets;
