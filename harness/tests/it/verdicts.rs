@@ -364,6 +364,25 @@ fn same_outcome_compares_both_end_states_and_nothing_else() {
     let mut psa = plain.clone();
     psa["psa_state"]["accounts"] = json!([]);
     assert!(same_outcome::check(&dir, "plain", p, &psa).is_err());
+    // Only date-times are left out: a name with a `T` in it, or a date alone, still counts.
+    let with = |field: &str, value: &str| {
+        let mut v = plain.clone();
+        v["docs"]["organizations"][0][field] = json!(value);
+        v
+    };
+    for (field, golden_value, other) in [
+        ("name", "Tom", "Tim"),
+        ("since", "2024-01-01", "2024-01-02"),
+        ("seen", "2024-01-01T00:00:00Z", "2024-01-01T05:00:00Z"),
+    ] {
+        std::fs::write(
+            golden::golden_path(&dir, field, "vorex"),
+            golden::render(&with(field, golden_value)),
+        )
+        .unwrap();
+        let verdict = same_outcome::check(&dir, field, p, &with(field, other));
+        assert_eq!(verdict.is_ok(), field == "seen", "{field}: {verdict:?}");
+    }
     // Another PSA's golden is another file.
     assert!(same_outcome::check(&dir, "plain", Personality::Bms, &plain).is_err());
     std::fs::write(golden::golden_path(&dir, "broken", "vorex"), "a: [").unwrap();
