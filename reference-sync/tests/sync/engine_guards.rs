@@ -103,3 +103,22 @@ fn a_new_record_inside_an_organization_needs_one() {
     }
     assert_eq!(e.records().count(), 7);
 }
+
+#[test]
+fn the_engine_reports_the_settings_it_was_given() {
+    let settings = Settings {
+        two_way: true,
+        org_types: vec!["Vendor".into()],
+        sync_interval_minutes: Some(15),
+        ..Settings::default()
+    };
+    let psa = psa_core::Personality::Bms;
+    let conn = Connection {
+        personality: psa,
+        origin: "http://127.0.0.1:9".into(),
+        credentials: psa.default_credentials(),
+    };
+    let e = Engine::new(conn, settings.clone());
+    assert_eq!(e.settings(), &settings);
+    assert_ne!(e.settings(), &Settings::default());
+}
