@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The ledger of scripts/mutants: every mutant's latest outcome across runs, and the score per area.
 
-    mutants_score.py record OUT OUTCOMES_JSON   fold one cargo-mutants run into OUT/ledger.json
-    mutants_score.py score OUT                  print the table for the mutants OUT/all.txt lists
+    mutants_score.py record LEDGER OUTCOMES_JSON  fold one cargo-mutants run into the ledger
+    mutants_score.py score LEDGER ALL_TXT         print the table for the mutants ALL_TXT lists
+    mutants_score.py settled LEDGER               the names caught or unviable (what --iterate skips)
 
 Score = (caught + timeouts) / (tested - unviable): a timeout is a mutant that made the tests hang,
-which the run reports as a failure. A mutant the code no longer makes (OUT/all.txt, written from
-`cargo mutants --list` before each run) drops out of the table.
+which the run reports as a failure. A mutant the code no longer makes (ALL_TXT, written from
+`cargo mutants --list` before each run) drops out of the table. The ledger is committed
+(docs/mutants-ledger.json): the scores in the README come from it, and a run resumes from it.
 """
 
 import json
@@ -33,8 +35,7 @@ def area_of(name):
     return None
 
 
-def record(out, outcomes_path):
-    ledger_path = out / "ledger.json"
+def record(ledger_path, outcomes_path):
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
     outcomes = json.loads(Path(outcomes_path).read_text())["outcomes"]
     for o in outcomes:
@@ -48,9 +49,8 @@ def record(out, outcomes_path):
     ledger_path.write_text(json.dumps(ledger, indent=1, sort_keys=True) + "\n")
 
 
-def score(out):
-    names = [n for n in (out / "all.txt").read_text().splitlines() if n.strip()]
-    ledger_path = out / "ledger.json"
+def score(ledger_path, all_path):
+    names = [n for n in all_path.read_text().splitlines() if n.strip()]
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
     rows, missed = [], []
     for area, _ in AREAS:
@@ -80,11 +80,20 @@ def score(out):
         print("\n".join(f"  {n}" for n in sorted(missed)))
 
 
+def settled(ledger_path):
+    ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
+    for name, entry in sorted(ledger.items()):
+        if entry["outcome"] in ("caught", "unviable", "timeout"):
+            print(name)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "record":
         record(Path(sys.argv[2]), sys.argv[3])
-    elif len(sys.argv) == 3 and sys.argv[1] == "score":
-        score(Path(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "score":
+        score(Path(sys.argv[2]), Path(sys.argv[3]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "settled":
+        settled(Path(sys.argv[2]))
     else:
         sys.exit(__doc__)
 
