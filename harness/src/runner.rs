@@ -215,19 +215,26 @@ pub async fn run_case_with(
 
 /// A case that has not run yet (failing until it passes).
 fn blank(case: &Scenario, psa: Personality) -> CaseResult {
-    CaseResult {
-        case: case.name.clone(),
-        psa: psa.key().to_string(),
-        rules: case.rules.clone(),
-        status: Status::Fail,
-        failures: Vec::new(),
-        diff: String::new(),
-        log: Vec::new(),
-        not_applicable: None,
-        stderr: String::new(),
-        millis: 0,
-        requests: Vec::new(),
-        actions: Vec::new(),
+    CaseResult::new(&case.name, psa.key(), case.rules.clone(), Status::Fail)
+}
+
+impl CaseResult {
+    /// A result with this status and nothing else to say yet: no failures, log or requests.
+    pub fn new(case: &str, psa: &str, rules: Vec<String>, status: Status) -> CaseResult {
+        CaseResult {
+            case: case.to_string(),
+            psa: psa.to_string(),
+            rules,
+            status,
+            failures: Vec::new(),
+            diff: String::new(),
+            log: Vec::new(),
+            not_applicable: None,
+            stderr: String::new(),
+            millis: 0,
+            requests: Vec::new(),
+            actions: Vec::new(),
+        }
     }
 }
 

@@ -504,20 +504,12 @@ rules:
 "#;
 
 fn result(case: &str, psa: &str, rules: &[&str], status: Status) -> CaseResult {
-    CaseResult {
-        case: case.into(),
-        psa: psa.into(),
-        rules: rules.iter().map(|r| r.to_string()).collect(),
+    CaseResult::new(
+        case,
+        psa,
+        rules.iter().map(|r| r.to_string()).collect(),
         status,
-        failures: Vec::new(),
-        diff: String::new(),
-        log: Vec::new(),
-        not_applicable: None,
-        stderr: String::new(),
-        millis: 0,
-        requests: Vec::new(),
-        actions: Vec::new(),
-    }
+    )
 }
 
 #[test]

@@ -5,15 +5,28 @@
 use reference_sync::{Connection, Engine, Fields, Kind, Rejection, Settings, Source};
 use serde_json::json;
 
-fn engine() -> Engine {
-    let psa = psa_core::Personality::Connectwise;
+fn engine_with(psa: psa_core::Personality, settings: Settings) -> Engine {
     let conn = Connection {
         personality: psa,
         // Never dialled: seeding and merging stay inside the documentation platform.
         origin: "http://127.0.0.1:9".into(),
         credentials: psa.default_credentials(),
     };
-    Engine::new(conn, Settings::default())
+    Engine::new(conn, settings)
+}
+
+fn engine() -> Engine {
+    engine_with(psa_core::Personality::Connectwise, Settings::default())
+}
+
+/// A local organization, laid down before the case.
+fn organization(e: &mut Engine, name: &str) -> u64 {
+    e.seed(
+        Kind::Organization,
+        &fields(json!({ "name": name })),
+        Source::Manual,
+    )
+    .expect("an organization needs nothing else")
 }
 
 fn fields(v: serde_json::Value) -> Fields {
@@ -23,20 +36,8 @@ fn fields(v: serde_json::Value) -> Fields {
 #[test]
 fn merge_takes_two_different_organizations_and_nothing_else() {
     let mut e = engine();
-    let acme = e
-        .seed(
-            Kind::Organization,
-            &fields(json!({"name": "Acme"})),
-            Source::Manual,
-        )
-        .expect("acme");
-    let beta = e
-        .seed(
-            Kind::Organization,
-            &fields(json!({"name": "Beta"})),
-            Source::Manual,
-        )
-        .expect("beta");
+    let acme = organization(&mut e, "Acme");
+    let beta = organization(&mut e, "Beta");
     let ann = e
         .seed(
             Kind::Contact,
@@ -65,13 +66,7 @@ fn merge_takes_two_different_organizations_and_nothing_else() {
 #[test]
 fn a_new_record_inside_an_organization_needs_one() {
     let mut e = engine();
-    let acme = e
-        .seed(
-            Kind::Organization,
-            &fields(json!({"name": "Acme"})),
-            Source::Manual,
-        )
-        .expect("an organization needs none");
+    let acme = organization(&mut e, "Acme");
     for kind in [Kind::Location, Kind::Contact, Kind::Configuration] {
         match e.seed(kind, &fields(json!({"name": "Lone"})), Source::Manual) {
             Err(Rejection::Invalid(why)) => {
@@ -112,13 +107,7 @@ fn the_engine_reports_the_settings_it_was_given() {
         sync_interval_minutes: Some(15),
         ..Settings::default()
     };
-    let psa = psa_core::Personality::Bms;
-    let conn = Connection {
-        personality: psa,
-        origin: "http://127.0.0.1:9".into(),
-        credentials: psa.default_credentials(),
-    };
-    let e = Engine::new(conn, settings.clone());
+    let e = engine_with(psa_core::Personality::Bms, settings.clone());
     assert_eq!(e.settings(), &settings);
     assert_ne!(e.settings(), &Settings::default());
 }

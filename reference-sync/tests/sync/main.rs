@@ -7,3 +7,15 @@ mod engine_guards;
 mod raw_listing;
 mod retries;
 mod tickets;
+
+/// The connection a client needs to reach `server` as `psa`, with the mock's credentials.
+fn connection(
+    server: &mock_psa::testing::MockPsa,
+    psa: mock_psa::Personality,
+) -> reference_sync::Connection {
+    reference_sync::Connection {
+        personality: psa,
+        origin: server.uri(),
+        credentials: psa.default_credentials(),
+    }
+}

@@ -4,7 +4,7 @@
 use mock_psa::testing::MockPsa;
 use mock_psa::Personality;
 use reference_sync::clients::{raw_client_for, Http, RawKind};
-use reference_sync::psa::{Connection, Kind};
+use reference_sync::psa::Kind;
 use serde_json::{json, Value};
 
 fn id_of(row: &serde_json::Map<String, Value>) -> String {
@@ -34,14 +34,7 @@ async fn raw_rows_are_the_listed_records_with_every_member() {
             })
             .to_string(),
         );
-        let mut client = raw_client_for(
-            Connection {
-                personality: psa,
-                origin: server.uri(),
-                credentials: psa.default_credentials(),
-            },
-            Http::default(),
-        );
+        let mut client = raw_client_for(crate::connection(&server, psa), Http::default());
         client.connect().await.expect("connect");
         let orgs = client
             .list(Kind::Organization)

@@ -3,7 +3,6 @@
 use mock_psa::testing::MockPsa;
 use mock_psa::Personality;
 use reference_sync::clients::{client_for, Http};
-use reference_sync::psa::Connection;
 use serde_json::json;
 
 /// More tickets than one page holds in any dialect (ConnectWise pages by 1,000).
@@ -29,14 +28,7 @@ async fn every_client_lists_every_ticket_in_canonical_form_and_writes_nothing() 
         });
         let created = server.seed(&seed.to_string());
         let acme = created["created"]["companies"][0].to_string();
-        let mut client = client_for(
-            Connection {
-                personality: psa,
-                origin: server.uri(),
-                credentials: psa.default_credentials(),
-            },
-            Http::default(),
-        );
+        let mut client = client_for(crate::connection(&server, psa), Http::default());
         client.connect().await.expect("connect");
         let tickets = client.list_tickets().await.expect("tickets");
         assert_eq!(tickets.len(), TICKETS + 1, "{psa:?}");
