@@ -146,6 +146,20 @@ struct Case {
     path: String,
 }
 
+/// The two requests measured on every dialect: one record by id, and a list of 25.
+fn cases(by_id: String, list_of_25: String) -> [Case; 2] {
+    [
+        Case {
+            label: "GET by id",
+            path: by_id,
+        },
+        Case {
+            label: "list of 25",
+            path: list_of_25,
+        },
+    ]
+}
+
 /// The auth headers and the two requests of each dialect.
 async fn plan(psa: Personality, server: &MockServer) -> (Vec<(String, String)>, [Case; 2]) {
     let http = reqwest::Client::builder()
@@ -165,16 +179,7 @@ async fn plan(psa: Personality, server: &MockServer) -> (Vec<(String, String)>, 
             let id = first_id(&http, &format!("{origin}{api}?pageSize=1"), &headers, "id").await;
             (
                 headers,
-                [
-                    Case {
-                        label: "GET by id",
-                        path: format!("{api}/{id}"),
-                    },
-                    Case {
-                        label: "list of 25",
-                        path: format!("{api}?pageSize=25"),
-                    },
-                ],
+                cases(format!("{api}/{id}"), format!("{api}?pageSize=25")),
             )
         }
         Personality::Autotask => {
@@ -191,19 +196,7 @@ async fn plan(psa: Personality, server: &MockServer) -> (Vec<(String, String)>, 
             );
             let v = get_json(&http, &format!("{origin}{list}"), &headers).await;
             let id = v["items"][1]["id"].as_i64().expect("an Autotask company");
-            (
-                headers,
-                [
-                    Case {
-                        label: "GET by id",
-                        path: format!("{api}/{id}"),
-                    },
-                    Case {
-                        label: "list of 25",
-                        path: list,
-                    },
-                ],
-            )
+            (headers, cases(format!("{api}/{id}"), list))
         }
         _ => {
             let auth = http
@@ -221,16 +214,7 @@ async fn plan(psa: Personality, server: &MockServer) -> (Vec<(String, String)>, 
             let id = v["result"][1]["id"].as_i64().expect("a BMS account");
             (
                 headers,
-                [
-                    Case {
-                        label: "GET by id",
-                        path: format!("{api}/{id}"),
-                    },
-                    Case {
-                        label: "list of 25",
-                        path: format!("{api}?PageSize=25"),
-                    },
-                ],
+                cases(format!("{api}/{id}"), format!("{api}?PageSize=25")),
             )
         }
     }
