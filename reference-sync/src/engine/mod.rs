@@ -286,13 +286,18 @@ impl Engine {
                 "a {kind} needs an `organization`"
             )));
         }
-        if let Some(name) = out.remove("parent").as_ref().and_then(Value::as_str) {
-            let id = self
-                .find(Kind::Organization, |r| {
-                    r.fields.get("name").and_then(Value::as_str) == Some(name)
-                })
-                .ok_or_else(|| Rejection::Invalid(format!("no organization named `{name}`")))?;
-            out.insert("parent".into(), json!(id));
+        match out.remove("parent") {
+            Some(Value::String(name)) => {
+                let id = self
+                    .find(Kind::Organization, |r| {
+                        r.fields.get("name").and_then(Value::as_str) == Some(name.as_str())
+                    })
+                    .ok_or_else(|| Rejection::Invalid(format!("no organization named `{name}`")))?;
+                out.insert("parent".into(), json!(id));
+            }
+            // A cleared parent is a change to save and push, not a member to drop.
+            Some(Value::Null) => _ = out.insert("parent".into(), Value::Null),
+            _ => {}
         }
         if let Some(name) = out.remove("location").as_ref().and_then(Value::as_str) {
             let org = out.get("org").cloned();
@@ -475,7 +480,8 @@ impl Engine {
         let rec = self.records.get_mut(&id).expect("checked");
         let mut changed = Fields::new();
         for (k, v) in resolved {
-            if rec.fields.get(&k) != Some(&v) || push_unchanged {
+            // An absent member and a null one are the same: clearing nothing is no change.
+            if rec.fields.get(&k).unwrap_or(&Value::Null) != &v || push_unchanged {
                 changed.insert(k.clone(), v.clone());
             }
             if v.is_null() {
