@@ -6,6 +6,7 @@ use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
+use super::view::{account_name, lookup_of, Dto, Src, View, ID_AND_AUDIT};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::state::World;
@@ -35,12 +36,12 @@ pub const ROUTES: &[Route] = &[
 pub const ACCOUNT: Entity = Entity {
     table: ACCOUNTS,
     label: "Account",
-    out: account_out,
+    dto: ACCOUNT_DTO,
 };
 pub const LOCATION: Entity = Entity {
     table: LOCATIONS,
     label: "Location",
-    out: location_out,
+    dto: LOCATION_DTO,
 };
 
 /// `AccountPutInputDto`'s members (the POST DTO adds `Locations`).
@@ -73,7 +74,7 @@ pub const SUMMARY: ListSpec = ListSpec {
         ],
         AUDITED,
     ],
-    out: account_out,
+    dto: ACCOUNT_DTO,
 };
 
 const LOOKUP: ListSpec = ListSpec {
@@ -85,10 +86,12 @@ const LOOKUP: ListSpec = ListSpec {
         // Choice: inactive accounts are left out unless asked for.
         f("WithInactiveAccounts", How::InactiveUnless("isActive")),
     ]],
-    out: |store, r| {
-        json!({"id": id_of(r), "name": member(r, "accountName"),
-               "tenantName": tenant_name(store), "isActive": member(r, "isActive")})
-    },
+    dto: &[
+        ("id", Src::Member("id")),
+        ("name", Src::Member("accountName")),
+        ("tenantName", Src::TenantName),
+        ("isActive", Src::Member("isActive")),
+    ],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +118,7 @@ pub fn summary_of(c: &Ctx<'_>, e: &Entity) -> R<Response> {
         return c.show(e, id);
     }
     let w = c.world();
-    Ok(axum::Json((e.out)(&w.store, e.get(&w.store, id)?)).into_response())
+    Ok(axum::Json(View::new(&w.store, e.get(&w.store, id)?, e.dto)).into_response())
 }
 
 fn get_summary(c: &Ctx<'_>) -> R<Response> {
@@ -159,7 +162,7 @@ fn get_location(c: &Ctx<'_>) -> R<Response> {
         .ok()
         .filter(|l| int_of(l, "accountId") == Some(id))
         .ok_or_else(|| ApiErr::not_found(LOCATION.label, loc))?;
-    Ok(c.ok(location_out(&w.store, l)))
+    Ok(c.ok(View::new(&w.store, l, LOCATION_DTO)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,45 +262,46 @@ pub fn delete_account(world: &mut World, id: i64) -> R<()> {
     Ok(())
 }
 
-pub fn account_out(store: &Store, acc: &Record) -> Value {
-    let g = |k: &str| member(acc, k);
-    let locs: Vec<Value> = account_locations(store, acc)
-        .into_iter()
-        .map(|l| location_out(store, l))
-        .collect();
-    audited(
-        acc,
-        json!({
-            "parentId": g("parentId"),
-            "accountCode": g("accountCode"),
-            "accountTypeId": g("accountTypeId"),
-            "accountType": name_of(store, ACCOUNT_TYPES, acc.get("accountTypeId")),
-            "accountName": g("accountName"),
-            "businessTypeId": g("businessTypeId"),
-            "businessType": name_of(store, BUSINESS_TYPES, acc.get("businessTypeId")),
-            "serviceTypeId": g("serviceTypeId"),
-            "serviceType": null,
-            "accountManagerId": g("accountManagerId"),
-            "accountManagerUserName": name_of(store, EMPLOYEES, acc.get("accountManagerId")),
-            "currencyId": g("currencyId"),
-            "currencyName": null,
-            "creditLimit": g("creditLimit"),
-            "netDays": g("netDays"),
-            "salesTaxItemId": g("salesTaxItemId"),
-            "salesTaxItemName": null,
-            "website": g("website"),
-            "description": g("description"),
-            "classId": g("classId"),
-            "className": null,
-            "isActive": g("isActive"),
-            "isBilling": false,
-            "routeInvoiceToParent": g("routeInvoiceToParent"),
-            "acquiredDate": g("acquiredDate"),
-            "tenantName": tenant_name(store),
-            "locations": locs,
-        }),
-    )
-}
+/// `AccountOutputDto`, its locations nested.
+pub const ACCOUNT_DTO: &Dto = &[
+    ("", Src::Splice(ID_AND_AUDIT)),
+    ("parentId", Src::Member("parentId")),
+    ("accountCode", Src::Member("accountCode")),
+    ("accountTypeId", Src::Member("accountTypeId")),
+    ("accountType", lookup_of("accountTypeId", ACCOUNT_TYPES)),
+    ("accountName", Src::Member("accountName")),
+    ("businessTypeId", Src::Member("businessTypeId")),
+    ("businessType", lookup_of("businessTypeId", BUSINESS_TYPES)),
+    ("serviceTypeId", Src::Member("serviceTypeId")),
+    ("serviceType", Src::Null),
+    ("accountManagerId", Src::Member("accountManagerId")),
+    (
+        "accountManagerUserName",
+        lookup_of("accountManagerId", EMPLOYEES),
+    ),
+    ("currencyId", Src::Member("currencyId")),
+    ("currencyName", Src::Null),
+    ("creditLimit", Src::Member("creditLimit")),
+    ("netDays", Src::Member("netDays")),
+    ("salesTaxItemId", Src::Member("salesTaxItemId")),
+    ("salesTaxItemName", Src::Null),
+    ("website", Src::Member("website")),
+    ("description", Src::Member("description")),
+    ("classId", Src::Member("classId")),
+    ("className", Src::Null),
+    ("isActive", Src::Member("isActive")),
+    ("isBilling", Src::False),
+    ("routeInvoiceToParent", Src::Member("routeInvoiceToParent")),
+    ("acquiredDate", Src::Member("acquiredDate")),
+    ("tenantName", Src::TenantName),
+    (
+        "locations",
+        Src::Rows {
+            rows: account_locations,
+            item: LOCATION_DTO,
+        },
+    ),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Locations.
@@ -460,23 +464,19 @@ pub fn delete_location(world: &mut World, id: i64) -> R<()> {
     Ok(())
 }
 
-pub fn location_out(store: &Store, loc: &Record) -> Value {
-    let g = |k: &str| member(loc, k);
-    audited(
-        loc,
-        json!({
-            "accountId": g("accountId"),
-            "locationName": g("locationName"),
-            "isMain": g("isMain"),
-            "isActive": g("isActive"),
-            "accountName": account_name(store, int_of(loc, "accountId")),
-            "timeZoneId": null,
-            "dateFormatId": null,
-            "timeFormatId": null,
-            "addresses": loc.get("addresses").cloned().unwrap_or_else(|| json!([])),
-        }),
-    )
-}
+/// `AccountLocationOutputDto`, its addresses nested as stored.
+pub const LOCATION_DTO: &Dto = &[
+    ("", Src::Splice(ID_AND_AUDIT)),
+    ("accountId", Src::Member("accountId")),
+    ("locationName", Src::Member("locationName")),
+    ("isMain", Src::Member("isMain")),
+    ("isActive", Src::Member("isActive")),
+    ("accountName", account_name("accountId")),
+    ("timeZoneId", Src::Null),
+    ("dateFormatId", Src::Null),
+    ("timeFormatId", Src::Null),
+    ("addresses", Src::ListOr("addresses")),
+];
 
 pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> {
     acc.get("locationIds")

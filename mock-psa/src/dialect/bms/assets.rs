@@ -4,6 +4,7 @@ use super::listing::{f, How, ListSpec};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
+use super::view::{account_name, location_name, lookup_of, Dto, Src};
 use super::wire::*;
 use crate::dialect::lookup_id;
 use crate::state::World;
@@ -22,7 +23,7 @@ pub const ROUTES: &[Route] = &[
 pub const ASSET: Entity = Entity {
     table: ASSETS,
     label: "Hardware asset",
-    out: asset_out,
+    dto: ASSET_DTO,
 };
 
 /// `HardwareAssetInputDto`'s members, and the mock's `StatusId` (see `schema.json`).
@@ -52,23 +53,21 @@ const SEARCH: ListSpec = ListSpec {
         f("ExcludedId", How::NotId),
         f("IsActive", How::Bool("isActive")),
     ]],
-    out: |store, a| {
-        json!({
-            "id": member(a, "id"),
-            "categoryName": name_of(store, ASSET_CATEGORIES, a.get("categoryId")),
-            "categoryId": member(a, "categoryId"),
-            "locationName": location_name(store, int_of(a, "accountLocationId")),
-            "assetName": member(a, "name"),
-            "serialNumber": member(a, "serialNumber"),
-            "machineGroupId": member(a, "machineGroupId"),
-            "ipAddress": member(a, "ipAddress"),
-            "contactId": member(a, "contactId"),
-            "contactName": contact_name(store, int_of(a, "contactId")),
-            "accountId": member(a, "accountId"),
-            "accountName": account_name(store, int_of(a, "accountId")),
-            "isActive": member(a, "isActive"),
-        })
-    },
+    dto: &[
+        ("id", Src::Member("id")),
+        ("categoryName", lookup_of("categoryId", ASSET_CATEGORIES)),
+        ("categoryId", Src::Member("categoryId")),
+        ("locationName", location_name("accountLocationId")),
+        ("assetName", Src::Member("name")),
+        ("serialNumber", Src::Member("serialNumber")),
+        ("machineGroupId", Src::Member("machineGroupId")),
+        ("ipAddress", Src::Member("ipAddress")),
+        ("contactId", Src::Member("contactId")),
+        ("contactName", Src::ContactName("contactId")),
+        ("accountId", Src::Member("accountId")),
+        ("accountName", account_name("accountId")),
+        ("isActive", Src::Member("isActive")),
+    ],
 };
 
 fn post(c: &Ctx<'_>) -> R<Response> {
@@ -147,44 +146,33 @@ pub fn create_asset(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     Ok(world.store.insert(ASSETS, rec))
 }
 
-fn asset_out(store: &Store, a: &Record) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), member(a, "id"));
-    for (m, _) in asset_schema() {
-        out.insert((*m).into(), member(a, m));
-    }
-    let contact = int_of(a, "contactId").and_then(|c| store.get(CONTACTS, c));
-    let names = [
-        ("accountName", account_name(store, int_of(a, "accountId"))),
-        (
-            "accountLocation",
-            location_name(store, int_of(a, "accountLocationId")),
-        ),
-        (
-            "category",
-            name_of(store, ASSET_CATEGORIES, a.get("categoryId")),
-        ),
-        ("status", name_of(store, ASSET_STATUSES, a.get("statusId"))),
-        (
-            "manufacturer",
-            name_of(store, MANUFACTURERS, a.get("manufacturerId")),
-        ),
-        (
-            "contactFirstName",
-            contact
-                .map(|c| member(c, "firstName"))
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "contactLastName",
-            contact
-                .map(|c| member(c, "lastName"))
-                .unwrap_or(Value::Null),
-        ),
-    ];
-    out.extend(names.into_iter().map(|(k, v)| (k.to_string(), v)));
-    for k in ["createdBy", "createdOn", "modifiedBy", "modifiedOn"] {
-        out.insert(k.into(), member(a, k));
-    }
-    Value::Object(out)
-}
+/// `HardwareAssetOutputDto`: the input members, the names beside their ids, the audit.
+const ASSET_DTO: &Dto = &[
+    ("id", Src::Member("id")),
+    ("", Src::Schema(asset_schema)),
+    ("accountName", account_name("accountId")),
+    ("accountLocation", location_name("accountLocationId")),
+    ("category", lookup_of("categoryId", ASSET_CATEGORIES)),
+    ("status", lookup_of("statusId", ASSET_STATUSES)),
+    ("manufacturer", lookup_of("manufacturerId", MANUFACTURERS)),
+    (
+        "contactFirstName",
+        Src::Ref {
+            by: "contactId",
+            table: CONTACTS,
+            field: "firstName",
+        },
+    ),
+    (
+        "contactLastName",
+        Src::Ref {
+            by: "contactId",
+            table: CONTACTS,
+            field: "lastName",
+        },
+    ),
+    ("createdBy", Src::Member("createdBy")),
+    ("createdOn", Src::Member("createdOn")),
+    ("modifiedBy", Src::Member("modifiedBy")),
+    ("modifiedOn", Src::Member("modifiedOn")),
+];

@@ -7,6 +7,9 @@ use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
+use super::view::{
+    self, account_name, default_item, location_name, lookup_of, Dto, Src, ID_AND_AUDIT,
+};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::state::World;
@@ -31,14 +34,14 @@ pub const ROUTES: &[Route] = &[
 pub const CONTACT: Entity = Entity {
     table: CONTACTS,
     label: "Contact",
-    out: contact_out,
+    dto: CONTACT_DTO,
 };
 const CONTACT_FULL: Entity = Entity {
-    out: contact_full_out,
+    dto: CONTACT_FULL_DTO,
     ..CONTACT
 };
 const CONTACT_CREATED: Entity = Entity {
-    out: contact_created_out,
+    dto: CONTACT_CREATED_DTO,
     ..CONTACT
 };
 
@@ -61,34 +64,44 @@ pub const CONTACT_ALIASES: &[(&str, &str)] =
 pub struct Channel {
     pub list: &'static str,
     pub value: &'static str,
-    /// The value's name on output (`phone` beside `phoneNumber`: real name drift).
-    pub value_out: &'static str,
     pub new_value: &'static str,
     pub type_id: &'static str,
-    pub type_name: &'static str,
     pub table: &'static str,
     pub what: &'static str,
+    /// How one item shows on output.
+    pub item: &'static Dto,
 }
 
 pub const EMAIL: Channel = Channel {
     list: "emails",
     value: "emailAddress",
-    value_out: "emailAddress",
     new_value: "newEmailAddress",
     type_id: "emailTypeId",
-    type_name: "emailType",
     table: EMAIL_TYPES,
     what: "email address",
+    item: &[
+        ("id", Src::Member("id")),
+        ("emailAddress", Src::Member("emailAddress")),
+        ("emailTypeId", Src::Member("emailTypeId")),
+        ("emailType", lookup_of("emailTypeId", EMAIL_TYPES)),
+        ("isDefault", Src::Member("isDefault")),
+    ],
 };
 pub const PHONE: Channel = Channel {
     list: "phones",
     value: "phoneNumber",
-    value_out: "phone",
     new_value: "newPhoneNumber",
     type_id: "phoneTypeId",
-    type_name: "phoneType",
     table: PHONE_TYPES,
     what: "phone number",
+    item: &[
+        ("id", Src::Member("id")),
+        // `phone` beside the stored `phoneNumber`: the real DTOs' name drift.
+        ("phone", Src::Member("phoneNumber")),
+        ("phoneTypeId", Src::Member("phoneTypeId")),
+        ("phoneType", lookup_of("phoneTypeId", PHONE_TYPES)),
+        ("isDefault", Src::Member("isDefault")),
+    ],
 };
 
 const SUMMARY: ListSpec = ListSpec {
@@ -107,7 +120,7 @@ const SUMMARY: ListSpec = ListSpec {
         ],
         AUDITED,
     ],
-    out: contact_out,
+    dto: CONTACT_DTO,
 };
 
 const SEARCH: ListSpec = ListSpec {
@@ -134,22 +147,20 @@ const SEARCH: ListSpec = ListSpec {
         f("HasClientPortalAccess", How::Bool("hasClientPortalAccess")),
         f("IsActive", How::Bool("isActive")),
     ]],
-    out: |store, c| {
-        json!({
-            "id": member(c, "id"),
-            "accountId": member(c, "accountId"),
-            "accountName": account_name(store, int_of(c, "accountId")),
-            "locationId": member(c, "locationId"),
-            "locationName": location_name(store, int_of(c, "locationId")),
-            "firstName": member(c, "firstName"),
-            "lastName": member(c, "lastName"),
-            "jobTitle": member(c, "jobTitle"),
-            "emailAddress": default_value(c, EMAIL),
-            "isPoc": member(c, "isPoc"),
-            "isActive": member(c, "isActive"),
-            "hasClientPortalAccess": false,
-        })
-    },
+    dto: &[
+        ("id", Src::Member("id")),
+        ("accountId", Src::Member("accountId")),
+        ("accountName", account_name("accountId")),
+        ("locationId", Src::Member("locationId")),
+        ("locationName", location_name("locationId")),
+        ("firstName", Src::Member("firstName")),
+        ("lastName", Src::Member("lastName")),
+        ("jobTitle", Src::Member("jobTitle")),
+        ("emailAddress", default_of(EMAIL)),
+        ("isPoc", Src::Member("isPoc")),
+        ("isActive", Src::Member("isActive")),
+        ("hasClientPortalAccess", Src::False),
+    ],
 };
 
 const ACCOUNT_LOOKUP: ListSpec = ListSpec {
@@ -158,16 +169,14 @@ const ACCOUNT_LOOKUP: ListSpec = ListSpec {
         f("Name", How::Text(&["firstName", "lastName"])),
         f("LocationId", How::Int("locationId")),
     ]],
-    out: |store, c| {
-        json!({
-            "id": member(c, "id"),
-            "name": contact_name(store, Some(id_of(c))),
-            "locationId": member(c, "locationId"),
-            "locationName": location_name(store, int_of(c, "locationId")),
-            "phone": default_value(c, PHONE),
-            "emailAddress": default_value(c, EMAIL),
-        })
-    },
+    dto: &[
+        ("id", Src::Member("id")),
+        ("name", Src::ContactName("id")),
+        ("locationId", Src::Member("locationId")),
+        ("locationName", location_name("locationId")),
+        ("phone", default_of(PHONE)),
+        ("emailAddress", default_of(EMAIL)),
+    ],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -433,37 +442,23 @@ fn clear_defaults(items: &mut [Value]) {
 
 /// The default item of a contact's e-mails or phones.
 pub fn default_channel(rec: &Record, ch: Channel) -> Option<&Value> {
-    let items = rec.get(ch.list)?.as_array()?;
-    items
-        .iter()
-        .find(|v| v.get("isDefault") == Some(&Value::Bool(true)))
-        .or_else(|| items.first())
+    default_item(rec, ch.list)
 }
 
-pub fn default_value(rec: &Record, ch: Channel) -> Value {
-    default_channel(rec, ch)
-        .and_then(|v| v.get(ch.value))
-        .cloned()
-        .unwrap_or(Value::Null)
+/// The value of a contact's default e-mail or phone, as an output member.
+pub const fn default_of(ch: Channel) -> Src {
+    Src::DefaultItem {
+        list: ch.list,
+        field: ch.value,
+    }
 }
 
-fn channels_out(store: &Store, rec: &Record, ch: Channel) -> Vec<Value> {
-    rec.get(ch.list)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|v| {
-                    json!({
-                        "id": v.get("id"),
-                        ch.value_out: v.get(ch.value),
-                        ch.type_id: v.get(ch.type_id),
-                        ch.type_name: name_of(store, ch.table, v.get(ch.type_id)),
-                        "isDefault": v.get("isDefault"),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// A contact's e-mails or phones, as an output member.
+const fn channels_of(ch: Channel) -> Src {
+    Src::Items {
+        list: ch.list,
+        item: ch.item,
+    }
 }
 
 /// `PATCH /contacts/{id}/emails|phones`: `Operation` 0 add, 1 update, 2 delete (also the
@@ -581,7 +576,7 @@ fn patch_channels(world: &mut World, id: i64, ops: &[Value], ch: Channel, rule: 
     let saved = CONTACT.get(&world.store, id)?;
     Ok(
         json!({"added": added, "updated": updated, "deleted": deleted,
-              ch.list: channels_out(&world.store, saved, ch)}),
+              ch.list: view::items(&world.store, saved, ch.list, ch.item)}),
     )
 }
 
@@ -589,62 +584,48 @@ fn patch_channels(world: &mut World, id: i64, ops: &[Value], ch: Channel, rule: 
 // Output.
 
 /// `ContactsSummaryOutputDto`.
-pub fn contact_out(store: &Store, c: &Record) -> Value {
-    let g = |k: &str| member(c, k);
-    audited(
-        c,
-        json!({
-            "accountId": g("accountId"),
-            "accountName": account_name(store, int_of(c, "accountId")),
-            "locationId": g("locationId"),
-            "locationName": location_name(store, int_of(c, "locationId")),
-            "firstName": g("firstName"),
-            "lastName": g("lastName"),
-            "jobTitle": g("jobTitle"),
-            "isPoc": g("isPoc"),
-            "isActive": g("isActive"),
-            "effectiveDate": g("effectiveDate"),
-            "isBillable": false,
-            "emails": channels_out(store, c, EMAIL),
-            "phones": channels_out(store, c, PHONE),
-            "canRecieveInvoices": c.get("receiveInvoices").cloned().unwrap_or(Value::Bool(false)),
-        }),
-    )
-}
+pub const CONTACT_DTO: &Dto = &[
+    ("", Src::Splice(ID_AND_AUDIT)),
+    ("accountId", Src::Member("accountId")),
+    ("accountName", account_name("accountId")),
+    ("locationId", Src::Member("locationId")),
+    ("locationName", location_name("locationId")),
+    ("firstName", Src::Member("firstName")),
+    ("lastName", Src::Member("lastName")),
+    ("jobTitle", Src::Member("jobTitle")),
+    ("isPoc", Src::Member("isPoc")),
+    ("isActive", Src::Member("isActive")),
+    ("effectiveDate", Src::Member("effectiveDate")),
+    ("isBillable", Src::False),
+    ("emails", channels_of(EMAIL)),
+    ("phones", channels_of(PHONE)),
+    ("canRecieveInvoices", Src::FlagOr("receiveInvoices")),
+];
 
 /// `ContactOutputDto`: the summary plus the PUT-only members.
-pub fn contact_full_out(store: &Store, c: &Record) -> Value {
-    let mut v = contact_out(store, c);
-    if let Some(o) = v.as_object_mut() {
-        for (k, m) in [
-            ("middleName", "middleName"),
-            ("poc", "isPoc"),
-            ("billByContact", "billByContact"),
-            ("recieveInvoices", "receiveInvoices"),
-            ("createdByName", "createdBy"),
-            ("modifiedByName", "modifiedBy"),
-        ] {
-            o.insert(k.into(), member(c, m));
-        }
-    }
-    v
-}
+pub const CONTACT_FULL_DTO: &Dto = &[
+    ("", Src::Splice(CONTACT_DTO)),
+    ("middleName", Src::Member("middleName")),
+    ("poc", Src::Member("isPoc")),
+    ("billByContact", Src::Member("billByContact")),
+    ("recieveInvoices", Src::Member("receiveInvoices")),
+    ("createdByName", Src::Member("createdBy")),
+    ("modifiedByName", Src::Member("modifiedBy")),
+];
 
 /// The short result of `POST /v2/crm/contacts/summary`.
-fn contact_created_out(store: &Store, c: &Record) -> Value {
-    json!({
-        "id": member(c, "id"),
-        "firstName": member(c, "firstName"),
-        "lastName": member(c, "lastName"),
-        "accountId": member(c, "accountId"),
-        "accountName": account_name(store, int_of(c, "accountId")),
-        "locationId": member(c, "locationId"),
-        "locationName": location_name(store, int_of(c, "locationId")),
-        "phoneNumber": default_value(c, PHONE),
-        "emailAddress": default_value(c, EMAIL),
-        "customFieldsData": c.get("customFieldsData").cloned().unwrap_or_else(|| json!([])),
-    })
-}
+const CONTACT_CREATED_DTO: &Dto = &[
+    ("id", Src::Member("id")),
+    ("firstName", Src::Member("firstName")),
+    ("lastName", Src::Member("lastName")),
+    ("accountId", Src::Member("accountId")),
+    ("accountName", account_name("accountId")),
+    ("locationId", Src::Member("locationId")),
+    ("locationName", location_name("locationId")),
+    ("phoneNumber", default_of(PHONE)),
+    ("emailAddress", default_of(EMAIL)),
+    ("customFieldsData", Src::ListOr("customFieldsData")),
+];
 
 /// Sets the default e-mail or phone: `Some(None)` removes it, `Some(Some(v))` changes (or
 /// adds) it, and `type_id` retypes it.

@@ -2,6 +2,7 @@
 //! `$filter` for V1), a sort (`Sort` / `$orderby`), and a page (`PageNumber`/`PageSize` or
 //! `$skip`/`$top`) with the configured default and cap.
 
+use super::view::{Dto, View};
 use super::wire::{ApiErr, Query, R};
 use crate::clock::parse_rfc3339;
 use crate::dialect::get_ci;
@@ -345,41 +346,68 @@ impl Window {
     }
 }
 
-/// What a list route shows: its table, its `Filter.*` parameters and its row projection.
+/// What a list route shows: its table, its `Filter.*` parameters and its row DTO.
 pub struct ListSpec {
     pub table: &'static str,
     /// Groups of filters (a route's own, and the shared [`AUDITED`]).
     pub filters: &'static [&'static [Filter]],
-    pub out: fn(&Store, &Record) -> Value,
+    pub dto: &'static Dto,
+}
+
+/// A page of a list: views of the stored rows, or (when sorted) the trees the sort compared.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Rows<'a> {
+    Views(Vec<View<'a>>),
+    Sorted(Vec<Value>),
 }
 
 /// A V2 list: the page of matching rows (filtered by `Filter.*` and `scope`, sorted by `Sort`)
-/// and the number of matching rows. Unsorted pages project only the rows they return.
-pub fn v2_list(
-    store: &Store,
+/// and the number of matching rows. Unsorted pages look only at the rows they return (and,
+/// when filtered, at the rows the filters pass over).
+pub fn v2_list<'a>(
+    store: &'a Store,
     spec: &ListSpec,
     q: &Query,
     settings: &Settings,
     scope: Option<Pred>,
-) -> R<(Vec<Value>, usize)> {
+) -> R<(Rows<'a>, usize)> {
     let win = Window::v2(q, settings)?;
     let mut preds = compile(store, q, spec.filters)?;
     preds.extend(scope);
     let keys = parse_sort("Sort", q.get("Sort"))?;
-    let rows = store.rows(spec.table);
-    let matching: Vec<&Record> = rows.filter(|r| preds.iter().all(|p| p(r))).collect();
-    let total = matching.len();
+    let view = |r| View::new(store, r, spec.dto);
     if keys.is_empty() {
-        let page = matching
-            .into_iter()
-            .skip(win.offset)
-            .take(win.size)
-            .map(|r| (spec.out)(store, r))
-            .collect();
-        return Ok((page, total));
+        if preds.is_empty() {
+            let Some(table) = store.table(spec.table) else {
+                return Ok((Rows::Views(Vec::new()), 0));
+            };
+            let page = table.slice(win.offset, win.size).map(view).collect();
+            return Ok((Rows::Views(page), table.len()));
+        }
+        let mut total = 0;
+        let mut page = Vec::new();
+        for r in store
+            .rows(spec.table)
+            .filter(|r| preds.iter().all(|p| p(r)))
+        {
+            if total >= win.offset && page.len() < win.size {
+                page.push(view(r));
+            }
+            total += 1;
+        }
+        return Ok((Rows::Views(page), total));
     }
-    let all: Vec<Value> = matching.into_iter().map(|r| (spec.out)(store, r)).collect();
-    Ok((sort_and_window("Sort", all, &keys, win)?, total))
+    let all: Vec<Value> = store
+        .rows(spec.table)
+        .filter(|r| preds.iter().all(|p| p(r)))
+        .map(|r| view(r).to_value())
+        .collect();
+    let total = all.len();
+    Ok((
+        Rows::Sorted(sort_and_window("Sort", all, &keys, win)?),
+        total,
+    ))
 }
 
 /// Sorts projected rows and takes the window.

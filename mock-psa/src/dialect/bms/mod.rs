@@ -24,6 +24,7 @@ mod routes;
 mod schema;
 mod tickets;
 mod v1;
+mod view;
 mod wire;
 
 use super::{DialectApi, NeutralKind, NeutralView, Routed};

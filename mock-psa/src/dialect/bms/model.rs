@@ -1,5 +1,6 @@
 //! Tables, the per-personality id plan, and the small record helpers every resource uses.
 
+use super::view::Dto;
 use super::wire::{ApiErr, R};
 use crate::dialect::{full_name, lookup_name};
 use crate::personality::Personality;
@@ -112,11 +113,11 @@ pub fn id_plan(p: Personality) -> (&'static [(&'static str, i64)], i64) {
     }
 }
 
-/// A resource with an id: its table, its name in messages, and its output projection.
+/// A resource with an id: its table, its name in messages, and its output DTO.
 pub struct Entity {
     pub table: &'static str,
     pub label: &'static str,
-    pub out: fn(&Store, &Record) -> Value,
+    pub dto: &'static Dto,
 }
 
 impl Entity {
@@ -133,18 +134,6 @@ pub fn id_of(r: &Record) -> i64 {
 
 pub fn int_of(r: &Record, k: &str) -> Option<i64> {
     r.get(k).and_then(Value::as_i64)
-}
-
-/// `id` and the audit members, then the members of `rest` (the order every DTO shows).
-pub fn audited(r: &Record, rest: Value) -> Value {
-    let mut o = serde_json::Map::new();
-    for k in ["id", "createdBy", "createdOn", "modifiedBy", "modifiedOn"] {
-        o.insert(k.into(), member(r, k));
-    }
-    if let Value::Object(m) = rest {
-        o.extend(m);
-    }
-    Value::Object(o)
 }
 
 /// A member, or null.

@@ -4,6 +4,7 @@
 
 use super::listing::{v2_list, ListSpec, Pred};
 use super::model::{save, Entity};
+use super::view::View;
 use super::wire::{
     apply_patch, apply_put, check, json_array, json_object, path_id, read_schema, Api, ApiErr, Put,
     Query, Schema, R,
@@ -94,21 +95,21 @@ impl<'a> Ctx<'a> {
         json_array(self.headers, self.body)
     }
 
-    pub fn ok(&self, result: Value) -> Response {
+    pub fn ok(&self, result: impl serde::Serialize) -> Response {
         self.api.ok(result, None)
     }
 
     /// The record `id` of `e`, projected.
     pub fn show(&self, e: &Entity, id: i64) -> R<Response> {
         let w = self.world();
-        Ok(self.ok((e.out)(&w.store, e.get(&w.store, id)?)))
+        Ok(self.ok(View::new(&w.store, e.get(&w.store, id)?, e.dto)))
     }
 
     /// Runs a write under the lock and answers with the saved record it names.
     pub fn write(&self, e: &Entity, f: impl FnOnce(&mut World) -> R<i64>) -> R<Response> {
         let mut w = self.world();
         let id = f(&mut w)?;
-        Ok(self.ok((e.out)(&w.store, e.get(&w.store, id)?)))
+        Ok(self.ok(View::new(&w.store, e.get(&w.store, id)?, e.dto)))
     }
 
     /// V2 PUT of `e` at path id 0: the schema's members replace, then `validate`, then save.
@@ -155,7 +156,7 @@ impl<'a> Ctx<'a> {
     pub fn list(&self, spec: &ListSpec, paged: bool, scope: Option<Pred>) -> R<Response> {
         let w = self.world();
         let (rows, total) = v2_list(&w.store, spec, &self.query, &self.settings, scope)?;
-        Ok(self.api.ok(Value::Array(rows), paged.then_some(total)))
+        Ok(self.api.ok(rows, paged.then_some(total)))
     }
 }
 

@@ -6,6 +6,7 @@ use super::listing::{f, How, ListSpec, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
+use super::view::{account_name, location_name, lookup_of, Dto, Src, View, ID_AND_AUDIT};
 use super::wire::*;
 use crate::dialect::next_ticket_number;
 use crate::state::World;
@@ -27,25 +28,13 @@ pub const ROUTES: &[Route] = &[
 pub const TICKET: Entity = Entity {
     table: TICKETS,
     label: "Ticket",
-    out: ticket_out,
+    dto: TICKET_DTO,
 };
 
 /// `TicketInputDto`'s members.
 fn ticket_schema() -> &'static Schema {
     schema_of("TicketInputDto")
 }
-
-/// Lookup references of a ticket, with the member that shows the name.
-const TICKET_REFS: &[(&str, &str, &str)] = &[
-    ("statusId", STATUSES, "statusName"),
-    ("priorityId", PRIORITIES, "priorityName"),
-    ("typeId", ISSUE_TYPES, "typeName"),
-    ("issueTypeId", ISSUE_TYPES, "issueTypeName"),
-    ("subIssueTypeId", ISSUE_SUBTYPES, "subIssueTypeName"),
-    ("sourceId", SOURCES, "sourceName"),
-    ("queueId", QUEUES, "queueName"),
-    ("assigneeId", EMPLOYEES, "assigneeName"),
-];
 
 const LIST: ListSpec = ListSpec {
     table: TICKETS,
@@ -70,7 +59,7 @@ const LIST: ListSpec = ListSpec {
         ],
         AUDITED,
     ],
-    out: ticket_out,
+    dto: TICKET_DTO,
 };
 
 fn list(c: &Ctx<'_>) -> R<Response> {
@@ -178,48 +167,58 @@ pub(super) fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i
     Ok(world.store.insert(TICKETS, rec))
 }
 
-fn ticket_out(store: &Store, t: &Record) -> Value {
-    let mut o = Map::new();
-    o.insert("ticketNumber".into(), member(t, "ticketNumber"));
-    for (m, _) in ticket_schema() {
-        o.insert((*m).into(), member(t, m));
-    }
-    for (m, table, name) in TICKET_REFS {
-        o.insert((*name).into(), name_of(store, table, t.get(*m)));
-    }
-    o.insert(
-        "accountName".into(),
-        account_name(store, int_of(t, "accountId")),
-    );
-    o.insert(
-        "locationName".into(),
-        location_name(store, int_of(t, "locationId")),
-    );
-    o.insert(
-        "contactName".into(),
-        contact_name(store, int_of(t, "contactId")),
-    );
-    audited(t, Value::Object(o))
-}
+/// `TicketOutputDto`: the input members, the names beside their ids, the audit first.
+const TICKET_DTO: &Dto = &[
+    ("", Src::Splice(ID_AND_AUDIT)),
+    ("ticketNumber", Src::Member("ticketNumber")),
+    ("", Src::Schema(ticket_schema)),
+    ("statusName", lookup_of("statusId", STATUSES)),
+    ("priorityName", lookup_of("priorityId", PRIORITIES)),
+    ("typeName", lookup_of("typeId", ISSUE_TYPES)),
+    ("issueTypeName", lookup_of("issueTypeId", ISSUE_TYPES)),
+    (
+        "subIssueTypeName",
+        lookup_of("subIssueTypeId", ISSUE_SUBTYPES),
+    ),
+    ("sourceName", lookup_of("sourceId", SOURCES)),
+    ("queueName", lookup_of("queueId", QUEUES)),
+    ("assigneeName", lookup_of("assigneeId", EMPLOYEES)),
+    ("accountName", account_name("accountId")),
+    ("locationName", location_name("locationId")),
+    ("contactName", Src::ContactName("contactId")),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Notes.
 
-fn note_out(store: &Store, n: &Record) -> Value {
-    let author = store
-        .rows(EMPLOYEES)
-        .find(|e| e.get("name") == n.get("createdBy"));
-    json!({
-        "id": member(n, "id"),
-        "ticketId": member(n, "ticketId"),
-        "details": member(n, "details"),
-        "isInternal": member(n, "isInternal"),
-        "typeName": if n.get("isInternal") == Some(&Value::Bool(true)) { "Internal Note" } else { "Public Note" },
-        "createdByName": member(n, "createdBy"),
-        "createdByEmail": author.map(|e| member(e, "emailAddress")).unwrap_or(Value::Null),
-        "createdOn": member(n, "createdOn"),
-        "modifiedOn": member(n, "modifiedOn"),
+const NOTE_DTO: &Dto = &[
+    ("id", Src::Member("id")),
+    ("ticketId", Src::Member("ticketId")),
+    ("details", Src::Member("details")),
+    ("isInternal", Src::Member("isInternal")),
+    ("typeName", Src::Computed(note_type)),
+    ("createdByName", Src::Member("createdBy")),
+    ("createdByEmail", Src::Computed(author_email)),
+    ("createdOn", Src::Member("createdOn")),
+    ("modifiedOn", Src::Member("modifiedOn")),
+];
+
+fn note_type(_: &Store, n: &Record) -> Value {
+    let internal = n.get("isInternal") == Some(&Value::Bool(true));
+    json!(if internal {
+        "Internal Note"
+    } else {
+        "Public Note"
     })
+}
+
+/// The e-mail of the employee who wrote the note.
+fn author_email(store: &Store, n: &Record) -> Value {
+    store
+        .rows(EMPLOYEES)
+        .find(|e| e.get("name") == n.get("createdBy"))
+        .map(|e| member(e, "emailAddress"))
+        .unwrap_or(Value::Null)
 }
 
 fn notes(c: &Ctx<'_>) -> R<Response> {
@@ -229,9 +228,9 @@ fn notes(c: &Ctx<'_>) -> R<Response> {
     let rows = w
         .store
         .rows_where(TICKET_NOTES, "ticketId", &Value::from(id))
-        .map(|n| note_out(&w.store, n))
-        .collect();
-    Ok(c.ok(Value::Array(rows)))
+        .map(|n| View::new(&w.store, n, NOTE_DTO))
+        .collect::<Vec<_>>();
+    Ok(c.ok(rows))
 }
 
 /// `{Details, IsInternal}`; the answer is the saved note.
@@ -257,5 +256,5 @@ fn add_note(c: &Ctx<'_>) -> R<Response> {
     audit_new(&mut rec, &now);
     let nid = w.store.insert(TICKET_NOTES, rec);
     let saved = w.store.get(TICKET_NOTES, nid).cloned().unwrap_or_default();
-    Ok(c.ok(note_out(&w.store, &saved)))
+    Ok(c.ok(View::new(&w.store, &saved, NOTE_DTO)))
 }

@@ -5,16 +5,17 @@
 
 use super::accounts::{self, ACCOUNT, LOCATION};
 use super::auth::v1_token;
-use super::contacts::{self, contact_full_out, default_channel, CONTACT, EMAIL, PHONE};
+use super::contacts::{self, default_of, Channel, CONTACT, CONTACT_FULL_DTO, EMAIL, PHONE};
 use super::listing::{cmp_values, parse_sort, sort_and_window, ListSpec, Window};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
+use super::view::{Dto, Src, View};
 use super::wire::*;
 use crate::dialect::get_ci;
 use crate::limits::{check_filter_size, Limits, HARD_MAX_DEPTH};
 use crate::state::World;
-use crate::store::{Record, Store};
+use crate::store::Record;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -41,7 +42,7 @@ pub const ROUTES: &[Route] = &[
 
 /// V1 contacts show their default e-mail and phone flat, as V1 writes them.
 const V1_CONTACT: Entity = Entity {
-    out: v1_contact_out,
+    dto: V1_CONTACT_DTO,
     ..CONTACT
 };
 
@@ -49,33 +50,23 @@ fn spec(e: &Entity) -> ListSpec {
     ListSpec {
         table: e.table,
         filters: &[],
-        out: e.out,
+        dto: e.dto,
     }
 }
 
-fn v1_contact_out(store: &Store, c: &Record) -> Value {
-    let mut v = contact_full_out(store, c);
-    if let Some(o) = v.as_object_mut() {
-        for (ch, value, ty) in [
-            (EMAIL, "defaultEmailAddress", "defaultEmailTypeId"),
-            (PHONE, "defaultPhoneNumber", "defaultPhoneTypeId"),
-        ] {
-            let d = default_channel(c, ch);
-            o.insert(
-                value.into(),
-                d.and_then(|d| d.get(ch.value))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            );
-            o.insert(
-                ty.into(),
-                d.and_then(|d| d.get(ch.type_id))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            );
-        }
+const V1_CONTACT_DTO: &Dto = &[
+    ("", Src::Splice(CONTACT_FULL_DTO)),
+    ("defaultEmailAddress", default_of(EMAIL)),
+    ("defaultEmailTypeId", default_type(EMAIL)),
+    ("defaultPhoneNumber", default_of(PHONE)),
+    ("defaultPhoneTypeId", default_type(PHONE)),
+];
+
+const fn default_type(ch: Channel) -> Src {
+    Src::DefaultItem {
+        list: ch.list,
+        field: ch.type_id,
     }
-    v
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +276,7 @@ fn odata_list(
         if scope.is_some_and(|s| !s(r)) {
             continue;
         }
-        let v = (spec.out)(&w.store, r);
+        let v = View::new(&w.store, r, spec.dto).to_value();
         if let Some(f) = &filter {
             if !f.eval(&v)? {
                 continue;

@@ -66,26 +66,38 @@ pub enum Api {
 }
 
 impl Api {
-    /// A success answer; `total` only on paged lists (`totalRecords` / `TotalRecords`).
-    pub fn ok(self, result: Value, total: Option<usize>) -> Response {
-        let body = match self {
+    /// A success answer; `total` only on paged lists (`totalRecords` / `TotalRecords`). V2
+    /// serializes `result` straight into the envelope; V1 renames its members first.
+    pub fn ok(self, result: impl serde::Serialize, total: Option<usize>) -> Response {
+        match self {
             Api::V2 => {
-                let mut b = json!({"success": true, "error": null, "result": result});
-                if let (Some(t), Some(o)) = (total, b.as_object_mut()) {
-                    o.insert("totalRecords".into(), Value::from(t));
+                #[derive(serde::Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Envelope<R> {
+                    success: bool,
+                    error: Option<()>,
+                    result: R,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    total_records: Option<usize>,
                 }
-                b
+                axum::Json(Envelope {
+                    success: true,
+                    error: None,
+                    result,
+                    total_records: total,
+                })
+                .into_response()
             }
             Api::V1 => {
+                let result = serde_json::to_value(result).unwrap_or(Value::Null);
                 let mut b = json!({"ResponseCode": 0, "Status": "OK", "Error": "None",
                                    "Result": pascal_keys(&result)});
                 if let (Some(t), Some(o)) = (total, b.as_object_mut()) {
                     o.insert("TotalRecords".into(), Value::from(t));
                 }
-                b
+                axum::Json(b).into_response()
             }
-        };
-        axum::Json(body).into_response()
+        }
     }
 
     pub fn error(self, e: &ApiErr) -> Response {
