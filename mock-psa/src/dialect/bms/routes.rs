@@ -160,20 +160,24 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The path parameters when `pattern` matches the segments; walks the pattern in place, so
+/// trying a hundred routes allocates nothing until one matches.
 fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
-    let pat: Vec<&str> = pattern.split('/').collect();
-    if pat.len() != segs.len() {
+    if pattern.split('/').count() != segs.len() {
         return None;
     }
-    let mut params = Vec::new();
-    for (p, s) in pat.iter().zip(segs) {
-        if p.starts_with('{') {
-            params.push(*s);
-        } else if p != s {
-            return None;
-        }
-    }
-    Some(params)
+    let fits = pattern
+        .split('/')
+        .zip(segs)
+        .all(|(p, s)| p.starts_with('{') || p == *s);
+    fits.then(|| {
+        pattern
+            .split('/')
+            .zip(segs)
+            .filter(|(p, _)| p.starts_with('{'))
+            .map(|(_, s)| *s)
+            .collect()
+    })
 }
 
 /// The one axum handler: paths are already lower case and trimmed by `route()`.
