@@ -7,8 +7,8 @@ use super::companies::insert_site;
 use super::contacts::{accept_communications, render_communication};
 use super::input::{apply_defaults, check_object, check_value, reference_members, Refusal};
 use super::listing::{build_filter, cmp_values, project, sort_key, ListQuery};
-use super::refs::render_ref;
-use super::schema::{ref_spec, Kind, Label, Resource};
+use super::refs::RefView;
+use super::schema::{Kind, Label, Resource};
 use super::wire::{api_error, apply_ops, field_error, invalid, not_found, parse_body, stamp};
 use super::*;
 
@@ -33,104 +33,104 @@ pub(super) struct Rendered<'a> {
     pub(super) api_base: &'a str,
 }
 
-impl Rendered<'_> {
-    /// The members whose wire form differs from the stored one, rendered (small: references,
-    /// communication items).
-    fn overrides(&self) -> Vec<(&str, Value)> {
-        let (store, res, rec, api_base) = (self.store, self.res, self.rec, self.api_base);
-        let mut out = Vec::new();
-        // References the mock resolves are rendered with their label and href; the others were
-        // stored as written and are returned so.
-        for m in &res.schema().members {
-            let Some(spec) = m.reference.as_deref().and_then(ref_spec) else {
-                continue;
-            };
-            match (m.kind, rec.get(&m.name)) {
-                (Kind::Reference, Some(raw)) => {
-                    if let Some(r) = render_ref(store, spec, raw, api_base) {
-                        out.push((m.name.as_str(), r));
-                    }
-                }
-                (Kind::ReferenceList, Some(Value::Array(items))) => {
-                    let rendered: Vec<Value> = items
-                        .iter()
-                        .filter_map(|i| render_ref(store, spec, i, api_base))
-                        .collect();
-                    out.push((m.name.as_str(), Value::Array(rendered)));
-                }
-                _ => {}
-            }
-        }
-        if res.table == "contacts" {
-            if let Some(Value::Array(items)) = rec.get("communicationItems") {
-                let rendered: Vec<Value> = items
-                    .iter()
-                    .map(|i| render_communication(store, i))
-                    .collect();
-                out.push(("communicationItems", Value::Array(rendered)));
-            }
-        }
-        out
-    }
+/// `_info` as stored, plus a company's three collection hrefs.
+struct Info<'a> {
+    stored: Option<&'a Map<String, Value>>,
+    company: Option<i64>,
+    api_base: &'a str,
+}
 
-    fn info(&self) -> Value {
-        let (res, rec, api_base) = (self.res, self.rec, self.api_base);
-        let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
-        let mut info = rec
-            .get("_info")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        if res.table == "companies" {
-            info.insert(
-                "sites_href".into(),
-                json!(format!("{api_base}/company/companies/{id}/sites")),
-            );
-            info.insert(
-                "contacts_href".into(),
-                json!(format!(
-                    "{api_base}/company/contacts?conditions=company/id={id}"
-                )),
-            );
-            info.insert(
-                "configurations_href".into(),
-                json!(format!(
-                    "{api_base}/company/configurations?conditions=company/id={id}"
-                )),
-            );
+impl serde::Serialize for Info<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        const HREFS: [&str; 3] = ["sites_href", "contacts_href", "configurations_href"];
+        let mut map = ser.serialize_map(None)?;
+        for (k, v) in self.stored.into_iter().flatten() {
+            if self.company.is_none() || !HREFS.contains(&k.as_str()) {
+                map.serialize_entry(k, v)?;
+            }
         }
-        Value::Object(info)
+        if let Some(id) = self.company {
+            let base = self.api_base;
+            map.serialize_entry(HREFS[0], &format!("{base}/company/companies/{id}/sites"))?;
+            let of_company =
+                |path: &str| format!("{base}/company/{path}?conditions=company/id={id}");
+            map.serialize_entry(HREFS[1], &of_company("contacts"))?;
+            map.serialize_entry(HREFS[2], &of_company("configurations"))?;
+        }
+        map.end()
     }
 }
 
 impl serde::Serialize for Rendered<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let overrides = self.overrides();
+        let (store, rec, api_base) = (self.store, self.rec, self.api_base);
+        let schema = self.res.schema();
+        let info = Info {
+            stored: rec.get("_info").and_then(Value::as_object),
+            company: (self.res.table == "companies")
+                .then(|| rec.get("id").and_then(Value::as_i64).unwrap_or(0)),
+            api_base,
+        };
         let mut map = ser.serialize_map(None)?;
         let mut info_written = false;
-        for (k, v) in self.rec {
+        for (k, v) in rec {
             if k == "_info" {
-                map.serialize_entry(k, &self.info())?;
+                map.serialize_entry(k, &info)?;
                 info_written = true;
                 continue;
             }
-            let v = overrides
-                .iter()
-                .find(|(name, _)| *name == k)
-                .map_or(v, |(_, r)| r);
-            if !v.is_null() {
-                map.serialize_entry(k, v)?;
+            if v.is_null() {
+                continue;
+            }
+            // References the mock resolves are rendered with their label and href; the others
+            // were stored as written and are returned so.
+            match (schema.resolved_ref(k), v) {
+                (Some((Kind::Reference, spec)), raw) => {
+                    map.serialize_entry(
+                        k,
+                        &RefView {
+                            store,
+                            spec,
+                            raw,
+                            api_base,
+                        },
+                    )?;
+                }
+                (Some((Kind::ReferenceList, spec)), Value::Array(items)) => {
+                    let refs: Vec<RefView<'_>> = items
+                        .iter()
+                        .filter(|raw| RefView::id(raw).is_some())
+                        .map(|raw| RefView {
+                            store,
+                            spec,
+                            raw,
+                            api_base,
+                        })
+                        .collect();
+                    map.serialize_entry(k, &refs)?;
+                }
+                (_, Value::Array(items))
+                    if self.res.table == "contacts" && k == "communicationItems" =>
+                {
+                    let rendered: Vec<Value> = items
+                        .iter()
+                        .map(|i| render_communication(store, i))
+                        .collect();
+                    map.serialize_entry(k, &rendered)?;
+                }
+                _ => map.serialize_entry(k, v)?,
             }
         }
         // Lookups stored with `description` are referenced by `name`.
-        if matches!(self.res.label, Label::Description) && !self.rec.contains_key("name") {
-            if let Some(d) = self.rec.get("description").filter(|d| !d.is_null()) {
+        if matches!(self.res.label, Label::Description) && !rec.contains_key("name") {
+            if let Some(d) = rec.get("description").filter(|d| !d.is_null()) {
                 map.serialize_entry("name", d)?;
             }
         }
         if !info_written {
-            map.serialize_entry("_info", &self.info())?;
+            map.serialize_entry("_info", &info)?;
         }
         map.end()
     }

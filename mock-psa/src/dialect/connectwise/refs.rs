@@ -22,37 +22,6 @@ pub(super) fn first_where(
 // ---------------------------------------------------------------------------------------------
 // Rendering: stored records hold references as `{id}`; responses carry labels and hrefs.
 
-pub(super) fn label_of(store: &Store, spec: &RefSpec, id: i64) -> Option<Map<String, Value>> {
-    let target = store.get(&spec.table, id)?;
-    let mut out = Map::new();
-    out.insert("id".into(), Value::from(id));
-    match spec.label {
-        Label::IdentifierName => {
-            put(&mut out, "identifier", target.get("identifier").cloned());
-            put(&mut out, "name", target.get("name").cloned());
-        }
-        Label::Name => {
-            let name = target
-                .get("name")
-                .cloned()
-                .or_else(|| {
-                    // Contacts are labelled "First Last".
-                    let first = target
-                        .get("firstName")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    let last = target.get("lastName").and_then(Value::as_str).unwrap_or("");
-                    let full = format!("{first} {last}").trim().to_string();
-                    (!full.is_empty()).then(|| Value::String(full))
-                })
-                .or_else(|| target.get("description").cloned());
-            put(&mut out, "name", name);
-        }
-        Label::Description => put(&mut out, "name", target.get("description").cloned()),
-    }
-    Some(out)
-}
-
 /// Fills an href template: `{id}` is `id`, any other `{member}` the id `target` holds there.
 pub(super) fn href(api_base: &str, template: &str, id: i64, target: Option<&Record>) -> String {
     let mut path = template.replace("{id}", &id.to_string());
@@ -72,23 +41,81 @@ pub(super) fn href(api_base: &str, template: &str, id: i64, target: Option<&Reco
     format!("{api_base}{path}")
 }
 
-pub(super) fn render_ref(
-    store: &Store,
-    spec: &RefSpec,
-    raw: &Value,
-    api_base: &str,
-) -> Option<Value> {
-    let id = raw.get("id")?.as_i64()?;
-    let mut out = label_of(store, spec, id).unwrap_or_else(|| {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::from(id));
-        m
-    });
-    out.insert(
-        "_info".into(),
-        json!({ (spec.href_key.as_str()): href(api_base, &spec.href, id, store.get(&spec.table, id)) }),
-    );
-    Some(Value::Object(out))
+/// A stored reference `{id}` as the wire shows it: `{id, <label>, _info: {<href_key>: href}}`,
+/// serialized straight from the target row (nothing copied). A reference without an id is
+/// returned as stored.
+pub(super) struct RefView<'a> {
+    pub(super) store: &'a Store,
+    pub(super) spec: &'a RefSpec,
+    pub(super) raw: &'a Value,
+    pub(super) api_base: &'a str,
+}
+
+impl RefView<'_> {
+    /// The id a stored reference holds, when it holds one.
+    pub(super) fn id(raw: &Value) -> Option<i64> {
+        raw.get("id")?.as_i64()
+    }
+}
+
+impl serde::Serialize for RefView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(id) = Self::id(self.raw) else {
+            return self.raw.serialize(ser);
+        };
+        let target = self.store.get(&self.spec.table, id);
+        let mut map = ser.serialize_map(None)?;
+        map.serialize_entry("id", &id)?;
+        let present = |k: &str| target.and_then(|t| t.get(k)).filter(|v| !v.is_null());
+        match self.spec.label {
+            Label::IdentifierName => {
+                if let Some(v) = present("identifier") {
+                    map.serialize_entry("identifier", v)?;
+                }
+                if let Some(v) = present("name") {
+                    map.serialize_entry("name", v)?;
+                }
+            }
+            Label::Name => {
+                if let Some(v) = target.and_then(|t| t.get("name")) {
+                    if !v.is_null() {
+                        map.serialize_entry("name", v)?;
+                    }
+                } else if let Some(t) = target {
+                    // Contacts are labelled "First Last".
+                    let part = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("");
+                    let full = format!("{} {}", part("firstName"), part("lastName"));
+                    let full = full.trim();
+                    if !full.is_empty() {
+                        map.serialize_entry("name", full)?;
+                    } else if let Some(v) = present("description") {
+                        map.serialize_entry("name", v)?;
+                    }
+                }
+            }
+            Label::Description => {
+                if let Some(v) = present("description") {
+                    map.serialize_entry("name", v)?;
+                }
+            }
+        }
+        let link = href(self.api_base, &self.spec.href, id, target);
+        map.serialize_entry("_info", &OneMember(&self.spec.href_key, &link))?;
+        map.end()
+    }
+}
+
+/// `{name: value}`, without building a map.
+struct OneMember<'a>(&'a str, &'a str);
+
+impl serde::Serialize for OneMember<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,9 +89,27 @@ pub(super) struct TypeSchema {
     #[allow(dead_code)] // checked by the tests
     pub(super) published_members: usize,
     pub(super) members: Vec<Member>,
+    /// The references the mock resolves, by stored member name (worked out on first use).
+    #[serde(skip)]
+    resolved: std::sync::OnceLock<BTreeMap<String, (Kind, &'static RefSpec)>>,
 }
 
 impl TypeSchema {
+    /// The reference (or reference list) member `name` when the mock resolves its target.
+    pub(super) fn resolved_ref(&'static self, name: &str) -> Option<(Kind, &'static RefSpec)> {
+        let refs = self.resolved.get_or_init(|| {
+            self.members
+                .iter()
+                .filter(|m| matches!(m.kind, Kind::Reference | Kind::ReferenceList))
+                .filter_map(|m| {
+                    let spec = ref_spec(m.reference.as_deref()?)?;
+                    Some((m.name.clone(), (m.kind, spec)))
+                })
+                .collect()
+        });
+        refs.get(name).copied()
+    }
+
     /// The member `given` names; Json.NET matches member names ignoring case.
     pub(super) fn member(&self, given: &str) -> Option<&Member> {
         self.members
