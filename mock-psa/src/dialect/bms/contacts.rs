@@ -149,13 +149,7 @@ const SEARCH: ListSpec = ListSpec {
     ]],
     dto: &[
         ("id", Src::Member("id")),
-        ("accountId", Src::Member("accountId")),
-        ("accountName", account_name("accountId")),
-        ("locationId", Src::Member("locationId")),
-        ("locationName", location_name("locationId")),
-        ("firstName", Src::Member("firstName")),
-        ("lastName", Src::Member("lastName")),
-        ("jobTitle", Src::Member("jobTitle")),
+        ("", Src::Splice(PLACE_AND_NAME)),
         ("emailAddress", default_of(EMAIL)),
         ("isPoc", Src::Member("isPoc")),
         ("isActive", Src::Member("isActive")),
@@ -583,9 +577,8 @@ fn patch_channels(world: &mut World, id: i64, ops: &[Value], ch: Channel, rule: 
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-/// `ContactsSummaryOutputDto`.
-pub const CONTACT_DTO: &Dto = &[
-    ("", Src::Splice(ID_AND_AUDIT)),
+/// Where a contact is and who it is: a run every contact DTO shows.
+const PLACE_AND_NAME: &Dto = &[
     ("accountId", Src::Member("accountId")),
     ("accountName", account_name("accountId")),
     ("locationId", Src::Member("locationId")),
@@ -593,6 +586,12 @@ pub const CONTACT_DTO: &Dto = &[
     ("firstName", Src::Member("firstName")),
     ("lastName", Src::Member("lastName")),
     ("jobTitle", Src::Member("jobTitle")),
+];
+
+/// `ContactsSummaryOutputDto`.
+pub const CONTACT_DTO: &Dto = &[
+    ("", Src::Splice(ID_AND_AUDIT)),
+    ("", Src::Splice(PLACE_AND_NAME)),
     ("isPoc", Src::Member("isPoc")),
     ("isActive", Src::Member("isActive")),
     ("effectiveDate", Src::Member("effectiveDate")),
