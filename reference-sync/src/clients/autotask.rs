@@ -6,7 +6,7 @@
 //! and is never picked as an account manager; configurations point at a product found (or
 //! created) by manufacturer and model, using the first active billing code.
 
-use super::{create_record, reject, write_checked, Http, RawKind, RawListing, Reply};
+use super::{create_record, objects, reject, write_checked, Http, RawKind, RawListing, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use psa_core::Personality;
@@ -189,9 +189,9 @@ impl AutotaskClient {
         let mut url = self.url(&format!("{entity}/query"));
         let mut out = Vec::new();
         loop {
-            let page = self.call(Method::POST, &url, Some(&body)).await?;
-            if let Some(items) = page.get("items").and_then(Value::as_array) {
-                out.extend(items.iter().filter_map(|i| i.as_object().cloned()));
+            let mut page = self.call(Method::POST, &url, Some(&body)).await?;
+            if let Some(items) = page.get_mut("items") {
+                out.extend(objects(items.take()));
             }
             match page
                 .pointer("/pageDetails/nextPageUrl")

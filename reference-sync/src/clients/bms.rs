@@ -149,6 +149,27 @@ pub struct BmsClient {
     accounts: Option<Vec<Value>>,
 }
 
+/// How a V2 answer came back.
+enum Answer {
+    /// `{success: true, result}`.
+    Enveloped,
+    /// A success without the envelope: `summary/{id}` may answer the bare DTO its spec declares.
+    Bare,
+    /// A failure status, or `success: false`.
+    Failed,
+}
+
+impl Answer {
+    fn of(reply: &Reply) -> Answer {
+        let success = reply.body.get("success").and_then(Value::as_bool);
+        match ((200..300).contains(&reply.status), success) {
+            (true, Some(true)) => Answer::Enveloped,
+            (true, None) => Answer::Bare,
+            _ => Answer::Failed,
+        }
+    }
+}
+
 impl BmsClient {
     pub fn new(conn: Connection) -> Self {
         Self::with_http(conn, Http::default())
@@ -202,15 +223,28 @@ impl BmsClient {
 
     /// The envelope's `result`, or the PSA's error.
     fn check(reply: &Reply) -> Result<Value, PsaError> {
-        let ok_status = (200..300).contains(&reply.status);
-        let success = reply.body.get("success").and_then(Value::as_bool);
-        if ok_status && success != Some(false) {
-            // `summary/{id}` may answer the bare DTO its spec declares, without the envelope.
-            return Ok(match success {
-                Some(_) => reply.body.get("result").cloned().unwrap_or(Value::Null),
-                None => reply.body.clone(),
-            });
+        match Answer::of(reply) {
+            Answer::Enveloped => Ok(reply.body.get("result").cloned().unwrap_or_default()),
+            Answer::Bare => Ok(reply.body.clone()),
+            Answer::Failed => Err(Self::failure(reply)),
         }
+    }
+
+    /// [`check`](Self::check), moving the result out of the reply (a page of a hundred
+    /// accounts is not copied).
+    fn into_result(mut reply: Reply) -> Result<Value, PsaError> {
+        match Answer::of(&reply) {
+            Answer::Enveloped => Ok(reply
+                .body
+                .get_mut("result")
+                .map(Value::take)
+                .unwrap_or_default()),
+            Answer::Bare => Ok(std::mem::take(&mut reply.body)),
+            Answer::Failed => Err(Self::failure(&reply)),
+        }
+    }
+
+    fn failure(reply: &Reply) -> PsaError {
         let err = reply.body.get("error");
         let mut message = err
             .and_then(|e| e.get("message"))
@@ -226,7 +260,7 @@ impl BmsClient {
                 message = format!("{message} ({})", subs.join("; "));
             }
         }
-        Err(reject(reply, message, false))
+        reject(reply, message, false)
     }
 
     /// One V2 call with the bearer token; re-authenticates once on a 401.
@@ -284,7 +318,7 @@ impl BmsClient {
         body: Option<&Value>,
     ) -> Result<Value, PsaError> {
         let reply = self.send(method, path, body).await?;
-        Self::check(&reply)
+        Self::into_result(reply)
     }
 
     async fn get(&mut self, path: &str) -> Result<Value, PsaError> {
@@ -297,11 +331,14 @@ impl BmsClient {
         for page in 1.. {
             let q = format!("{path}?PageSize={PAGE_SIZE}&PageNumber={page}{extra}");
             let reply = self.send(Method::GET, &q, None).await?;
-            let result = Self::check(&reply)?;
-            let rows = result.as_array().cloned().unwrap_or_default();
+            let total = reply.body.get("totalRecords").and_then(Value::as_u64);
+            let rows = match Self::into_result(reply)? {
+                Value::Array(rows) => rows,
+                _ => Vec::new(),
+            };
             let n = rows.len();
             out.extend(rows);
-            let done = match reply.body.get("totalRecords").and_then(Value::as_u64) {
+            let done = match total {
                 Some(total) => n == 0 || out.len() as u64 >= total,
                 None => n < PAGE_SIZE,
             };
@@ -656,8 +693,7 @@ impl PsaClient for BmsClient {
         match kind {
             Kind::Organization => {
                 let rows = self.list_accounts().await?;
-                self.accounts = Some(rows.clone());
-                Ok(rows
+                let records = rows
                     .iter()
                     .filter_map(|r| {
                         Some(PsaRecord {
@@ -665,7 +701,10 @@ impl PsaClient for BmsClient {
                             fields: decode(ORG_MAP, r.as_object()?, &self.lookups),
                         })
                     })
-                    .collect())
+                    .collect();
+                // Kept for the locations, which come nested in these pages.
+                self.accounts = Some(rows);
+                Ok(records)
             }
             Kind::Location => {
                 // Account summaries nest their locations with addresses: no per-location calls,

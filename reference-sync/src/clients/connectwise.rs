@@ -1,7 +1,7 @@
 //! ConnectWise Manage REST 3.0 client: Basic `company+public:private` with a clientId,
 //! `page`/`pageSize` paging until a short page, PATCH operations for partial updates.
 
-use super::{create_record, reject, Http, RawKind, RawListing, Reply};
+use super::{create_record, objects, reject, Http, RawKind, RawListing, Reply};
 use crate::psa::*;
 use async_trait::async_trait;
 use base64::Engine;
@@ -161,18 +161,14 @@ impl ConnectWiseClient {
         let mut out = Vec::new();
         for page in 1.. {
             let sep = if path.contains('?') { '&' } else { '?' };
-            let reply = self
+            let mut reply = self
                 .call(
                     Method::GET,
                     &format!("{path}{sep}pageSize={PAGE_SIZE}&page={page}"),
                     None,
                 )
                 .await?;
-            let rows: Vec<Map<String, Value>> = reply
-                .body
-                .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect())
-                .unwrap_or_default();
+            let rows = objects(reply.body.take());
             // The Link header names the next page when there is one: no empty page is asked
             // for after the last. Without the header, a short page is the last.
             let last = match reply.header("link") {

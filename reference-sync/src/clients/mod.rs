@@ -128,6 +128,21 @@ where
     .await
 }
 
+/// The objects of a JSON array, moved out (a page's rows, without copying them); anything
+/// else is no rows.
+pub(crate) fn objects(list: Value) -> Vec<Map<String, Value>> {
+    match list {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(o) => Some(o),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A non-2xx reply as an error: a create's 5xx that may have landed is `Uncertain`; other 5xx
 /// are transient, except Autotask's 500, which is a business error (a rejection).
 pub fn reject(reply: &Reply, message: String, business_500: bool) -> PsaError {
