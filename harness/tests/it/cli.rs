@@ -198,7 +198,7 @@ fn a_scenario_naming_an_unknown_rule_is_a_broken_file_with_its_line() {
     let dir = temp_dir("unknown-rule");
     let text = std::fs::read_to_string(workspace().join("scenarios/plan-and-role-gates.yaml"))
         .unwrap()
-        .replace("rules: [R1, R2, R45]", "rules: [R1, R99]");
+        .replace("rules: [R1, R2, R45, R80]", "rules: [R1, R99]");
     let case = dir.join("case.yaml");
     std::fs::write(&case, text).unwrap();
     let out = harness()
@@ -215,7 +215,7 @@ fn a_scenario_naming_an_unknown_rule_is_a_broken_file_with_its_line() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{}:4:13:", case.display())),
+        stderr.contains(&format!("{}:5:13:", case.display())),
         "line and column of R99: {stderr}"
     );
 }
