@@ -377,6 +377,11 @@ pub fn v2_list<'a>(
     preds.extend(scope);
     let keys = parse_sort("Sort", q.get("Sort"))?;
     let view = |r| View::new(store, r, spec.dto);
+    let matching = || {
+        store
+            .rows(spec.table)
+            .filter(|r| preds.iter().all(|p| p(r)))
+    };
     if keys.is_empty() {
         if preds.is_empty() {
             let Some(table) = store.table(spec.table) else {
@@ -387,10 +392,7 @@ pub fn v2_list<'a>(
         }
         let mut total = 0;
         let mut page = Vec::new();
-        for r in store
-            .rows(spec.table)
-            .filter(|r| preds.iter().all(|p| p(r)))
-        {
+        for r in matching() {
             if total >= win.offset && page.len() < win.size {
                 page.push(view(r));
             }
@@ -398,11 +400,7 @@ pub fn v2_list<'a>(
         }
         return Ok((Rows::Views(page), total));
     }
-    let all: Vec<Value> = store
-        .rows(spec.table)
-        .filter(|r| preds.iter().all(|p| p(r)))
-        .map(|r| view(r).to_value())
-        .collect();
+    let all: Vec<Value> = matching().map(|r| view(r).to_value()).collect();
     let total = all.len();
     Ok((
         Rows::Sorted(sort_and_window("Sort", all, &keys, win)?),
