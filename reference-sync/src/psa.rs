@@ -179,8 +179,6 @@ pub enum Codec {
     RefObjectListFirst(&'static str),
     /// A boolean status: `true` is "Active", `false` is "Inactive".
     ActiveFlag,
-    /// An integer 0/1 status (Autotask contact `isActive`).
-    ActiveInt,
 }
 
 /// One row of a field map: canonical name, wire member, codec, direction.
@@ -284,9 +282,6 @@ pub fn decode(map: &[FieldMap], wire: &Map<String, Value>, lookups: &Lookups) ->
             Codec::ActiveFlag => raw
                 .as_bool()
                 .map(|b| Value::String(if b { "Active" } else { "Inactive" }.into())),
-            Codec::ActiveInt => raw
-                .as_i64()
-                .map(|n| Value::String(if n != 0 { "Active" } else { "Inactive" }.into())),
         };
         if let Some(v) = value {
             out.insert(f.canonical.to_string(), v);
@@ -351,7 +346,6 @@ pub fn encode(
                 serde_json::json!([{ "id": lookups.resolve(table, &t)? }])
             }
             (Codec::ActiveFlag, Some(t)) => Value::Bool(t.eq_ignore_ascii_case("active")),
-            (Codec::ActiveInt, Some(t)) => Value::from(i64::from(t.eq_ignore_ascii_case("active"))),
             (_, None) => Value::Null,
         };
         out.insert(f.wire.to_string(), wire);
@@ -438,20 +432,10 @@ pub fn find_match(kind: Kind, wanted: &Fields, rows: &[PsaRecord]) -> Option<Str
             let have = match_key(kind, &r.fields);
             want.iter()
                 .zip(have.iter())
-                .all(|(w, h)| w.is_null() || same_value(w, h))
+                .all(|(w, h)| w.is_null() || w == h)
         })
         .max_by_key(|r| (r.id.parse::<i64>().unwrap_or(i64::MIN), r.id.clone()))
         .map(|r| r.id.clone())
-}
-
-/// Ids travel as strings or numbers depending on the side; compare them as text.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::Number(n)) | (Value::Number(n), Value::String(x)) => {
-            *x == n.to_string()
-        }
-        _ => a == b,
-    }
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ impl AutotaskClient {
                 .pointer("/pageDetails/nextPageUrl")
                 .and_then(Value::as_str)
             {
-                Some(next) if !next.is_empty() => url = next.to_string(),
+                Some(next) => url = next.to_string(),
                 _ => return Ok(out),
             }
         }

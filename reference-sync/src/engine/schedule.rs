@@ -124,10 +124,6 @@ impl Engine {
         self
     }
 
-    pub fn now(&self) -> i64 {
-        self.sched.now
-    }
-
     /// Time the HTTP layer spent waiting before retries has passed on the engine's timeline
     /// too (the clock it shares with the PSA), once it is noted in the log.
     pub(super) fn catch_up_waits(&mut self) {

@@ -103,6 +103,10 @@ pub(super) fn apply_neutral(
                    default: Option<&str>,
                    list: bool|
      -> Result<(), String> {
+        if f.get(key).is_some_and(Value::is_null) {
+            rec.remove(member);
+            return Ok(());
+        }
         let name = text(f, key).or_else(|| default.filter(|_| creating).map(str::to_string));
         if let Some(n) = name {
             let r = ref_by_name(store, table, column, &n)?;
