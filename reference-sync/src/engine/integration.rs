@@ -116,12 +116,20 @@ impl Engine {
         if self.settings.two_way || rec.psa_id.is_none() {
             return Ok(());
         }
-        let locked: Vec<&str> = synced_fields(rec.kind)
-            .iter()
-            .copied()
-            .filter(|f| {
-                set.contains_key(*f) || (*f == "location" && set.contains_key("organization"))
-            })
+        // The organization a record sits in is the PSA's too (its company; a move follows R40).
+        let moved = rec.kind != Kind::Organization
+            && set
+                .get("org")
+                .is_some_and(|o| rec.fields.get("org") != Some(o));
+        let locked: Vec<&str> = moved
+            .then_some("organization")
+            .into_iter()
+            .chain(
+                synced_fields(rec.kind)
+                    .iter()
+                    .copied()
+                    .filter(|f| set.contains_key(*f)),
+            )
             .collect();
         if locked.is_empty() {
             return Ok(());
