@@ -423,6 +423,10 @@ class Docs:
         if rec["psa_id"] and not self.settings["two_way"]:
             # R15: with two-way off the PSA owns the fields it syncs.
             locked = [f for f in SYNCED_FIELDS[kind] if f in changes]
+            # The organization a record sits in is its PSA company: the PSA's too.
+            if (kind != "organization" and "organization" in changes
+                    and self.find_org(changes["organization"]) != rec["fields"].get("org")):
+                locked.insert(0, "organization")
             if locked:
                 raise Rejected("synced fields are read-only while two-way sync is off: "
                                + ", ".join(locked))
