@@ -509,7 +509,7 @@ async fn handle_psa_inner(
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 match action.body {
                     Some(body) => (status, axum::Json(body)).into_response(),
-                    None => api.error(status, "injected fault"),
+                    None => api.error_at(uri.path(), status, "injected fault"),
                 }
             }
             // No status: the request goes on to the PSA, with any latency and Retry-After.
