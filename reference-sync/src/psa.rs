@@ -264,7 +264,8 @@ pub fn decode(map: &[FieldMap], wire: &Map<String, Value>, lookups: &Lookups) ->
             continue;
         };
         let value = match f.codec {
-            Codec::Text => as_text(raw).map(Value::String),
+            // A member the PSA sends empty is a cleared value, not an unknown one (R29).
+            Codec::Text => Some(as_text(raw).map_or(Value::Null, Value::String)),
             Codec::Bool => raw.as_bool().map(Value::Bool),
             Codec::IdRef => match raw {
                 Value::Object(o) => o.get("id").and_then(as_text_ref).map(Value::String),

@@ -254,13 +254,22 @@ impl Engine {
         index.by_psa.entry(row.id.clone()).or_insert(id);
         let keep_org = self.defects.contains(&Defect::MovedRecordsKeepOrganization);
         let rec = self.records.get_mut(&id).expect("exists");
+        // A member the PSA has emptied clears the linked record's value (the PSA wins, R29); a
+        // record linked by this pull keeps what the PSA leaves empty (a match only fills in).
+        let was_linked = rec.psa_id.as_deref() == Some(row.id.as_str());
         rec.psa_id = Some(row.id.clone());
         rec.orphaned = None;
         for (k, v) in &row.fields {
             if keep_org && k == "org" && rec.fields.contains_key("org") {
                 continue;
             }
-            rec.fields.insert(k.clone(), v.clone());
+            if v.is_null() {
+                if was_linked {
+                    rec.fields.remove(k);
+                }
+            } else {
+                rec.fields.insert(k.clone(), v.clone());
+            }
         }
         id
     }

@@ -45,6 +45,8 @@ impl Engine {
                 continue;
             }
             let mut fields = row.fields;
+            // A ticket is replaced whole at each pull: an empty member is simply not shown.
+            fields.retain(|_, v| !v.is_null());
             match org {
                 Some(o) => fields.insert("org".into(), json!(o)),
                 None => fields.remove("org"),
