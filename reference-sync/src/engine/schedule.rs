@@ -48,16 +48,15 @@ pub enum IntegrationStatus {
 pub(super) struct Job {
     reason: Reason,
     due: i64,
-    seq: u64,
 }
 
 impl Job {
-    /// Queue order (Q9): manual first, then by due time, then first come first served.
-    fn order(&self, prioritise_manual: bool) -> (bool, i64, u64) {
+    /// Queue order (Q9): manual first, then by due time; the queue's stable sort keeps first
+    /// come first served among equals.
+    fn order(&self, prioritise_manual: bool) -> (bool, i64) {
         (
             !(prioritise_manual && self.reason == Reason::Manual),
             self.due,
-            self.seq,
         )
     }
 }
@@ -68,7 +67,6 @@ pub(super) struct Scheduler {
     /// When the interval next queues a sync.
     next_tick: Option<i64>,
     queue: Vec<Job>,
-    seq: u64,
     /// The last full sync that finished (successfully or not).
     last_sync: Option<i64>,
     /// Status of the last sync: OK or Error.
@@ -85,7 +83,6 @@ impl Scheduler {
             now,
             next_tick: tick_after(now, interval_minutes),
             queue: Vec::new(),
-            seq: 0,
             last_sync: None,
             status: IntegrationStatus::Ok,
             paused: false,
@@ -196,12 +193,7 @@ impl Engine {
             i64::from(self.settings.queue_delay_minutes) * 60
         };
         let due = at.saturating_add(delay);
-        self.sched.seq += 1;
-        self.sched.queue.push(Job {
-            reason,
-            due,
-            seq: self.sched.seq,
-        });
+        self.sched.queue.push(Job { reason, due });
         self.sched.queue.sort_by_key(|j| j.order(prioritised));
         self.say(format!(
             "{} queued, due {}",
@@ -336,12 +328,10 @@ mod tests {
         let manual = Job {
             reason: Reason::Manual,
             due: 100,
-            seq: 2,
         };
         let settings = Job {
             reason: Reason::Settings,
             due: 50,
-            seq: 1,
         };
         assert!(manual.order(true) < settings.order(true));
         assert!(manual.order(false) > settings.order(false));
