@@ -48,13 +48,6 @@ impl Engine {
     ) -> Sweep {
         let mut sweep = Sweep::default();
         let listed: BTreeSet<&str> = listed.iter().map(|r| r.id.as_str()).collect();
-        for r in self.records.values() {
-            if r.kind == Kind::Organization && r.hold.is_some() {
-                if let Some(p) = &r.psa_id {
-                    sweep.unknown_orgs.insert(p.clone());
-                }
-            }
-        }
         let candidates: Vec<(u64, String)> = self
             .records
             .values()
