@@ -279,7 +279,8 @@ fn to_seed(
         if let Ok(id) = r.id.parse::<i64>() {
             out.insert("id".into(), Value::from(id));
         }
-        for (k, v) in &r.fields {
+        // An empty member (null) is what a seed leaves out.
+        for (k, v) in r.fields.iter().filter(|(_, v)| !v.is_null()) {
             let (key, value) = match k.as_str() {
                 "org" => ("company", org_names.get(v.as_str()?)?.clone().into()),
                 "parent" => match v.as_str().and_then(|p| org_names.get(p)) {
