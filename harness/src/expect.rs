@@ -680,6 +680,7 @@ mod tests {
         };
         let mut docs = BTreeMap::new();
         docs.insert("contacts".to_string(), rec(&["first_name", "banner"]));
+        docs.insert("integration".to_string(), Shape::Open);
         let mut top = BTreeMap::new();
         top.insert("docs".to_string(), Shape::Record(docs));
         top.insert("log".to_string(), Shape::List(Box::new(Shape::Leaf)));
@@ -690,6 +691,8 @@ mod tests {
         let shape = Shape::Record(top);
         assert!(check_path("docs.contacts[first_name=Zoe].banner", &shape).is_ok());
         assert!(check_path("psa_state.companies[nickName=X].anything", &shape).is_ok());
+        // A member whose shape is open (free-form) may be filtered: its values decide at run time.
+        assert!(check_path("docs.integration[status=OK]", &shape).is_ok());
         let err = check_path("docs.contacts[first_name=Zoe].baner", &shape).unwrap_err();
         assert!(
             err.contains(

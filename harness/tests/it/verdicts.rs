@@ -164,6 +164,11 @@ fn contains_looks_into_lists_and_strings() {
     // The refusal says what was wanted: "no record matches" only when a filter emptied the list.
     let why = |e: Value, view: &Value| check(&exp(e), view, Personality::Connectwise).unwrap_err();
     let empty = json!({"log": [], "people": [{"name": "Ann"}]});
+    // An empty list that no filter emptied is reported as what was found, not as "no record".
+    assert_eq!(
+        why(json!({"that": "log", "equals": "done"}), &empty),
+        "log: expected \"done\", found []"
+    );
     assert_eq!(
         why(json!({"that": "log", "contains": "done"}), &empty),
         "log: expected to contain \"done\", found []"
