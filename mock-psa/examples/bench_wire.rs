@@ -266,6 +266,8 @@ async fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(2.0);
+    // `BENCH_WIRE_ONLY="ConnectWise list"` runs the rows whose name holds the text (profiling).
+    let only = std::env::var("BENCH_WIRE_ONLY").ok();
     println!(
         "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded, allocator {ALLOCATOR}"
     );
@@ -284,6 +286,12 @@ async fn main() {
         // The journal-off server signs in on its own (BMS tokens are per server).
         let (headers_off, _) = plan(psa, &without).await;
         for case in cases {
+            if !only
+                .as_ref()
+                .is_none_or(|o| format!("{name} {}", case.label).contains(o))
+            {
+                continue;
+            }
             let req = request(&case.path, &headers);
             let req_off = request(&case.path, &headers_off);
             let (status, body) = Conn::open(with.addr()).await.exchange(&req).await;
