@@ -147,17 +147,25 @@ struct Case {
 }
 
 /// The two requests measured on every dialect: one record by id, and a list of 25.
+const LABELS: [&str; 2] = ["GET by id", "list of 25"];
+
 fn cases(by_id: String, list_of_25: String) -> [Case; 2] {
+    let [by_id_label, list_label] = LABELS;
     [
         Case {
-            label: "GET by id",
+            label: by_id_label,
             path: by_id,
         },
         Case {
-            label: "list of 25",
+            label: list_label,
             path: list_of_25,
         },
     ]
+}
+
+/// Whether row `name label` is run under `BENCH_WIRE_ONLY` (every row when it is unset).
+fn selected(only: Option<&str>, name: &str, label: &str) -> bool {
+    only.is_none_or(|o| format!("{name} {label}").contains(o))
 }
 
 /// The auth headers and the two requests of each dialect.
@@ -268,6 +276,8 @@ async fn main() {
         .unwrap_or(2.0);
     // `BENCH_WIRE_ONLY="ConnectWise list"` runs the rows whose name holds the text (profiling).
     let only = std::env::var("BENCH_WIRE_ONLY").ok();
+    let only = only.as_deref();
+    let mut rows_run = 0;
     println!(
         "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded, allocator {ALLOCATOR}"
     );
@@ -280,18 +290,20 @@ async fn main() {
         (Personality::Autotask, "Autotask"),
         (Personality::Bms, "Kaseya BMS"),
     ] {
+        // A dialect with no selected row starts no mock (nothing of it in a profile).
+        if !LABELS.iter().any(|label| selected(only, name, label)) {
+            continue;
+        }
         let with = mock(psa, true).await;
         let without = mock(psa, false).await;
         let (headers, cases) = plan(psa, &with).await;
         // The journal-off server signs in on its own (BMS tokens are per server).
         let (headers_off, _) = plan(psa, &without).await;
         for case in cases {
-            if !only
-                .as_ref()
-                .is_none_or(|o| format!("{name} {}", case.label).contains(o))
-            {
+            if !selected(only, name, case.label) {
                 continue;
             }
+            rows_run += 1;
             let req = request(&case.path, &headers);
             let req_off = request(&case.path, &headers_off);
             let (status, body) = Conn::open(with.addr()).await.exchange(&req).await;
@@ -313,5 +325,13 @@ async fn main() {
                 m_off / b
             );
         }
+    }
+    // A misspelled filter must not pass for a run that measured nothing.
+    if rows_run == 0 {
+        eprintln!(
+            "BENCH_WIRE_ONLY={:?} matches no row (rows are a dialect and a request, e.g. \"ConnectWise list of 25\")",
+            only.unwrap_or_default()
+        );
+        std::process::exit(2);
     }
 }
