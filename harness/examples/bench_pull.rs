@@ -20,6 +20,10 @@ use reference_sync::{Connection, Engine, Kind, Settings};
 use serde_json::json;
 use std::time::Instant;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONTACTS_PER_COMPANY: usize = 5;
 
 fn seed(companies: usize) -> SeedDocument {
@@ -132,6 +136,12 @@ async fn main() {
     } else {
         sizes
     };
+    let allocator = if cfg!(feature = "mimalloc") {
+        "mimalloc"
+    } else {
+        "system (glibc)"
+    };
+    println!("global allocator: {allocator}");
     println!(
         "{:<12} {:>7} {:>8} {:>8} {:>7} {:>26} {:>9} {:>9} {:>7} {:>9}",
         "dialect",

@@ -24,6 +24,7 @@ pub mod overlay;
 pub mod persist;
 pub mod redact;
 pub mod rejection;
+pub mod render_cache;
 pub mod routes;
 pub mod seed;
 pub mod server;

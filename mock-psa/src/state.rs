@@ -6,6 +6,7 @@ use crate::faults::Faults;
 use crate::journal::{Journal, JournalLimits};
 use crate::limits::Limits;
 use crate::personality::{Credentials, Personality};
+use crate::render_cache::RenderCache;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,6 +103,8 @@ pub struct World {
     pub serial: u64,
     /// Per-endpoint call counts in the current virtual hour: (hour, endpoint) -> calls.
     pub quota: BTreeMap<(i64, String), u64>,
+    /// Records' rendered bytes, valid while `store` is unchanged.
+    pub renders: RenderCache,
 }
 
 impl World {

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
@@ -372,17 +373,44 @@ impl Table {
 }
 
 /// Every table of one personality.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Store {
     tables: BTreeMap<String, Table>,
     first_ids: BTreeMap<String, i64>,
+    /// Changes whenever the store may have changed (every `&mut self` method takes a new one);
+    /// unique across every store of the process, so a replaced store never reuses one.
+    #[serde(skip, default = "fresh_generation")]
+    generation: u64,
+}
+
+/// A generation no store has had yet.
+fn fresh_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            tables: BTreeMap::new(),
+            first_ids: BTreeMap::new(),
+            generation: fresh_generation(),
+        }
+    }
 }
 
 impl Store {
     /// Sets the first id a table issues (real PSAs rarely start at 1; goldens read better when
     /// ids from different tables do not collide).
     pub fn set_first_id(&mut self, table: &str, first: i64) {
+        self.generation = fresh_generation();
         self.first_ids.insert(table.to_string(), first);
+    }
+
+    /// The store's current generation: equal generations mean equal contents, so anything
+    /// derived from the store (rendered bytes) stays valid while the generation does.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {
@@ -390,6 +418,7 @@ impl Store {
     }
 
     pub fn table_mut(&mut self, name: &str) -> &mut Table {
+        self.generation = fresh_generation();
         if !self.tables.contains_key(name) {
             let first = self.first_ids.get(name).copied().unwrap_or(1);
             self.tables

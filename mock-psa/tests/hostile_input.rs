@@ -315,7 +315,13 @@ async fn requests_hyper_cannot_parse_are_answered_in_the_dialect() {
         let before = kit.records().await;
         let (list, _, _) = routes(psa);
         let long_target = format!("{list}?x={}", "a".repeat(70_000));
-        let cases: [(&str, String, u16); 4] = [
+        let many_headers: String = (0..150).map(|i| format!("X-Pad-{i}: 1\r\n")).collect();
+        let cases: [(&str, String, u16); 5] = [
+            (
+                "more header lines than hyper parses (100)",
+                format!("GET {list} HTTP/1.1\r\nHost: 127.0.0.1\r\n{many_headers}\r\n"),
+                431,
+            ),
             (
                 "an over-long target",
                 format!("GET {long_target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
@@ -358,5 +364,16 @@ async fn requests_hyper_cannot_parse_are_answered_in_the_dialect() {
         );
         let (status, reply) = kit.send("GET", &alive(psa), None).await;
         assert_eq!(status, 200, "{psa}: still serving: {reply}");
+        // As many header lines as a real client sends, and more, are read.
+        let sixty: Vec<(&str, String)> = (0..60)
+            .map(|i| {
+                (
+                    ["x-a", "x-b", "x-c", "x-d", "x-e", "x-f"][i % 6],
+                    i.to_string(),
+                )
+            })
+            .collect();
+        let (status, reply) = kit.send_with("GET", &alive(psa), None, &sixty).await;
+        assert_eq!(status, 200, "{psa}: 60 header lines: {reply}");
     }
 }

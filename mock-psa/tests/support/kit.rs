@@ -100,6 +100,29 @@ impl Kit {
         body: Option<String>,
         extra: &[(&str, String)],
     ) -> (u16, Value) {
+        super::reply(self.send_raw(method, target, body, extra).await).await
+    }
+
+    /// A request as [`Kit::send_with`] sends it, answered with the status and the body's text
+    /// as it came.
+    pub async fn send_text(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<String>,
+    ) -> (u16, String) {
+        let resp = self.send_raw(method, target, body, &[]).await;
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("a body"))
+    }
+
+    async fn send_raw(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<String>,
+        extra: &[(&str, String)],
+    ) -> reqwest::Response {
         let mut rb = self.http.request(
             method.parse().expect("method"),
             format!("{}{target}", self.server.origin()),
@@ -117,12 +140,11 @@ impl Kit {
         if let Some(b) = body {
             rb = rb.header("Content-Type", "application/json").body(b);
         }
-        let resp = tokio::time::timeout(Duration::from_secs(20), rb.send())
+        tokio::time::timeout(Duration::from_secs(20), rb.send())
             .await
             .expect("answered (no stall)")
             .map_err(|e| e.without_url())
-            .expect("answered (no crash)");
-        super::reply(resp).await
+            .expect("answered (no crash)")
     }
 
     /// Everything the admin API counts, so "nothing changed" can be asserted.

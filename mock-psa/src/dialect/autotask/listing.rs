@@ -5,7 +5,8 @@ use super::filter::QuerySpec;
 use super::schema::*;
 use super::values::*;
 use super::wire::enc;
-use axum::response::IntoResponse;
+use crate::render_cache::{json_response, push_array, to_json, total_len, RenderCache, ViewKey};
+use bytes::Bytes;
 use serde_json::json;
 
 /// The wire shape of a record: every model field (null when unset), or only the included ones.
@@ -60,27 +61,52 @@ impl serde::Serialize for Rendered<'_> {
     }
 }
 
-/// `{"item": ...}` of `GET {Entity}/{id}`, serialized from the stored record.
-pub(super) fn item_response(e: &Entity, rec: Option<&Record>) -> Response {
-    #[derive(serde::Serialize)]
-    struct Item<'a> {
-        item: Option<Rendered<'a>>,
-    }
-    let item = rec.map(|rec| Rendered {
-        e,
-        rec,
-        include: None,
-        all: true,
-    });
-    (StatusCode::OK, axum::Json(Item { item })).into_response()
+/// `{"item": ...}` of `GET {Entity}/{id}`, the record's bytes kept while the store is unchanged.
+pub(super) fn item_response(
+    renders: &mut RenderCache,
+    store: &Store,
+    e: &'static Entity,
+    rec: Option<&Record>,
+) -> Response {
+    let Some(rec) = rec else {
+        return json_response(br#"{"item":null}"#.to_vec());
+    };
+    let bytes = rendered_bytes(renders, store, ViewKey::new(e, "item"), e, rec, None, true);
+    let mut body = Vec::with_capacity(bytes.len() + 9);
+    body.extend_from_slice(br#"{"item":"#);
+    body.extend_from_slice(&bytes);
+    body.push(b'}');
+    json_response(body)
+}
+
+/// The wire bytes of `rec` through `view` (what [`Rendered`] writes), kept while the store is
+/// unchanged (`render_cache`).
+fn rendered_bytes(
+    renders: &mut RenderCache,
+    store: &Store,
+    view: ViewKey,
+    e: &Entity,
+    rec: &Record,
+    include: Option<&[&'static str]>,
+    all: bool,
+) -> Bytes {
+    let id = int(rec, "id").unwrap_or(0);
+    renders.bytes(store, view, id, || {
+        to_json(&Rendered {
+            e,
+            rec,
+            include,
+            all,
+        })
+    })
 }
 
 /// One page of rows with id >= `start`. Paging walks ids forward, so a page costs time in
 /// proportion to its size (plus skipped non-matching rows).
 pub(super) fn query_page(
-    world: &World,
+    world: &mut World,
     ctx: &RequestCtx,
-    e: &Entity,
+    e: &'static Entity,
     spec: &QuerySpec,
     start: i64,
     previous: Vec<i64>,
@@ -121,33 +147,34 @@ pub(super) fn query_page(
         Some((last, rest)) => link(rest, *last),
         None => Value::Null,
     };
-    #[derive(serde::Serialize)]
-    struct Page<'a> {
-        items: Vec<Rendered<'a>>,
-        #[serde(rename = "pageDetails")]
-        page_details: Value,
-    }
     let page_details = json!({
         "count": rows.len(),
         "requestCount": spec.max,
         "prevPageUrl": prev_url,
         "nextPageUrl": next_url,
     });
-    let items = rows
+    let include = spec.include.as_deref();
+    let view = ViewKey::new(e, &include.map(|names| names.join(",")).unwrap_or_default());
+    let parts: Vec<Bytes> = rows
         .iter()
-        .map(|rec| Rendered {
-            e,
-            rec,
-            include: spec.include.as_deref(),
-            all: false,
+        .map(|rec| {
+            rendered_bytes(
+                &mut world.renders,
+                &world.store,
+                view,
+                e,
+                rec,
+                include,
+                false,
+            )
         })
         .collect();
-    (
-        StatusCode::OK,
-        axum::Json(Page {
-            items,
-            page_details,
-        }),
-    )
-        .into_response()
+    let details = to_json(&page_details);
+    let mut body = Vec::with_capacity(total_len(&parts) + details.len() + 24);
+    body.extend_from_slice(br#"{"items":"#);
+    push_array(&mut body, &parts);
+    body.extend_from_slice(br#","pageDetails":"#);
+    body.extend_from_slice(&details);
+    body.push(b'}');
+    json_response(body)
 }

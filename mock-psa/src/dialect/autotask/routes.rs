@@ -110,7 +110,7 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                 Ok(spec) => spec,
                 Err(msg) => return fail(msg),
             };
-            let world = state.world();
+            let mut world = state.world();
             match rest {
                 ["query", "count"] => {
                     let n = world
@@ -134,9 +134,9 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                             .unwrap_or_default()
                     };
                     let start = ids("nextIds").first().copied().unwrap_or(-1);
-                    query_page(&world, ctx, e, &spec, start, ids("previousIds"))
+                    query_page(&mut world, ctx, e, &spec, start, ids("previousIds"))
                 }
-                _ => query_page(&world, ctx, e, &spec, -1, Vec::new()),
+                _ => query_page(&mut world, ctx, e, &spec, -1, Vec::new()),
             }
         }
         ["query", ..] => not_allowed(method),
@@ -148,8 +148,9 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             if !get {
                 return not_allowed(method);
             }
-            let world = state.world();
-            item_response(e, world.store.get(e.table, id))
+            let mut world = state.world();
+            let w = &mut *world;
+            item_response(&mut w.renders, &w.store, e, w.store.get(e.table, id))
         }
         [pid, child, more @ ..] => {
             let Some(ce) = child_entity(e, child) else {
@@ -202,12 +203,13 @@ pub(super) fn child_route(
             };
             match *method {
                 Method::GET => {
-                    let world = state.world();
-                    let rec = world
+                    let mut world = state.world();
+                    let w = &mut *world;
+                    let rec = w
                         .store
                         .get(e.table, id)
                         .filter(|r| int(r, member) == Some(pid));
-                    item_response(e, rec)
+                    item_response(&mut w.renders, &w.store, e, rec)
                 }
                 Method::DELETE => match delete_child(&mut state.world(), e, pid, id) {
                     Ok(()) => ok(json!({ "itemId": id })),

@@ -2,14 +2,15 @@
 //! template and the error format; handlers share [`Ctx`] helpers for the usual shapes
 //! (read an id, read a body, write under the lock, answer with the saved record).
 
-use super::listing::{v2_list, ListSpec, Pred};
+use super::listing::{v2_list, ListSpec, Pred, Rows};
 use super::model::{save, Entity};
 use super::view::View;
 use super::wire::{
-    apply_patch, apply_put, check, json_array, json_object, path_id, read_schema, Api, ApiErr, Put,
-    Query, Schema, R,
+    apply_patch, apply_put, check, json_array, json_object, path_id, read_schema, v2_envelope, Api,
+    ApiErr, Put, Query, Schema, R,
 };
 use super::{accounts, assets, auth, contacts, lookups, tickets, v1};
+use crate::render_cache::{push_array, total_len};
 use crate::state::{AppState, Settings, World};
 use crate::store::{Record, Store};
 use axum::extract::State;
@@ -101,8 +102,17 @@ impl<'a> Ctx<'a> {
 
     /// The record `id` of `e`, projected.
     pub fn show(&self, e: &Entity, id: i64) -> R<Response> {
-        let w = self.world();
-        Ok(self.ok(View::new(&w.store, e.get(&w.store, id)?, e.dto)))
+        let mut guard = self.world();
+        let w = &mut *guard;
+        let view = View::new(&w.store, e.get(&w.store, id)?, e.dto);
+        if self.api == Api::V2 {
+            let bytes = view.cached_bytes(&mut w.renders, e.table);
+            drop(guard);
+            return Ok(v2_envelope(bytes.len(), None, |out| {
+                out.extend_from_slice(&bytes)
+            }));
+        }
+        Ok(self.ok(view))
     }
 
     /// Runs a write under the lock and answers with the saved record it names.
@@ -154,9 +164,23 @@ impl<'a> Ctx<'a> {
 
     /// A V2 list: `paged` lists carry `totalRecords`, the lookups and searches do not.
     pub fn list(&self, spec: &ListSpec, paged: bool, scope: Option<Pred>) -> R<Response> {
-        let w = self.world();
+        let mut guard = self.world();
+        let w = &mut *guard;
         let (rows, total) = v2_list(&w.store, spec, &self.query, &self.settings, scope)?;
-        Ok(self.api.ok(rows, paged.then_some(total)))
+        let total = paged.then_some(total);
+        match rows {
+            Rows::Views(views) if self.api == Api::V2 => {
+                let parts: Vec<Bytes> = views
+                    .iter()
+                    .map(|v| v.cached_bytes(&mut w.renders, spec.table))
+                    .collect();
+                drop(guard);
+                Ok(v2_envelope(total_len(&parts), total, |out| {
+                    push_array(out, &parts)
+                }))
+            }
+            rows => Ok(self.api.ok(rows, total)),
+        }
     }
 }
 

@@ -5,7 +5,9 @@
 
 use super::model::{ACCOUNTS, CONTACTS, LOCATIONS, TENANT};
 use super::wire::Schema;
+use crate::render_cache::{to_json, RenderCache, ViewKey};
 use crate::store::{Record, Store};
+use bytes::Bytes;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -108,8 +110,17 @@ impl<'a> View<'a> {
     }
 
     /// The DTO as a tree, for the paths that filter, sort or rename it.
-    pub fn to_value(&self) -> Value {
+    pub fn to_value(self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The DTO's wire bytes for a row of `table`, kept while the store is unchanged
+    /// (`render_cache`).
+    pub fn cached_bytes(&self, renders: &mut RenderCache, table: &str) -> Bytes {
+        let id = self.rec.get("id").and_then(Value::as_i64).unwrap_or(0);
+        renders.bytes(self.store, ViewKey::new(self.dto, table), id, || {
+            to_json(self)
+        })
     }
 }
 

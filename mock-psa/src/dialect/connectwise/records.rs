@@ -11,6 +11,7 @@ use super::refs::RefView;
 use super::schema::{Kind, Label, Resource};
 use super::wire::{api_error, apply_ops, field_error, invalid, not_found, parse_body, stamp};
 use super::*;
+use crate::render_cache::{json_response, push_array, to_json, total_len, RenderCache, ViewKey};
 
 /// A stored record as the wire shows it, as a `Value` (for filters, sort keys and `fields`).
 pub(super) fn render(store: &Store, res: &Resource, rec: &Record, api_base: &str) -> Value {
@@ -306,7 +307,8 @@ pub(super) async fn list(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = state.world();
+    let mut guard = state.world();
+    let world = &mut *guard;
     if let Err(r) = parent_exists(&world.store, res, pid) {
         return r;
     }
@@ -463,22 +465,19 @@ pub(super) async fn list(
                 .iter()
                 .map(|r| project(&render(store, res, r, &ctx.api_base), f))
                 .collect();
-            drop(world);
+            drop(guard);
             Json(Value::Array(body)).into_response()
         }
         None => {
-            let body: Vec<Rendered<'_>> = rows
+            let renders = &mut world.renders;
+            let parts: Vec<bytes::Bytes> = rows
                 .iter()
-                .map(|rec| Rendered {
-                    store,
-                    res,
-                    rec,
-                    api_base: &ctx.api_base,
-                })
+                .map(|rec| rendered_bytes(renders, store, res, rec, &ctx.api_base))
                 .collect();
-            let resp = Json(body).into_response();
-            drop(world);
-            resp
+            drop(guard);
+            let mut body = Vec::with_capacity(total_len(&parts));
+            push_array(&mut body, &parts);
+            json_response(body)
         }
     };
     if !links.is_empty() {
@@ -514,26 +513,38 @@ pub(super) async fn get_one(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = state.world();
-    match world
-        .store
-        .get(res.table, id)
-        .filter(|r| belongs(r, res, pid))
-    {
+    let mut world = state.world();
+    let w = &mut *world;
+    match w.store.get(res.table, id).filter(|r| belongs(r, res, pid)) {
         Some(rec) => match ListQuery::parse(raw.as_deref()).get("fields") {
-            Some(f) => {
-                Json(project(&render(&world.store, res, rec, &ctx.api_base), f)).into_response()
+            Some(f) => Json(project(&render(&w.store, res, rec, &ctx.api_base), f)).into_response(),
+            None => {
+                let bytes = rendered_bytes(&mut w.renders, &w.store, res, rec, &ctx.api_base);
+                drop(world);
+                json_response(bytes.to_vec())
             }
-            None => Json(Rendered {
-                store: &world.store,
-                res,
-                rec,
-                api_base: &ctx.api_base,
-            })
-            .into_response(),
         },
         None => not_found(res, &id.to_string()),
     }
+}
+
+/// `rec`'s wire bytes, kept while the store is unchanged (`render_cache`).
+fn rendered_bytes(
+    renders: &mut RenderCache,
+    store: &Store,
+    res: &'static Resource,
+    rec: &Record,
+    api_base: &str,
+) -> bytes::Bytes {
+    let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
+    renders.bytes(store, ViewKey::new(res, api_base), id, || {
+        to_json(&Rendered {
+            store,
+            res,
+            rec,
+            api_base,
+        })
+    })
 }
 
 pub(super) async fn create(
