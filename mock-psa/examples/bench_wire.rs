@@ -7,7 +7,8 @@
 //! bytes the mock answered. Keep-alive connections, a fixed number of them in flight, a tiny
 //! hand-written HTTP/1.1 client so the client's own cost stays small and the same for both.
 //! Prints requests per second and the ratio to the bare route. A benchmark, never a test.
-//! `--features mimalloc` runs the same with mimalloc as the global allocator (docs/decisions.md).
+//! It runs with the binaries' allocator, mimalloc; built from `mock-psa/` with
+//! `--no-default-features --features capture`, with the system allocator (docs/decisions.md).
 
 use axum::routing::get;
 use bytes::Bytes;

@@ -4,9 +4,12 @@
 //! `max_body_bytes` kept of any one body. Counters live apart from entries, so totals stay
 //! right after eviction and a long-running server does not grow.
 //!
-//! Cheap on the request path: bodies are shared `Bytes` (the very buffers the request was read
-//! into and the response is sent from, never copied), the time is the virtual clock's integer
-//! (formatted when read), and with `max_entries: 0` only the counters move.
+//! Cheap on the request path: a body that fits `max_body_bytes` is kept as the very `Bytes` the
+//! request was read into or the response is sent from (shared, not copied); a longer one is
+//! kept as a copy of its first `max_body_bytes`, so an entry never pins a larger buffer (10,000
+//! entries of 36 KB list pages would hold 360 MB, and the allocator would hand out cold memory
+//! for every response). The time is the virtual clock's integer (formatted when read), and with
+//! `max_entries: 0` only the counters move.
 
 use crate::redact;
 use bytes::Bytes;
@@ -90,8 +93,8 @@ pub struct Journal {
     counters: Counters,
 }
 
-/// The first `max` bytes of `body` (a shared slice, not a copy), backed off to a UTF-8
-/// character boundary; and whether anything was cut.
+/// `body` itself when it fits in `max` bytes; else a copy of its first `max` bytes, backed off to
+/// a UTF-8 character boundary; and whether anything was cut.
 fn truncate(body: &Bytes, max: usize) -> (Bytes, bool) {
     if body.len() <= max {
         return (body.clone(), false);
@@ -101,7 +104,8 @@ fn truncate(body: &Bytes, max: usize) -> (Bytes, bool) {
     while cut > 0 && (body[cut] & 0xC0) == 0x80 {
         cut -= 1;
     }
-    (body.slice(..cut), true)
+    // A copy, not a slice: a slice would keep the whole buffer alive as long as the entry.
+    (Bytes::copy_from_slice(&body[..cut]), true)
 }
 
 fn body_text(body: &Bytes, truncated: bool) -> String {
@@ -276,13 +280,19 @@ mod tests {
     }
 
     #[test]
-    fn truncation_keeps_whole_characters_and_shares_the_buffer() {
+    fn truncation_keeps_whole_characters_and_pins_no_larger_buffer() {
         let body = Bytes::from("abé".as_bytes().to_vec()); // é is 2 bytes: a b 0xC3 0xA9
         let (cut, truncated) = truncate(&body, 3);
         assert!(truncated);
         assert_eq!(&cut[..], b"ab");
-        assert_eq!(cut.as_ptr(), body.as_ptr(), "a slice of the same buffer");
-        assert_eq!(truncate(&body, 4), (body.clone(), false));
+        assert_ne!(
+            cut.as_ptr(),
+            body.as_ptr(),
+            "a copy, not a slice of the whole body"
+        );
+        let (whole, truncated) = truncate(&body, 4);
+        assert!(!truncated);
+        assert_eq!(whole.as_ptr(), body.as_ptr(), "a body that fits is shared");
     }
 
     #[test]

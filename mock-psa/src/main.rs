@@ -5,6 +5,11 @@ use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions, TlsIdentity
 use std::io::Write;
 use std::path::PathBuf;
 
+// The binary's allocator, chosen by measurement (docs/decisions.md, "Global allocator").
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mock-psa",

@@ -7,6 +7,11 @@ use harness::connector::{parse_defect, ReferenceConnector};
 use harness::protocol::{serve, Capabilities, InitializeResult};
 use std::process::ExitCode;
 
+// The binary's allocator, chosen by measurement (docs/decisions.md, "Global allocator").
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "psa-reference-connector",
