@@ -19,29 +19,36 @@ use base64::Engine;
 use mock_psa::dialect::{api_for, check_neutral_fields, NeutralKind};
 use mock_psa::{MockServer, Personality, SeedDocument, ServerOptions};
 use serde_json::{json, Value};
-use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(not(feature = "mimalloc"))]
+use std::alloc::System;
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// The system allocator, counting the bytes live, so the figures can tell the store's own heap
-/// from what the allocator keeps.
+/// The binaries' allocator (mimalloc, or the system's without the `mimalloc` feature), counting
+/// the bytes live, so the figures can tell the store's own heap from what the allocator keeps.
 struct Counting;
+
+#[cfg(feature = "mimalloc")]
+static INNER: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(not(feature = "mimalloc"))]
+static INNER: System = System;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { INNER.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { INNER.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
         LIVE.fetch_add(new, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new) }
+        unsafe { INNER.realloc(ptr, layout, new) }
     }
 }
 
@@ -450,7 +457,12 @@ fn main() -> anyhow::Result<()> {
             .map(|a| a.parse().map_err(|e| anyhow::anyhow!("{e}")))
             .collect::<anyhow::Result<_>>()?
     };
-    println!("mock-psa tenant bench (release build expected; 2 cores shared, so times are noisy)");
+    let allocator = if cfg!(feature = "mimalloc") {
+        "mimalloc"
+    } else {
+        "system (glibc)"
+    };
+    println!("mock-psa tenant bench (release build expected), allocator {allocator}");
     println!();
     println!(
         "Creates through the API over loopback HTTP (median of {ROUNDS} alternating rounds of {WRITERS} writers x {CREATES_PER_WRITER}):"
