@@ -332,6 +332,9 @@ impl Table {
         };
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
+        // Rebuilt at its exact size: a record built member by member carries up to as much
+        // spare capacity again (each entry about 100 bytes), for as long as it is stored.
+        let record: Record = record.into_iter().collect();
         self.unindex(id, false);
         let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
         let mut buf = Vec::new();

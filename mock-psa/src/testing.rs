@@ -323,12 +323,13 @@ impl MockPsa {
     /// # }
     /// ```
     pub fn table(&self, name: &str) -> Vec<Map<String, Value>> {
+        let api = api_for(self.server.personality().dialect());
         self.server
             .state()
             .world()
             .store
             .rows(name)
-            .cloned()
+            .map(|r| api.native_row(name, r))
             .collect()
     }
 

@@ -112,6 +112,12 @@ pub trait DialectApi: Send + Sync {
     fn seed_defaults(&self, world: &mut World, personality: Personality);
     /// Tables holding entities (the rest are lookups), for snapshots.
     fn entity_tables(&self) -> &'static [&'static str];
+    /// A stored row of `table` as the native snapshot shows it: as stored, unless the dialect
+    /// stores rows more compactly than it shows them.
+    fn native_row(&self, table: &str, rec: &Record) -> Record {
+        let _ = table;
+        rec.clone()
+    }
     /// Creates a record from neutral fields (references by name); returns the native id.
     fn neutral_create(
         &self,

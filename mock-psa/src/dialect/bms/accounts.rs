@@ -53,7 +53,7 @@ fn location_schema() -> &'static Schema {
     schema_of("AccountLocationInputDto")
 }
 
-fn address_schema() -> &'static Schema {
+pub fn address_schema() -> &'static Schema {
     schema_of("AccountLocationAddressInputDto")
 }
 
@@ -221,10 +221,7 @@ pub fn create_account(
     validate_account(&world.store, &rec, None)?;
     let now = world.clock.rfc3339();
     dto("AccountPostInputDto").apply_defaults(&mut rec);
-    let mut full = Record::new();
-    for (m, _) in account_schema() {
-        full.insert((*m).into(), member(&rec, m));
-    }
+    let mut full = schema_members(&rec, account_schema());
     audit_new(&mut full, &now);
     full.insert("locationIds".into(), json!([]));
     let id = world.store.insert(ACCOUNTS, full);
@@ -348,9 +345,7 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
             let mut r = Record::new();
             r.insert("id".into(), Value::from(next));
             next += 1;
-            for (m, _) in address_schema() {
-                r.insert((*m).into(), member(&a, m));
-            }
+            r.extend(schema_members(&a, address_schema()));
             dto("AccountLocationAddressInputDto").apply_defaults(&mut r);
             audit_new(&mut r, now);
             Value::Object(r)

@@ -130,10 +130,7 @@ pub fn create_asset(world: &mut World, body: &Map<String, Value>) -> R<i64> {
     let mut errs = Vec::new();
     let input = read_schema(body, asset_schema(), "", &mut errs);
     check(errs)?;
-    let mut rec = Record::new();
-    for (m, _) in asset_schema() {
-        rec.insert((*m).into(), member(&input, m));
-    }
+    let mut rec = schema_members(&input, asset_schema());
     dto("HardwareAssetInputDto").apply_defaults(&mut rec);
     // Choice: a new asset without a status is "Active".
     if missing(rec.get("statusId")) {

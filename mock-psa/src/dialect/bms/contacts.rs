@@ -51,7 +51,7 @@ pub fn contact_schema() -> &'static Schema {
 }
 
 /// `ContactInputDto`'s members but `Emails`/`Phones` (read with their ids and default rule).
-fn create_schema() -> &'static Schema {
+pub fn create_schema() -> &'static Schema {
     schema_of("ContactInputDto")
 }
 
@@ -308,10 +308,7 @@ pub fn create_contact(world: &mut World, body: &Map<String, Value>, rule: bool) 
     let emails = read_channels(&world.store, body, EMAIL, &mut errs);
     let phones = read_channels(&world.store, body, PHONE, &mut errs);
     check(errs)?;
-    let mut rec = Record::new();
-    for (m, _) in contact_schema().iter().chain(create_schema()) {
-        rec.insert((*m).into(), member(&input, m));
-    }
+    let mut rec = schema_members(&input, contact_schema().iter().chain(create_schema()));
     dto("ContactPutInputDto").apply_defaults(&mut rec);
     rec.insert("emails".into(), Value::Array(emails));
     rec.insert("phones".into(), Value::Array(phones));

@@ -30,12 +30,12 @@ mod wire;
 use super::{DialectApi, NeutralKind, NeutralView, Routed};
 use crate::personality::Personality;
 use crate::state::{AppState, MockState, World};
-use crate::store::Store;
+use crate::store::{Record, Store};
 use axum::response::Response;
 use axum::Router;
 use http::request::Parts;
 use http::StatusCode;
-use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, TICKETS};
+use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS};
 use serde_json::{Map, Value};
 use wire::{Api, ApiErr};
 
@@ -112,6 +112,12 @@ impl DialectApi for BmsV2 {
         lookups::seed(world, personality);
     }
 
+    /// Rows built by a create are stored without their nulls (`model::schema_members`); the
+    /// snapshot shows them as they always read, every schema member present.
+    fn native_row(&self, table: &str, rec: &Record) -> Record {
+        with_nulls(table, rec)
+    }
+
     fn entity_tables(&self) -> &'static [&'static str] {
         &[ACCOUNTS, LOCATIONS, CONTACTS, ASSETS, TICKETS]
     }
@@ -141,5 +147,55 @@ impl DialectApi for BmsV2 {
 
     fn neutral_view(&self, store: &Store) -> NeutralView {
         neutral::view(store)
+    }
+}
+
+/// `rec` of `table` as the creates stored it before nulls were left out: its leading members,
+/// every member of its schemas in schema order (null where the row leaves it out), then the rest
+/// in stored order. Rows without the [`NULLS_LEFT_OUT`] mark (seeded natively, stored as given)
+/// are shown as stored.
+fn with_nulls(table: &str, rec: &Record) -> Record {
+    fn ordered(r: &Record, lead: &[&str], schemas: &[&wire::Schema]) -> Record {
+        if !r.contains_key(NULLS_LEFT_OUT) {
+            return r.clone();
+        }
+        let mut out = Record::new();
+        for k in lead {
+            if let Some(v) = r.get(*k) {
+                out.insert((*k).into(), v.clone());
+            }
+        }
+        for (m, _) in schemas.iter().copied().flatten() {
+            if !out.contains_key(*m) {
+                out.insert((*m).into(), r.get(*m).cloned().unwrap_or(Value::Null));
+            }
+        }
+        for (k, v) in r {
+            if !out.contains_key(k) && k != NULLS_LEFT_OUT {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        out
+    }
+    match table {
+        ACCOUNTS => ordered(rec, &[], &[accounts::account_schema()]),
+        ASSETS => ordered(rec, &[], &[assets::asset_schema()]),
+        CONTACTS => ordered(
+            rec,
+            &[],
+            &[contacts::contact_schema(), contacts::create_schema()],
+        ),
+        TICKETS => ordered(rec, &["ticketNumber"], &[tickets::ticket_schema()]),
+        LOCATIONS => {
+            let mut out = rec.clone();
+            let addresses = out.get_mut("addresses").and_then(Value::as_array_mut);
+            for a in addresses.into_iter().flatten() {
+                if let Value::Object(o) = a {
+                    *o = ordered(o, &["id"], &[accounts::address_schema()]);
+                }
+            }
+            out
+        }
+        _ => rec.clone(),
     }
 }

@@ -32,7 +32,7 @@ pub const TICKET: Entity = Entity {
 };
 
 /// `TicketInputDto`'s members.
-fn ticket_schema() -> &'static Schema {
+pub fn ticket_schema() -> &'static Schema {
     schema_of("TicketInputDto")
 }
 
@@ -157,9 +157,7 @@ pub(super) fn create_ticket(world: &mut World, body: &Map<String, Value>) -> R<i
     let open = input.get("openDate").and_then(Value::as_str).unwrap_or("");
     let number = next_ticket_number(&world.store, TICKETS, "ticketNumber", open);
     rec.insert("ticketNumber".into(), json!(number));
-    for (m, _) in ticket_schema() {
-        rec.insert((*m).into(), member(&input, m));
-    }
+    rec.extend(schema_members(&input, ticket_schema()));
     dto("TicketInputDto").apply_defaults(&mut rec);
     check_ticket(&world.store, &rec)?;
     let now = world.clock.rfc3339();
