@@ -488,12 +488,18 @@ async fn handle_psa_inner(
         ),
     };
 
-    let fault = state.world().faults.check(&crate::faults::FaultRequest {
-        method: method.as_str(),
-        path,
-        query,
-        body: &body_bytes,
-    });
+    // One hold of the world lock for both: whether a fault rule fires, and whether the journal
+    // keeps entries (a settings change applies from the next request, as with Settings).
+    let (fault, keeps) = {
+        let mut world = state.world();
+        let fault = world.faults.check(&crate::faults::FaultRequest {
+            method: method.as_str(),
+            path,
+            query,
+            body: &body_bytes,
+        });
+        (fault, world.journal.keeps_entries())
+    };
     let mut fault_id = None;
     let response = if let Some(resp) = early {
         resp
@@ -544,7 +550,6 @@ async fn handle_psa_inner(
 
     // The body is gathered only when the journal keeps it (handlers answer whole bodies, so
     // this is one buffer, not a copy); otherwise the response goes out as it is.
-    let keeps = state.world().journal.keeps_entries();
     let (mut resp_parts, resp_body) = response.into_parts();
     let (resp_body, resp_bytes) = if keeps {
         let bytes = resp_body

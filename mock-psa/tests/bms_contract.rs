@@ -449,6 +449,23 @@ async fn account_with_two_locations(#[values("bms", "pulseway", "vorex")] psa: &
     assert_eq!(locs[1]["isMain"], true, "the flagged location is main");
     assert_eq!(locs[0]["addresses"][0]["city"], "Springfield");
     assert!(locs[0]["addresses"][0]["id"].is_i64());
+    // An address shows every member of its DTO, null when unset (the rows are stored compact,
+    // the addresses whole: the location DTO passes them through as stored).
+    for member in [
+        "address2",
+        "state",
+        "countryId",
+        "phone",
+        "fax",
+        "emailAddress",
+    ] {
+        let address = locs[1]["addresses"][0].as_object().unwrap();
+        assert_eq!(
+            address.get(member),
+            Some(&Value::Null),
+            "{member}: {address:?}"
+        );
+    }
 
     let id = acc["id"].as_i64().unwrap();
     assert_eq!(

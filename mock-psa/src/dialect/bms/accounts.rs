@@ -53,7 +53,7 @@ fn location_schema() -> &'static Schema {
     schema_of("AccountLocationInputDto")
 }
 
-pub fn address_schema() -> &'static Schema {
+fn address_schema() -> &'static Schema {
     schema_of("AccountLocationAddressInputDto")
 }
 
@@ -345,7 +345,10 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
             let mut r = Record::new();
             r.insert("id".into(), Value::from(next));
             next += 1;
-            r.extend(schema_members(&a, address_schema()));
+            // Kept whole: the location DTOs show the stored addresses as they are.
+            for (m, _) in address_schema() {
+                r.insert((*m).into(), member(&a, m));
+            }
             dto("AccountLocationAddressInputDto").apply_defaults(&mut r);
             audit_new(&mut r, now);
             Value::Object(r)

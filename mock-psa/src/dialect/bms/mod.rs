@@ -186,16 +186,6 @@ fn with_nulls(table: &str, rec: &Record) -> Record {
             &[contacts::contact_schema(), contacts::create_schema()],
         ),
         TICKETS => ordered(rec, &["ticketNumber"], &[tickets::ticket_schema()]),
-        LOCATIONS => {
-            let mut out = rec.clone();
-            let addresses = out.get_mut("addresses").and_then(Value::as_array_mut);
-            for a in addresses.into_iter().flatten() {
-                if let Value::Object(o) = a {
-                    *o = ordered(o, &["id"], &[accounts::address_schema()]);
-                }
-            }
-            out
-        }
         _ => rec.clone(),
     }
 }
