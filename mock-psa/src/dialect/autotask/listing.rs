@@ -61,6 +61,10 @@ impl serde::Serialize for Rendered<'_> {
     }
 }
 
+/// The view key's `extra` of a GET's render (write-only fields too): a NUL, which no list of
+/// `IncludeFields` names (the queries' keys) can spell.
+const ALL_FIELDS: &str = "\0all";
+
 /// `{"item": ...}` of `GET {Entity}/{id}`, the record's bytes kept while the store is unchanged.
 pub(super) fn item_response(
     renders: &mut RenderCache,
@@ -71,7 +75,15 @@ pub(super) fn item_response(
     let Some(rec) = rec else {
         return json_response(br#"{"item":null}"#.to_vec());
     };
-    let bytes = rendered_bytes(renders, store, ViewKey::new(e, "item"), e, rec, None, true);
+    let bytes = rendered_bytes(
+        renders,
+        store,
+        ViewKey::new(e, ALL_FIELDS),
+        e,
+        rec,
+        None,
+        true,
+    );
     let mut body = Vec::with_capacity(bytes.len() + 9);
     body.extend_from_slice(br#"{"item":"#);
     body.extend_from_slice(&bytes);
@@ -90,8 +102,7 @@ fn rendered_bytes(
     include: Option<&[&'static str]>,
     all: bool,
 ) -> Bytes {
-    let id = int(rec, "id").unwrap_or(0);
-    renders.bytes(store, view, id, || {
+    renders.bytes(store, view, rec, || {
         to_json(&Rendered {
             e,
             rec,

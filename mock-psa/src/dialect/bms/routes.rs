@@ -106,7 +106,7 @@ impl<'a> Ctx<'a> {
         let w = &mut *guard;
         let view = View::new(&w.store, e.get(&w.store, id)?, e.dto);
         if self.api == Api::V2 {
-            let bytes = view.cached_bytes(&mut w.renders, e.table);
+            let bytes = view.cached_bytes(&mut w.renders, View::key(e.dto, e.table));
             drop(guard);
             return Ok(v2_envelope(bytes.len(), None, |out| {
                 out.extend_from_slice(&bytes)
@@ -170,9 +170,10 @@ impl<'a> Ctx<'a> {
         let total = paged.then_some(total);
         match rows {
             Rows::Views(views) if self.api == Api::V2 => {
+                let key = View::key(spec.dto, spec.table);
                 let parts: Vec<Bytes> = views
                     .iter()
-                    .map(|v| v.cached_bytes(&mut w.renders, spec.table))
+                    .map(|v| v.cached_bytes(&mut w.renders, key))
                     .collect();
                 drop(guard);
                 Ok(v2_envelope(total_len(&parts), total, |out| {

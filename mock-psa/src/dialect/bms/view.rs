@@ -114,13 +114,14 @@ impl<'a> View<'a> {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// The DTO's wire bytes for a row of `table`, kept while the store is unchanged
-    /// (`render_cache`).
-    pub fn cached_bytes(&self, renders: &mut RenderCache, table: &str) -> Bytes {
-        let id = self.rec.get("id").and_then(Value::as_i64).unwrap_or(0);
-        renders.bytes(self.store, ViewKey::new(self.dto, table), id, || {
-            to_json(self)
-        })
+    /// The key of rendering rows of `table` through `dto` (`render_cache`).
+    pub fn key(dto: &'static Dto, table: &str) -> ViewKey {
+        ViewKey::new(dto, table)
+    }
+
+    /// The DTO's wire bytes under `key` ([`View::key`]), kept while the store is unchanged.
+    pub fn cached_bytes(&self, renders: &mut RenderCache, key: ViewKey) -> Bytes {
+        renders.bytes(self.store, key, self.rec, || to_json(self))
     }
 }
 

@@ -470,9 +470,10 @@ pub(super) async fn list(
         }
         None => {
             let renders = &mut world.renders;
+            let view = ViewKey::new(res, &ctx.api_base);
             let parts: Vec<bytes::Bytes> = rows
                 .iter()
-                .map(|rec| rendered_bytes(renders, store, res, rec, &ctx.api_base))
+                .map(|rec| rendered_bytes(renders, store, view, res, rec, &ctx.api_base))
                 .collect();
             drop(guard);
             let mut body = Vec::with_capacity(total_len(&parts));
@@ -519,7 +520,8 @@ pub(super) async fn get_one(
         Some(rec) => match ListQuery::parse(raw.as_deref()).get("fields") {
             Some(f) => Json(project(&render(&w.store, res, rec, &ctx.api_base), f)).into_response(),
             None => {
-                let bytes = rendered_bytes(&mut w.renders, &w.store, res, rec, &ctx.api_base);
+                let view = ViewKey::new(res, &ctx.api_base);
+                let bytes = rendered_bytes(&mut w.renders, &w.store, view, res, rec, &ctx.api_base);
                 drop(world);
                 json_response(bytes.to_vec())
             }
@@ -528,16 +530,17 @@ pub(super) async fn get_one(
     }
 }
 
-/// `rec`'s wire bytes, kept while the store is unchanged (`render_cache`).
+/// `rec`'s wire bytes under `view` (the resource and the API base), kept while the store is
+/// unchanged (`render_cache`).
 fn rendered_bytes(
     renders: &mut RenderCache,
     store: &Store,
+    view: ViewKey,
     res: &'static Resource,
     rec: &Record,
     api_base: &str,
 ) -> bytes::Bytes {
-    let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
-    renders.bytes(store, ViewKey::new(res, api_base), id, || {
+    renders.bytes(store, view, rec, || {
         to_json(&Rendered {
             store,
             res,
