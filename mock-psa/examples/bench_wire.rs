@@ -1,12 +1,16 @@
 //! The mock's wire speed against a bare axum route serving the same bytes, in one run:
-//! `cargo run --release -p mock-psa --example bench_wire [-- SECONDS]` (default 2 s per row).
+//! `cargo run --release -p mock-psa --example bench_wire [-- SECONDS]` (default 2 s per server
+//! and row).
 //!
 //! Per dialect (ConnectWise, Autotask, Kaseya BMS) it measures a GET by id and a list of 25 over
 //! real HTTP on 127.0.0.1:0, first through the mock (default settings, so the journal is on;
 //! then with the journal switched off), then through a bare axum route that answers the very
 //! bytes the mock answered. Keep-alive connections, a fixed number of them in flight, a tiny
 //! hand-written HTTP/1.1 client so the client's own cost stays small and the same for both.
-//! Prints requests per second and the ratio to the bare route. A benchmark, never a test.
+//! The three servers take turns in short rounds (`BENCH_WIRE_ROUNDS`, default 5), in a rotating
+//! order, so a slow patch of a shared machine falls on all of them; it prints the median
+//! requests per second of each, the median of the rounds' ratios to the bare route, and the
+//! range of the journal-on ratio over the rounds. A benchmark, never a test.
 //! It runs with the binaries' allocator, mimalloc; built from `mock-psa/` with
 //! `--no-default-features --features capture`, with the system allocator (docs/decisions.md).
 
@@ -114,6 +118,16 @@ async fn rate(addr: SocketAddr, req: &[u8], secs: f64) -> f64 {
         total += t.await.expect("client task");
     }
     total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 /// A bare axum server answering `body` as JSON on every path.
@@ -278,13 +292,26 @@ async fn main() {
     // `BENCH_WIRE_ONLY="ConnectWise list"` runs the rows whose name holds the text (profiling).
     let only = std::env::var("BENCH_WIRE_ONLY").ok();
     let only = only.as_deref();
+    let rounds: usize = std::env::var("BENCH_WIRE_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(5);
     let mut rows_run = 0;
     println!(
-        "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per row, {COMPANIES} companies seeded, allocator {ALLOCATOR}"
+        "requests per second, {CONNECTIONS} keep-alive connections, {secs} s per server and row in {rounds} rounds (medians), {COMPANIES} companies seeded, allocator {ALLOCATOR}"
     );
     println!(
-        "{:<12} {:<11} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7}",
-        "dialect", "request", "bytes", "mock", "mock -jrnl", "bare axum", "ratio", "-jrnl"
+        "{:<12} {:<11} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7}  {}",
+        "dialect",
+        "request",
+        "bytes",
+        "mock",
+        "mock -jrnl",
+        "bare axum",
+        "ratio",
+        "-jrnl",
+        "ratio's range"
     );
     for (psa, name) in [
         (Personality::Connectwise, "ConnectWise"),
@@ -310,20 +337,37 @@ async fn main() {
             let (status, body) = Conn::open(with.addr()).await.exchange(&req).await;
             assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
             let (bare_addr, bare_task) = bare(Bytes::from(body.clone())).await;
-            let m = rate(with.addr(), &req, secs).await;
-            let m_off = rate(without.addr(), &req_off, secs).await;
-            let b = rate(bare_addr, &req, secs).await;
+            // Short rounds, the three servers in a rotating order, so a slow patch of the
+            // machine falls on all three alike; each figure is the median over the rounds.
+            let targets = [
+                (with.addr(), &req),
+                (without.addr(), &req_off),
+                (bare_addr, &req),
+            ];
+            let mut rates = [Vec::new(), Vec::new(), Vec::new()];
+            for round in 0..rounds {
+                for k in 0..3 {
+                    let i = (round + k) % 3;
+                    let (addr, req) = targets[i];
+                    rates[i].push(rate(addr, req, secs / rounds as f64).await);
+                }
+            }
             bare_task.abort();
+            let ratio =
+                |i: usize| -> Vec<f64> { (0..rounds).map(|r| rates[i][r] / rates[2][r]).collect() };
+            let (on, off) = (ratio(0), ratio(1));
             println!(
-                "{:<12} {:<11} {:>7} {:>10.0} {:>10.0} {:>10.0} {:>6.2}x {:>6.2}x",
+                "{:<12} {:<11} {:>7} {:>10.0} {:>10.0} {:>10.0} {:>6.2}x {:>6.2}x  {:.2}-{:.2}",
                 name,
                 case.label,
                 body.len(),
-                m,
-                m_off,
-                b,
-                m / b,
-                m_off / b
+                median(&rates[0]),
+                median(&rates[1]),
+                median(&rates[2]),
+                median(&on),
+                median(&off),
+                on.iter().copied().fold(f64::INFINITY, f64::min),
+                on.iter().copied().fold(0.0, f64::max),
             );
         }
     }

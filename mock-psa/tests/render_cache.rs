@@ -64,10 +64,40 @@ async fn patch(kit: &Kit, kind: &str, id: i64, fields: Value) {
     admin(kit, "PATCH", &format!("/records/{kind}/{id}"), fields).await;
 }
 
+/// The dialects write their envelopes by hand around the kept bytes: each answer must be
+/// exactly what serde writes for the same value (no stray byte, no member twice, since a
+/// parse would fold it), in the dialect's envelope with its members in order.
+fn assert_serde_form(psa: Personality, target: &str, body: &str) {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{target}: {e}: {body}"));
+    assert_eq!(
+        serde_json::to_string(&v).unwrap(),
+        body,
+        "{target}: not serde's form"
+    );
+    let keys: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let by_id = !target.contains("query") && !target.contains("ageSize");
+    match psa {
+        Personality::Connectwise if by_id => assert!(v["id"].is_i64(), "{target}: {body}"),
+        Personality::Connectwise => assert!(v.as_array().is_some_and(|a| !a.is_empty())),
+        Personality::Autotask if by_id => assert_eq!(keys, ["item"], "{target}"),
+        Personality::Autotask => assert_eq!(keys, ["items", "pageDetails"], "{target}"),
+        _ if by_id => assert_eq!(keys, ["success", "error", "result"], "{target}"),
+        _ => assert_eq!(
+            keys,
+            ["success", "error", "result", "totalRecords"],
+            "{target}"
+        ),
+    }
+}
+
 /// Three reads of each target answer the same bytes; each is returned to the caller.
 async fn read_thrice(kit: &Kit, target: &str) -> String {
     let (status, first) = kit.send_text("GET", target, None).await;
     assert_eq!(status, 200, "{target}: {first}");
+    assert_serde_form(kit.server.personality(), target, &first);
     for _ in 0..2 {
         let (status, again) = kit.send_text("GET", target, None).await;
         assert_eq!(status, 200);

@@ -55,11 +55,15 @@ pub struct Member {
     #[allow(dead_code)] // read by the member-count test
     #[serde(default)]
     pub extra: Option<String>,
+    /// Filled after loading: `store`, else the camelCase of `name`.
+    #[serde(skip)]
+    stored: String,
 }
 
 impl Member {
-    pub fn stored(&self) -> String {
-        self.store.clone().unwrap_or_else(|| camel(&self.name))
+    /// The name the member is stored (and served) under.
+    pub fn stored(&self) -> &str {
+        &self.stored
     }
 }
 
@@ -76,6 +80,9 @@ pub struct Dto {
     /// Filled after loading: the readable members as `wire` takes them.
     #[serde(skip)]
     flat: Vec<(&'static str, Ty)>,
+    /// Filled after loading: the stored names of the required scalar members (of the base too).
+    #[serde(skip)]
+    required: Vec<&'static str>,
 }
 
 impl Dto {
@@ -86,26 +93,14 @@ impl Dto {
     }
 
     /// Every member, the base DTO's first for a V1 body.
-    pub fn all(&'static self) -> Vec<&'static Member> {
-        let mut v: Vec<&'static Member> = match &self.based_on {
-            Some(b) => dto(b).all(),
-            None => Vec::new(),
-        };
-        v.extend(self.members.iter());
-        v
+    pub fn all(&'static self) -> impl Iterator<Item = &'static Member> {
+        let base = self.based_on.as_deref().map(|b| dto(b).members.iter());
+        base.into_iter().flatten().chain(self.members.iter())
     }
 
     /// Stored names of the required scalar members.
-    pub fn required(&'static self) -> Vec<&'static str> {
-        self.flat
-            .iter()
-            .filter(|(n, _)| {
-                self.all()
-                    .iter()
-                    .any(|m| m.required && m.stored() == *n && m.kind != Kind::List)
-            })
-            .map(|(n, _)| *n)
-            .collect()
+    pub fn required(&self) -> &[&'static str] {
+        &self.required
     }
 
     /// Sets the data's defaults on a new record where the member is absent or null.
@@ -113,8 +108,8 @@ impl Dto {
         for m in self.all() {
             if let Some(d) = &m.default {
                 let k = m.stored();
-                if rec.get(&k).is_none_or(Value::is_null) {
-                    rec.insert(k, d.clone());
+                if rec.get(k).is_none_or(Value::is_null) {
+                    rec.insert(k.to_string(), d.clone());
                 }
             }
         }
@@ -130,7 +125,7 @@ impl Dto {
             if [ACCOUNTS, LOCATIONS, CONTACTS].contains(&table) {
                 continue;
             }
-            let id = rec.get(&m.stored()).and_then(Value::as_i64);
+            let id = rec.get(m.stored()).and_then(Value::as_i64);
             if !lookup_exists(store, table, id) {
                 errs.push(format!("{} {} does not exist", m.name, id.unwrap_or(0)));
             }
@@ -158,11 +153,31 @@ pub struct SchemaFile {
 static SCHEMA: LazyLock<SchemaFile> = LazyLock::new(|| {
     let mut file: SchemaFile =
         serde_json::from_str(include_str!("schema.json")).expect("bms/schema.json is valid");
+    // What every create asks of a DTO is worked out here, once: stored names, the flat
+    // schema, the required members (a create used to rebuild them per member, per row).
+    for d in file.dtos.values_mut() {
+        for m in &mut d.members {
+            m.stored = m.store.clone().unwrap_or_else(|| camel(&m.name));
+        }
+    }
     let names: Vec<String> = file.dtos.keys().cloned().collect();
     for name in names {
         let flat = flatten(&file, &name);
+        let d = &file.dtos[&name];
+        let base = d.based_on.as_ref().map(|b| &file.dtos[b].members);
+        let required: Vec<&'static str> = flat
+            .iter()
+            .filter(|(n, _)| {
+                base.into_iter()
+                    .flatten()
+                    .chain(&d.members)
+                    .any(|m| m.required && m.stored == *n && m.kind != Kind::List)
+            })
+            .map(|(n, _)| *n)
+            .collect();
         if let Some(d) = file.dtos.get_mut(&name) {
             d.flat = flat;
+            d.required = required;
         }
     }
     file
@@ -195,7 +210,7 @@ fn flatten(file: &SchemaFile, name: &str) -> Vec<(&'static str, Ty)> {
                 Ty::List(leak(of))
             }
         };
-        out.push((leak(m.stored()), ty));
+        out.push((leak(m.stored.clone()), ty));
     }
     out
 }
@@ -256,6 +271,13 @@ mod tests {
                 assert_eq!(described, n, "{name}");
             } else {
                 assert!(d.based_on.is_some(), "{name}: no count and no base");
+            }
+            // `Dto::all` and the required list read one level of base.
+            if let Some(b) = &d.based_on {
+                assert!(
+                    SCHEMA.dtos[b].based_on.is_none(),
+                    "{name}: its base {b} has a base"
+                );
             }
             for m in &d.members {
                 match m.kind {
