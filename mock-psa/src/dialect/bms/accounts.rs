@@ -171,7 +171,7 @@ fn get_location(c: &Ctx<'_>) -> R<Response> {
 fn validate_account(store: &Store, rec: &Record, self_id: Option<i64>) -> R<()> {
     let put = dto("AccountPutInputDto");
     let mut errs = Vec::new();
-    require(rec, &put.required(), &mut errs);
+    require(rec, put.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
     put.check_refs(store, rec, &mut errs);
@@ -192,7 +192,7 @@ pub fn create_account(
 ) -> R<i64> {
     let mut errs = Vec::new();
     let mut rec = read_schema(body, account_schema(), "", &mut errs);
-    require(&rec, &dto("AccountPutInputDto").required(), &mut errs);
+    require(&rec, dto("AccountPutInputDto").required(), &mut errs);
     let mut locations = Vec::new();
     match get_ci(body, "locations") {
         Some(Value::Array(a)) => {

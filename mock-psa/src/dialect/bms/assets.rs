@@ -101,7 +101,7 @@ fn delete(c: &Ctx<'_>) -> R<Response> {
 pub fn check_asset(store: &Store, rec: &Record) -> R<()> {
     let input = dto("HardwareAssetInputDto");
     let mut errs = Vec::new();
-    require(rec, &input.required(), &mut errs);
+    require(rec, input.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");

@@ -121,7 +121,7 @@ fn patch(c: &Ctx<'_>) -> R<Response> {
 pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
     let input = dto("TicketInputDto");
     let mut errs = Vec::new();
-    require(rec, &input.required(), &mut errs);
+    require(rec, input.required(), &mut errs);
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
