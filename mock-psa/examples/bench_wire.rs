@@ -7,7 +7,9 @@
 //! then with the journal switched off), then through a bare axum route that answers the very
 //! bytes the mock answered. Keep-alive connections, a fixed number of them in flight, a tiny
 //! hand-written HTTP/1.1 client so the client's own cost stays small and the same for both.
-//! The three servers take turns in short rounds (`BENCH_WIRE_ROUNDS`, default 5), in a rotating
+//! Each server first answers a warm-up of the journal's size plus 1,000 requests (steady
+//! state: the journal full, so what is measured is a server in use, not one filling fresh
+//! memory). The three servers then take turns in short rounds (`BENCH_WIRE_ROUNDS`, default 5), in a rotating
 //! order, so a slow patch of a shared machine falls on all of them; it prints the median
 //! requests per second of each, the median of the rounds' ratios to the bare route, and the
 //! range of the journal-on ratio over the rounds. A benchmark, never a test.
@@ -118,6 +120,25 @@ async fn rate(addr: SocketAddr, req: &[u8], secs: f64) -> f64 {
         total += t.await.expect("client task");
     }
     total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Sends `n` requests over `CONNECTIONS` connections (a warm-up; nothing is measured).
+async fn warm(addr: SocketAddr, req: &[u8], n: usize) {
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let req = req.to_vec();
+            tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
+                for _ in 0..n.div_ceil(CONNECTIONS) {
+                    let (status, _) = conn.exchange(&req).await;
+                    assert_eq!(status, 200, "warm-up request failed");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("client task");
+    }
 }
 
 fn median(xs: &[f64]) -> f64 {
@@ -336,6 +357,13 @@ async fn main() {
                 (without.addr(), &req_off),
                 (bare_addr, &req),
             ];
+            // Steady state: the journal full (its first `max_entries` long bodies each take
+            // fresh pages from the kernel, a one-off a server pays once), connections and
+            // caches warm. Each server gets the same warm-up.
+            let fill = Settings::for_personality(psa).journal.max_entries + 1_000;
+            for (addr, req) in targets {
+                warm(addr, req, fill).await;
+            }
             let mut rates = [Vec::new(), Vec::new(), Vec::new()];
             for round in 0..rounds {
                 for k in 0..3 {

@@ -94,8 +94,9 @@ pub struct Journal {
 }
 
 /// `body` itself when it fits in `max` bytes; else a copy of its first `max` bytes, backed off to
-/// a UTF-8 character boundary; and whether anything was cut.
-fn truncate(body: &Bytes, max: usize) -> (Bytes, bool) {
+/// a UTF-8 character boundary; and whether anything was cut. The copy goes into `spare` (the
+/// body of the entry just evicted) when no one else holds it.
+fn truncate(body: &Bytes, max: usize, spare: Option<Bytes>) -> (Bytes, bool) {
     if body.len() <= max {
         return (body.clone(), false);
     }
@@ -105,7 +106,29 @@ fn truncate(body: &Bytes, max: usize) -> (Bytes, bool) {
         cut -= 1;
     }
     // A copy, not a slice: a slice would keep the whole buffer alive as long as the entry.
-    (Bytes::copy_from_slice(&body[..cut]), true)
+    // Into a recycled buffer where there is one: a full journal then writes into memory it
+    // already has, instead of the allocator handing out (and the kernel zeroing) fresh pages
+    // for every long body.
+    match spare.and_then(|b| b.try_into_mut().ok()) {
+        Some(mut buf) => {
+            buf.clear();
+            buf.extend_from_slice(&body[..cut]);
+            (buf.freeze(), true)
+        }
+        None => (Bytes::copy_from_slice(&body[..cut]), true),
+    }
+}
+
+/// `text` in `old`'s buffer (an evicted entry's), else in a new one.
+fn reuse(old: Option<String>, text: &str) -> String {
+    match old {
+        Some(mut s) => {
+            s.clear();
+            s.push_str(text);
+            s
+        }
+        None => text.to_string(),
+    }
 }
 
 fn body_text(body: &Bytes, truncated: bool) -> String {
@@ -147,19 +170,31 @@ impl Journal {
             self.counters.evicted += 1;
             return;
         }
+        let mut old = None;
         while self.entries.len() >= self.limits.max_entries {
-            self.entries.pop_front();
+            old = self.entries.pop_front();
             self.counters.evicted += 1;
         }
+        // A full journal reuses the evicted entry's buffers.
+        let (method, path, query, old_request, old_response) = match old {
+            Some(e) => (
+                Some(e.method),
+                Some(e.path),
+                Some(e.query),
+                Some(e.request_body),
+                Some(e.response_body),
+            ),
+            None => (None, None, None, None, None),
+        };
         let max = self.limits.max_body_bytes;
-        let (request_body, request_truncated) = truncate(x.request_body, max);
-        let (response_body, response_truncated) = truncate(x.response_body, max);
+        let (request_body, request_truncated) = truncate(x.request_body, max, old_request);
+        let (response_body, response_truncated) = truncate(x.response_body, max, old_response);
         self.entries.push_back(Entry {
             seq: self.counters.total,
             at: x.at,
-            method: x.method.to_string(),
-            path: x.path.to_string(),
-            query: x.query.to_string(),
+            method: reuse(method, x.method),
+            path: reuse(path, x.path),
+            query: reuse(query, x.query),
             status: x.status,
             request_body,
             response_body,
@@ -279,10 +314,51 @@ mod tests {
         assert_eq!(j.to_json(4)["entries"].as_array().unwrap().len(), 1);
     }
 
+    /// A full journal writes a long body into the buffer of the entry it evicts (no fresh
+    /// memory per request), and the entry still reads as its own exchange.
+    #[test]
+    fn a_full_journal_reuses_the_evicted_entrys_buffers() {
+        let mut j = Journal::new(JournalLimits {
+            max_entries: 1,
+            max_body_bytes: 8,
+        });
+        let exchange = |j: &mut Journal, path: &str, body: &'static [u8]| {
+            j.record(Exchange {
+                at: 0,
+                method: "GET",
+                path,
+                query: "",
+                status: 200,
+                request_body: &Bytes::new(),
+                response_body: &Bytes::from_static(body),
+                fault: None,
+            })
+        };
+        exchange(&mut j, "/first", b"0123456789-first");
+        let first = j.entries().next().unwrap().response_body.as_ptr();
+        exchange(&mut j, "/second", b"abcdefghij-second");
+        let e = j.entries().next().unwrap();
+        assert_eq!(
+            e.response_body.as_ptr(),
+            first,
+            "the evicted buffer, reused"
+        );
+        assert_eq!(e.response_text(), "abcdefgh…[truncated]");
+        assert_eq!(e.path, "/second");
+        // A buffer someone else still holds is left alone: the entry gets a copy of its own.
+        let held = e.response_body.clone();
+        exchange(&mut j, "/third", b"ABCDEFGHIJ-third");
+        let e = j.entries().next().unwrap();
+        assert_ne!(e.response_body.as_ptr(), held.as_ptr());
+        assert_eq!(&held[..], b"abcdefgh");
+        assert_eq!(e.response_text(), "ABCDEFGH…[truncated]");
+        assert_eq!(j.counters().evicted, 2);
+    }
+
     #[test]
     fn truncation_keeps_whole_characters_and_pins_no_larger_buffer() {
         let body = Bytes::from("abé".as_bytes().to_vec()); // é is 2 bytes: a b 0xC3 0xA9
-        let (cut, truncated) = truncate(&body, 3);
+        let (cut, truncated) = truncate(&body, 3, None);
         assert!(truncated);
         assert_eq!(&cut[..], b"ab");
         assert_ne!(
@@ -290,7 +366,7 @@ mod tests {
             body.as_ptr(),
             "a copy, not a slice of the whole body"
         );
-        let (whole, truncated) = truncate(&body, 4);
+        let (whole, truncated) = truncate(&body, 4, None);
         assert!(!truncated);
         assert_eq!(whole.as_ptr(), body.as_ptr(), "a body that fits is shared");
     }

@@ -32,6 +32,10 @@ impl Refusal {
 /// Reads a whole body: larger than `limit` is 413; a body cut short or unreadable is 400; one
 /// that stalls past `timeout` is 408. The last three close the connection.
 pub async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, Refusal> {
+    // Most requests (a GET) have none: no timer, no collecting.
+    if axum::body::HttpBody::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     let read = http_body_util::Limited::new(body, limit).collect();
     match tokio::time::timeout(timeout, read).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),

@@ -153,8 +153,9 @@ pub fn total_len(parts: &[Bytes]) -> usize {
 }
 
 /// A `200` with a JSON body written by the caller (the same head `axum::Json` gives).
-pub fn json_response(body: Vec<u8>) -> axum::response::Response {
+pub fn json_response(body: impl Into<Bytes>) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let body: Bytes = body.into();
     (
         [(
             http::header::CONTENT_TYPE,

@@ -28,13 +28,24 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify, Semaphore};
 use tower::ServiceExt;
 
-/// Asks the connection that carried a request to close without answering (fault `drop`).
+/// What the connection that carried a request knows of it, handed to the pipeline as it is
+/// (not through the request's extensions, which would cost a map per request).
 #[derive(Clone)]
-struct DropConnection(Arc<Notify>);
+struct Conn {
+    /// Which listener: links and hrefs use the scheme the client used.
+    scheme: &'static str,
+    /// Closes the connection without an answer (fault `drop`).
+    kill: Arc<Notify>,
+}
 
-/// Which listener carried a request, so links and hrefs use the scheme the client used.
-#[derive(Clone, Copy)]
-struct Scheme(&'static str);
+/// Everything a request is served with; one per listener pair, shared by every connection.
+struct App {
+    state: AppState,
+    psa_router: Router,
+    admin_router: Router,
+    access: AdminAccess,
+    conns: ConnectionLimits,
+}
 
 /// Options for starting one personality.
 #[derive(Debug, Clone, Default)]
@@ -240,7 +251,7 @@ impl Drop for MockServer {
 }
 
 /// The app and its answers to requests hyper cannot parse ([`crate::unparsed`]).
-type Service = (Router, Arc<UnparsedReplies>);
+type Service = (Arc<App>, Arc<UnparsedReplies>);
 
 async fn accept_loop(
     listener: TcpListener,
@@ -281,38 +292,33 @@ async fn accept_loop(
                     match tokio::time::timeout(conns.header_timeout, acceptor.accept(stream)).await
                     {
                         Ok(Ok(stream)) => {
-                            serve_connection(
-                                Rewriting::new(stream, unparsed),
-                                app,
-                                Scheme("https"),
-                                conns,
-                            )
-                            .await
+                            serve_connection(Rewriting::new(stream, unparsed), app, "https", conns)
+                                .await
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
                 None => {
-                    serve_connection(Rewriting::new(stream, unparsed), app, Scheme("http"), conns)
-                        .await
+                    serve_connection(Rewriting::new(stream, unparsed), app, "http", conns).await
                 }
             }
         });
     }
 }
 
-async fn serve_connection<S>(io: S, app: Router, scheme: Scheme, conns: ConnectionLimits)
+async fn serve_connection<S>(io: S, app: Arc<App>, scheme: &'static str, conns: ConnectionLimits)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let kill = Arc::new(Notify::new());
-    let kill_for_requests = kill.clone();
-    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-        req.extensions_mut()
-            .insert(DropConnection(kill_for_requests.clone()));
-        req.extensions_mut().insert(scheme);
-        app.clone().oneshot(req.map(Body::new))
+    let conn = Conn {
+        scheme,
+        kill: kill.clone(),
+    };
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let (app, conn) = (app.clone(), conn.clone());
+        async move { Ok::<_, std::convert::Infallible>(app.serve(req.map(Body::new), &conn).await) }
     });
     // `Date` comes from the virtual clock (set in the pipeline), not the wall clock.
     let conn = hyper::server::conn::http1::Builder::new()
@@ -333,44 +339,42 @@ where
     }
 }
 
-fn build_app(state: AppState, access: AdminAccess, conns: ConnectionLimits) -> Router {
+fn build_app(state: AppState, access: AdminAccess, conns: ConnectionLimits) -> Arc<App> {
     let api = api_for(state.personality.dialect());
-    let psa_router = api.router().with_state(state.clone());
-    let admin_router = admin::router().with_state(state.clone());
-    let access = Arc::new(access);
-    Router::new().fallback(move |req: Request<Body>| {
-        let state = state.clone();
-        let psa_router = psa_router.clone();
-        let admin_router = admin_router.clone();
-        let access = access.clone();
-        async move {
-            let reads_only = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-            let resp = if req.uri().path().starts_with("/__admin") {
-                handle_admin(state.clone(), admin_router, &access, conns, req).await
-            } else {
-                handle_psa(state.clone(), psa_router, conns, req).await
-            };
-            // The state file (serve --state) follows every request that may have written.
-            if !reads_only {
-                state.changed();
-            }
-            resp
-        }
+    Arc::new(App {
+        psa_router: api.router().with_state(state.clone()),
+        admin_router: admin::router().with_state(state.clone()),
+        state,
+        access,
+        conns,
     })
+}
+
+impl App {
+    /// One request, admin or PSA.
+    async fn serve(&self, req: Request<Body>, conn: &Conn) -> Response {
+        let reads_only = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        let state = &self.state;
+        let resp = if req.uri().path().starts_with("/__admin") {
+            handle_admin(self, conn, req).await
+        } else {
+            let settings = state.settings();
+            limits::scope(settings.limits, handle_psa(self, conn, req, settings)).await
+        };
+        // The state file (serve --state) follows every request that may have written.
+        if !reads_only {
+            state.changed();
+        }
+        resp
+    }
 }
 
 /// Every admin request: the access checks, the body read within the seed limit, the route,
 /// and one error shape for whatever goes wrong on the way.
-async fn handle_admin(
-    state: AppState,
-    router: Router,
-    access: &AdminAccess,
-    conns: ConnectionLimits,
-    req: Request<Body>,
-) -> Response {
+async fn handle_admin(app: &App, conn: &Conn, req: Request<Body>) -> Response {
+    let (state, conns) = (&app.state, app.conns);
     let (parts, body) = req.into_parts();
-    let scheme = parts.extensions.get::<Scheme>().map_or("http", |s| s.0);
-    if let Err((status, message)) = guard::check(&parts, access, scheme) {
+    if let Err((status, message)) = guard::check(&parts, &app.access, conn.scheme) {
         return admin::error(status, &message);
     }
     let limits = state.settings().limits;
@@ -393,6 +397,7 @@ async fn handle_admin(
         Err(r) => return rejection::finish(admin::error(r.status, &r.message), &r),
     };
     let req = Request::from_parts(parts, Body::from(bytes));
+    let router = app.admin_router.clone();
     let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
         Ok(Ok(resp)) => resp,
         Ok(Err(never)) => match never {},
@@ -402,18 +407,6 @@ async fn handle_admin(
         ),
     };
     rejection::as_surface_error(resp, &method, &path, admin::error).await
-}
-
-/// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
-/// authenticate, route, and journal the exchange. Panics become the dialect's 500.
-async fn handle_psa(
-    state: AppState,
-    router: Router,
-    conns: ConnectionLimits,
-    req: Request<Body>,
-) -> Response {
-    let limits = state.settings().limits;
-    limits::scope(limits, handle_psa_inner(state, router, conns, req)).await
 }
 
 /// An HTTP `Date` (IMF-fixdate) for Unix seconds: `Mon, 01 Jan 2024 00:00:00 GMT`.
@@ -454,12 +447,15 @@ fn date_header(unix: i64) -> Option<HeaderValue> {
     })
 }
 
-async fn handle_psa_inner(
-    state: AppState,
-    router: Router,
-    conns: ConnectionLimits,
+/// The pipeline of every PSA request: read the body within the limit, consult the fault rules,
+/// authenticate, route, and journal the exchange. Panics become the dialect's 500.
+async fn handle_psa(
+    app: &App,
+    conn: &Conn,
     req: Request<Body>,
+    settings: Arc<Settings>,
 ) -> Response {
+    let (state, conns) = (&app.state, app.conns);
     let api = api_for(state.personality.dialect());
     let (parts, body) = req.into_parts();
     // What the journal and the fault rules see: the request as the client sent it (a `Uri`
@@ -468,7 +464,6 @@ async fn handle_psa_inner(
     let method = parts.method.clone();
     let path = uri.path();
     let query = uri.query().unwrap_or("");
-    let settings = state.settings();
 
     let checked = match rejection::check_head(&parts, &settings.limits) {
         Ok(()) => match read_body(body, settings.max_body_bytes, conns.body_timeout).await {
@@ -510,11 +505,11 @@ async fn handle_psa_inner(
         }
         if action.landed {
             // The PSA does the work and keeps it; only the reply is lost or replaced.
-            dispatch(&state, router.clone(), parts.clone(), body_bytes.clone()).await;
+            dispatch(app, conn, parts.clone(), body_bytes.clone()).await;
         }
         if action.drop {
             record(
-                &state,
+                state,
                 &method,
                 &uri,
                 0,
@@ -522,9 +517,7 @@ async fn handle_psa_inner(
                 &Bytes::new(),
                 fault_id,
             );
-            if let Some(kill) = parts.extensions.get::<DropConnection>() {
-                kill.0.notify_one();
-            }
+            conn.kill.notify_one();
             return std::future::pending().await;
         }
         let mut resp = match action.status {
@@ -537,7 +530,7 @@ async fn handle_psa_inner(
                 }
             }
             // No status: the request goes on to the PSA, with any latency and Retry-After.
-            None => dispatch(&state, router, parts, body_bytes.clone()).await,
+            None => dispatch(app, conn, parts, body_bytes.clone()).await,
         };
         if let Some(secs) = action.retry_after {
             resp.headers_mut()
@@ -545,7 +538,7 @@ async fn handle_psa_inner(
         }
         resp
     } else {
-        dispatch(&state, router, parts, body_bytes.clone()).await
+        dispatch(app, conn, parts, body_bytes.clone()).await
     };
 
     // The body is gathered only when the journal keeps it (handlers answer whole bodies, so
@@ -562,7 +555,7 @@ async fn handle_psa_inner(
         (resp_body, Bytes::new())
     };
     let now = record(
-        &state,
+        state,
         &method,
         &uri,
         resp_parts.status.as_u16(),
@@ -581,13 +574,14 @@ async fn handle_psa_inner(
 /// credentials checked, and the request itself (its parts, headers untouched) handed to the
 /// dialect's router with the routed path in place of the client's.
 async fn dispatch(
-    state: &AppState,
-    router: Router,
+    app: &App,
+    conn: &Conn,
     mut parts: http::request::Parts,
     body: Bytes,
 ) -> Response {
+    let state = &app.state;
     let api = api_for(state.personality.dialect());
-    let scheme = parts.extensions.get::<Scheme>().map_or("http", |s| s.0);
+    let scheme = conn.scheme;
     let origin = match parts
         .headers
         .get(http::header::HOST)
@@ -622,6 +616,7 @@ async fn dispatch(
     });
     let method = parts.method.clone();
     let req = Request::from_parts(parts, Body::from(body));
+    let router = app.psa_router.clone();
     let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
         Ok(Ok(resp)) => resp,
         Ok(Err(never)) => match never {},

@@ -65,17 +65,16 @@ impl serde::Serialize for Rendered<'_> {
 /// `IncludeFields` names (the queries' keys) can spell.
 const ALL_FIELDS: &str = "\0all";
 
-/// `{"item": ...}` of `GET {Entity}/{id}`, the record's bytes kept while the store is unchanged.
-pub(super) fn item_response(
+/// The record's bytes for `{"item": ...}` of `GET {Entity}/{id}` (None: no such record), kept
+/// while the store is unchanged; [`item_response`] writes the envelope once the lock is let go.
+pub(super) fn item_bytes(
     renders: &mut RenderCache,
     store: &Store,
     e: &'static Entity,
     rec: Option<&Record>,
-) -> Response {
-    let Some(rec) = rec else {
-        return json_response(br#"{"item":null}"#.to_vec());
-    };
-    let bytes = rendered_bytes(
+) -> Option<Bytes> {
+    let rec = rec?;
+    Some(rendered_bytes(
         renders,
         store,
         ViewKey::new(e, ALL_FIELDS),
@@ -83,7 +82,14 @@ pub(super) fn item_response(
         rec,
         None,
         true,
-    );
+    ))
+}
+
+/// `{"item": ...}` around [`item_bytes`].
+pub(super) fn item_response(bytes: Option<Bytes>) -> Response {
+    let Some(bytes) = bytes else {
+        return json_response(Bytes::from_static(br#"{"item":null}"#));
+    };
     let mut body = Vec::with_capacity(bytes.len() + 9);
     body.extend_from_slice(br#"{"item":"#);
     body.extend_from_slice(&bytes);
@@ -112,6 +118,24 @@ fn rendered_bytes(
     })
 }
 
+/// A query page's parts, read under the world lock; [`Page::response`] writes the body after.
+pub(super) struct Page {
+    items: Vec<Bytes>,
+    details: Vec<u8>,
+}
+
+impl Page {
+    pub(super) fn response(self) -> Response {
+        let mut body = Vec::with_capacity(total_len(&self.items) + self.details.len() + 24);
+        body.extend_from_slice(br#"{"items":"#);
+        push_array(&mut body, &self.items);
+        body.extend_from_slice(br#","pageDetails":"#);
+        body.extend_from_slice(&self.details);
+        body.push(b'}');
+        json_response(body)
+    }
+}
+
 /// One page of rows with id >= `start`. Paging walks ids forward, so a page costs time in
 /// proportion to its size (plus skipped non-matching rows).
 pub(super) fn query_page(
@@ -121,8 +145,8 @@ pub(super) fn query_page(
     spec: &QuerySpec,
     start: i64,
     previous: Vec<i64>,
-) -> Response {
-    let mut rows: Vec<&Record> = Vec::new();
+) -> Page {
+    let mut rows: Vec<&Record> = Vec::with_capacity(spec.max.min(MAX_PAGE));
     let mut next = None;
     if let Some(table) = world.store.table(e.table) {
         for rec in table.iter_after(start.saturating_sub(1)) {
@@ -166,7 +190,7 @@ pub(super) fn query_page(
     });
     let include = spec.include.as_deref();
     let view = ViewKey::new(e, &include.map(|names| names.join(",")).unwrap_or_default());
-    let parts: Vec<Bytes> = rows
+    let items: Vec<Bytes> = rows
         .iter()
         .map(|rec| {
             rendered_bytes(
@@ -180,12 +204,8 @@ pub(super) fn query_page(
             )
         })
         .collect();
-    let details = to_json(&page_details);
-    let mut body = Vec::with_capacity(total_len(&parts) + details.len() + 24);
-    body.extend_from_slice(br#"{"items":"#);
-    push_array(&mut body, &parts);
-    body.extend_from_slice(br#","pageDetails":"#);
-    body.extend_from_slice(&details);
-    body.push(b'}');
-    json_response(body)
+    Page {
+        items,
+        details: to_json(&page_details),
+    }
 }

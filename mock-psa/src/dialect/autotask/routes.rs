@@ -111,14 +111,14 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                 Err(msg) => return fail(msg),
             };
             let mut world = state.world();
-            match rest {
+            let page = match rest {
                 ["query", "count"] => {
                     let n = world
                         .store
                         .rows(e.table)
                         .filter(|r| spec.matches(r))
                         .count();
-                    ok(json!({"queryCount": n}))
+                    return ok(json!({"queryCount": n}));
                 }
                 ["query", "next"] => {
                     let paging = query_param(query, "paging")
@@ -137,7 +137,10 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                     query_page(&mut world, ctx, e, &spec, start, ids("previousIds"))
                 }
                 _ => query_page(&mut world, ctx, e, &spec, -1, Vec::new()),
-            }
+            };
+            // The body is written once the lock is let go.
+            drop(world);
+            page.response()
         }
         ["query", ..] => not_allowed(method),
         ["entityinformation", more @ ..] => entity_info(state, e, more, method, path),
@@ -150,7 +153,9 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             }
             let mut world = state.world();
             let w = &mut *world;
-            item_response(&mut w.renders, &w.store, e, w.store.get(e.table, id))
+            let bytes = item_bytes(&mut w.renders, &w.store, e, w.store.get(e.table, id));
+            drop(world);
+            item_response(bytes)
         }
         [pid, child, more @ ..] => {
             let Some(ce) = child_entity(e, child) else {
@@ -209,7 +214,9 @@ pub(super) fn child_route(
                         .store
                         .get(e.table, id)
                         .filter(|r| int(r, member) == Some(pid));
-                    item_response(&mut w.renders, &w.store, e, rec)
+                    let bytes = item_bytes(&mut w.renders, &w.store, e, rec);
+                    drop(world);
+                    item_response(bytes)
                 }
                 Method::DELETE => match delete_child(&mut state.world(), e, pid, id) {
                     Ok(()) => ok(json!({ "itemId": id })),

@@ -523,7 +523,8 @@ pub(super) async fn get_one(
                 let view = ViewKey::new(res, &ctx.api_base);
                 let bytes = rendered_bytes(&mut w.renders, &w.store, view, res, rec, &ctx.api_base);
                 drop(world);
-                json_response(bytes.to_vec())
+                // The kept bytes themselves, shared, not copied.
+                json_response(bytes)
             }
         },
         None => not_found(res, &id.to_string()),

@@ -125,26 +125,33 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 pub(super) fn route(path: &str, origin: &str) -> Option<Routed> {
+    const COMPANY_INFO: &str = "/login/companyinfo/";
     let trimmed = path.trim_end_matches('/');
-    let lower = trimmed.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("/login/companyinfo/") {
-        return Some(Routed {
-            path: format!("/login/companyinfo/{rest}"),
-            api_base: origin.to_string(),
-            public: true,
-        });
+    let lower = |prefix: &str, rest: &str| {
+        let mut p = String::with_capacity(prefix.len() + rest.len());
+        p.push_str(prefix);
+        p.push_str(rest);
+        p.make_ascii_lowercase();
+        p
+    };
+    if let Some(head) = trimmed.get(..COMPANY_INFO.len()) {
+        let rest = &trimmed[COMPANY_INFO.len()..];
+        if head.eq_ignore_ascii_case(COMPANY_INFO) && !rest.is_empty() {
+            return Some(Routed {
+                path: lower(COMPANY_INFO, rest),
+                api_base: origin.to_string(),
+                public: true,
+            });
+        }
     }
     // `/{codebase}/apis/3.0/...` for any codebase segment.
-    let mut segs = trimmed.splitn(4, '/').skip(1);
-    let codebase = segs.next()?;
-    let apis = segs.next()?;
-    let rest = trimmed.split('/').skip(4).collect::<Vec<_>>().join("/");
-    let version = trimmed.split('/').nth(3)?;
+    let mut segs = trimmed.strip_prefix('/')?.splitn(4, '/');
+    let (codebase, apis, version, rest) = (segs.next()?, segs.next()?, segs.next()?, segs.next()?);
     if !apis.eq_ignore_ascii_case("apis") || version != "3.0" || rest.is_empty() {
         return None;
     }
     Some(Routed {
-        path: format!("/{}", rest.to_ascii_lowercase()),
+        path: lower("/", rest),
         api_base: format!("{origin}/{codebase}/apis/3.0"),
         public: false,
     })
