@@ -16,7 +16,7 @@ use crate::store::{Record, Store};
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value};
 use std::sync::MutexGuard;
 
@@ -188,29 +188,38 @@ impl<'a> Ctx<'a> {
 /// The path parameters when `pattern` matches the segments. The pattern is walked in place:
 /// trying a hundred routes per request copies none of them.
 fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
-    if pattern.split('/').count() != segs.len() {
-        return None;
-    }
-    let mut params = Vec::new();
-    for (p, s) in pattern.split('/').zip(segs) {
-        if p.starts_with('{') {
-            params.push(*s);
-        } else if p != *s {
+    // One walk: literals compared first, parameters gathered only once the route matches.
+    let mut n = 0;
+    for p in pattern.split('/') {
+        let s = segs.get(n)?;
+        if !p.starts_with('{') && p != *s {
             return None;
         }
+        n += 1;
     }
-    Some(params)
+    if n != segs.len() {
+        return None;
+    }
+    Some(
+        pattern
+            .split('/')
+            .zip(segs)
+            .filter(|(p, _)| p.starts_with('{'))
+            .map(|(_, s)| *s)
+            .collect(),
+    )
 }
 
 /// The one axum handler: paths are already lower case and trimmed by `route()`.
-pub async fn handle(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path().to_string();
+pub async fn handle(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    // The request taken whole: extracting the headers on their own would copy the map.
+    let (parts, body) = req.into_parts();
+    // The pipeline hands on a body it has already read whole, so this is no wait.
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    let path = uri.path();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (api, tables, rest) = match segs.split_first() {
         Some((&"api", rest)) => (Api::V1, V1, rest),
@@ -242,11 +251,7 @@ pub async fn handle(
     };
     let settings = state.settings();
     if api == Api::V2 {
-        if let Some(resp) = quota(
-            &state,
-            &settings,
-            &format!("{method} /v2/{}", route.pattern),
-        ) {
+        if let Some(resp) = quota(&state, &settings, method, route.pattern) {
             return resp;
         }
     }
@@ -256,7 +261,7 @@ pub async fn handle(
         api,
         params,
         query: Query::parse(uri.query()),
-        headers: &headers,
+        headers,
         body: &body,
     };
     (route.handler)(&ctx).unwrap_or_else(|e| api.error(&e))
@@ -264,16 +269,22 @@ pub async fn handle(
 
 /// Counts a call against the per-endpoint hourly quota (V2 only, per method and route
 /// template, per virtual clock hour); the 429 once the quota is spent.
-fn quota(state: &AppState, settings: &Settings, endpoint: &str) -> Option<Response> {
+fn quota(
+    state: &AppState,
+    settings: &Settings,
+    method: &Method,
+    pattern: &str,
+) -> Option<Response> {
     let limit = settings.bms_hourly_quota;
     if limit == 0 {
         return None;
     }
+    let endpoint = format!("{method} /v2/{pattern}");
     let mut world = state.world();
     let now = world.clock.now();
     let hour = now.div_euclid(3600);
     world.quota.retain(|(h, _), _| *h >= hour);
-    let n = world.quota.entry((hour, endpoint.to_string())).or_insert(0);
+    let n = world.quota.entry((hour, endpoint)).or_insert(0);
     *n += 1;
     if *n <= limit {
         return None;
