@@ -68,14 +68,19 @@ async fn ok(kit: &Kit, method: &str, path: &str, body: &Value) -> Value {
     }
 }
 
-async fn fixture(kit: &Kit) -> Fixture {
+/// The admin snapshot of every table.
+async fn snapshot(kit: &Kit) -> Value {
     let resp = kit
         .http
         .get(format!("{}/snapshot", kit.server.admin_url()))
         .send()
         .await
         .expect("snapshot");
-    let (_, snap) = support::reply(resp).await;
+    support::reply(resp).await.1
+}
+
+async fn fixture(kit: &Kit) -> Fixture {
+    let snap = snapshot(kit).await;
     let mut ids = Map::new();
     for (table, rows) in snap["tables"].as_object().unwrap() {
         if let Some(id) = rows.as_array().and_then(|r| r.first()).map(|r| &r["id"]) {
@@ -687,13 +692,7 @@ async fn the_snapshot_shows_every_member_of_every_stored_row(#[case] psa: Person
         &ticket_base(&fx, 1),
     )
     .await;
-    let resp = kit
-        .http
-        .get(format!("{}/snapshot", kit.server.admin_url()))
-        .send()
-        .await
-        .expect("snapshot");
-    let (_, snap) = support::reply(resp).await;
+    let snap = snapshot(&kit).await;
     let tables = snap["tables"].as_object().expect("tables");
     let scalars = |dtos: &[&str]| -> Vec<String> {
         dtos.iter()
