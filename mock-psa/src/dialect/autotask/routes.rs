@@ -9,32 +9,35 @@ use super::values::*;
 use super::wire::*;
 use super::writes::*;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Extension;
 use bytes::Bytes;
-use http::{Method, Uri};
+use http::Method;
 use serde_json::json;
 
 pub(super) async fn handle(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Response {
-    let actor = match impersonation(&state, &headers) {
+    // The request taken whole: extracting the headers on their own would copy the map.
+    let (parts, body) = req.into_parts();
+    // The pipeline hands on a body it has already read whole, so this is no wait.
+    let body: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let (method, headers) = (parts.method, &parts.headers);
+    let actor = match impersonation(&state, headers) {
         Ok(a) => a,
         Err(msg) => return fail(msg),
     };
-    let path = uri.path().to_string();
-    let query = uri.query().unwrap_or("").to_string();
-    if let Some(delay) = threshold_latency(&state, &path) {
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or("");
+    if let Some(delay) = threshold_latency(&state, path) {
         tokio::time::sleep(delay).await;
     }
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
-        ["zoneinformation"] if method == Method::GET => zone(&state, &ctx, &query),
+        ["zoneinformation"] if method == Method::GET => zone(&state, &ctx, query),
         ["versioninformation"] if method == Method::GET => ok(json!({"apiVersions": ["V1.0"]})),
         ["thresholdinformation"] if method == Method::GET => {
             let limit = state.settings().at_hourly_request_limit;
@@ -52,16 +55,16 @@ pub(super) async fn handle(
                     state: &state,
                     ctx: &ctx,
                     method: &method,
-                    query: &query,
+                    query,
                     body: &body,
-                    path: &path,
+                    path,
                     actor,
                 };
                 entity_route(&call, e, rest)
             }
-            None => not_found(&path),
+            None => not_found(path),
         },
-        [] => not_found(&path),
+        [] => not_found(path),
     }
 }
 
