@@ -109,7 +109,12 @@ fn truncate(body: &Bytes, max: usize, spare: Option<Bytes>) -> (Bytes, bool) {
     // Into a recycled buffer where there is one: a full journal then writes into memory it
     // already has, instead of the allocator handing out (and the kernel zeroing) fresh pages
     // for every long body.
-    match spare.and_then(|b| b.try_into_mut().ok()) {
+    // A spare far larger than the cut (a whole buffer a short body was a slice of) is let go,
+    // so a slot never carries more than twice what it holds.
+    let spare = spare
+        .and_then(|b| b.try_into_mut().ok())
+        .filter(|b| b.capacity() <= 2 * cut);
+    match spare {
         Some(mut buf) => {
             buf.clear();
             buf.extend_from_slice(&body[..cut]);
@@ -119,9 +124,11 @@ fn truncate(body: &Bytes, max: usize, spare: Option<Bytes>) -> (Bytes, bool) {
     }
 }
 
-/// `text` in `old`'s buffer (an evicted entry's), else in a new one.
+/// `text` in `old`'s buffer (an evicted entry's) when it fits without holding more than
+/// twice what it needs (one long path must not keep its size in every entry after it), else in
+/// a new one.
 fn reuse(old: Option<String>, text: &str) -> String {
-    match old {
+    match old.filter(|s| s.capacity() >= text.len() && s.capacity() <= 2 * text.len().max(32)) {
         Some(mut s) => {
             s.clear();
             s.push_str(text);
@@ -353,6 +360,26 @@ mod tests {
         assert_eq!(&held[..], b"abcdefgh");
         assert_eq!(e.response_text(), "ABCDEFGH…[truncated]");
         assert_eq!(j.counters().evicted, 2);
+        // A buffer much larger than the next cut is let go, not carried on.
+        exchange(&mut j, "/short", b"0123456789");
+        let e = j.entries().next().unwrap();
+        assert_eq!(e.response_text(), "01234567…[truncated]");
+        let big: &'static [u8] = Box::leak(vec![b'x'; 100].into_boxed_slice());
+        let mut j = Journal::new(JournalLimits {
+            max_entries: 1,
+            max_body_bytes: 90,
+        });
+        exchange(&mut j, "/big", big);
+        let was = j.entries().next().unwrap().response_body.as_ptr();
+        j.limits.max_body_bytes = 8;
+        exchange(&mut j, "/small", b"0123456789");
+        let e = j.entries().next().unwrap();
+        assert_ne!(
+            e.response_body.as_ptr(),
+            was,
+            "a 90-byte buffer kept for 8 bytes"
+        );
+        assert_eq!(e.response_text(), "01234567…[truncated]");
     }
 
     #[test]
