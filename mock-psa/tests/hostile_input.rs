@@ -377,3 +377,47 @@ async fn requests_hyper_cannot_parse_are_answered_in_the_dialect() {
         assert_eq!(status, 200, "{psa}: 60 header lines: {reply}");
     }
 }
+
+/// `max_body_bytes` is the one body limit: raised past axum's own 2 MB default, a body under it
+/// reaches the dialect on every surface (answered, whatever the verdict on its content, never
+/// 413), and one over it is 413 in the dialect's format, with nothing stored.
+#[tokio::test]
+async fn the_body_limit_is_the_setting_alone() {
+    for psa in [
+        Personality::Connectwise,
+        Personality::Autotask,
+        Personality::Bms,
+    ] {
+        let kit = Kit::start(psa).await;
+        let resp = kit
+            .http
+            .put(format!("{}/settings", kit.server.admin_url()))
+            .json(&serde_json::json!({"max_body_bytes": 4 * 1024 * 1024}))
+            .send()
+            .await
+            .expect("settings");
+        let (status, reply) = support::reply(resp).await;
+        assert_eq!(status, 200, "{psa}: {reply}");
+        let (_, _, write) = routes(psa);
+        let body = |n: usize| format!(r#"{{"name":"Big","notes":"{}"}}"#, "x".repeat(n));
+        let (status, reply) = kit.send("POST", write, Some(body(3 * 1024 * 1024))).await;
+        assert_ne!(
+            status, 413,
+            "{psa}: a 3 MB body under a 4 MiB limit: {reply}"
+        );
+        // Autotask answers a refused create 500 with its errors array, as the live API does.
+        assert!(
+            status < 300 || dialect_shape(psa, write, &reply),
+            "{psa}: {status} {reply}"
+        );
+        let before = kit.records().await;
+        let (status, reply) = kit.send("POST", write, Some(body(5 * 1024 * 1024))).await;
+        assert_eq!(status, 413, "{psa}: {reply}");
+        assert!(dialect_shape(psa, write, &reply), "{psa}: {reply}");
+        assert_eq!(
+            kit.records().await,
+            before,
+            "{psa}: the refused body stored something"
+        );
+    }
+}
