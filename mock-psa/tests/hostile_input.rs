@@ -380,7 +380,8 @@ async fn requests_hyper_cannot_parse_are_answered_in_the_dialect() {
 
 /// `max_body_bytes` is the one body limit: raised past axum's own 2 MB default, a body under it
 /// reaches the dialect on every surface (answered, whatever the verdict on its content, never
-/// 413), and one over it is 413 in the dialect's format, with nothing stored.
+/// 413), and one over it is 413 in the dialect's format, with nothing stored. The admin seed,
+/// likewise, takes what `max_seed_bytes` allows.
 #[tokio::test]
 async fn the_body_limit_is_the_setting_alone() {
     for psa in [
@@ -419,5 +420,23 @@ async fn the_body_limit_is_the_setting_alone() {
             before,
             "{psa}: the refused body stored something"
         );
+
+        // The admin seed takes documents up to `limits.max_seed_bytes` (64 MiB): a captured
+        // tenant of a few thousand records is several MB.
+        let seed = format!(
+            "# {}\ncompanies: [{{name: Seeded Big}}]\n",
+            "x".repeat(3 << 20)
+        );
+        let resp = kit
+            .http
+            .post(format!("{}/seed", kit.server.admin_url()))
+            .body(seed)
+            .send()
+            .await
+            .expect("seed");
+        let (status, reply) = support::reply(resp).await;
+        assert_eq!(status, 200, "{psa}: a 3 MB seed: {reply}");
+        let records = kit.records().await.to_string();
+        assert!(records.contains("Seeded Big"), "{psa}: {records}");
     }
 }
