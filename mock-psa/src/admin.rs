@@ -56,9 +56,6 @@ pub fn router() -> Router<AppState> {
             patch(update_record).delete(delete_record),
         )
         .fallback(|| async { AdminError(StatusCode::NOT_FOUND, "no such admin route".into()) })
-        // The pipeline has read the body within `limits.max_seed_bytes`; axum's own 2 MB
-        // default would refuse a seed of a few thousand records under it.
-        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Empties the world and lays down the personality's default lookups.

@@ -179,8 +179,8 @@ mod tests {
         (s, id)
     }
 
-    fn row(store: &Store, id: i64) -> Record {
-        store.get("t", id).unwrap().clone()
+    fn row(store: &Store, id: i64) -> &Record {
+        store.get("t", id).unwrap()
     }
 
     #[test]
@@ -190,11 +190,11 @@ mod tests {
         let key = ViewKey::new(&VIEW, "");
         let render = |s: &Store| to_json(s.get("t", id).unwrap());
         for _ in 0..3 {
-            let got = cache.bytes(&store, key, &row(&store, id), || render(&store));
+            let got = cache.bytes(&store, key, row(&store, id), || render(&store));
             assert_eq!(&got[..], br#"{"name":"a","id":1}"#);
         }
         store.table_mut("t").get_mut(id).unwrap()["name"] = json!("b");
-        let got = cache.bytes(&store, key, &row(&store, id), || render(&store));
+        let got = cache.bytes(&store, key, row(&store, id), || render(&store));
         assert_eq!(&got[..], br#"{"name":"b","id":1}"#);
     }
 
@@ -206,14 +206,14 @@ mod tests {
         let mut cache = RenderCache::default();
         let key = ViewKey::new(&VIEW, "");
         for _ in 0..2 {
-            cache.bytes(&a, key, &row(&a, id), || b"A".to_vec());
+            cache.bytes(&a, key, row(&a, id), || b"A".to_vec());
         }
         assert_eq!(
-            &cache.bytes(&a, key, &row(&a, id), || b"X".to_vec())[..],
+            &cache.bytes(&a, key, row(&a, id), || b"X".to_vec())[..],
             b"A"
         );
         assert_eq!(
-            &cache.bytes(&b, key, &row(&b, id), || b"B".to_vec())[..],
+            &cache.bytes(&b, key, row(&b, id), || b"B".to_vec())[..],
             b"B"
         );
     }
@@ -225,19 +225,19 @@ mod tests {
         let mut cache = RenderCache::default();
         let (one, two) = (ViewKey::new(&VIEW, ""), ViewKey::new(&OTHER, ""));
         for _ in 0..2 {
-            cache.bytes(&store, one, &row(&store, id), || b"1".to_vec());
+            cache.bytes(&store, one, row(&store, id), || b"1".to_vec());
         }
         assert_eq!(
-            &cache.bytes(&store, two, &row(&store, id), || b"2".to_vec())[..],
+            &cache.bytes(&store, two, row(&store, id), || b"2".to_vec())[..],
             b"2"
         );
         assert_eq!(
-            &cache.bytes(&store, one, &row(&store, id), || b"x".to_vec())[..],
+            &cache.bytes(&store, one, row(&store, id), || b"x".to_vec())[..],
             b"1"
         );
         let base = ViewKey::new(&VIEW, "http://other");
         assert_eq!(
-            &cache.bytes(&store, base, &row(&store, id), || b"3".to_vec())[..],
+            &cache.bytes(&store, base, row(&store, id), || b"3".to_vec())[..],
             b"3"
         );
     }

@@ -341,9 +341,18 @@ where
 
 fn build_app(state: AppState, access: AdminAccess, conns: ConnectionLimits) -> Arc<App> {
     let api = api_for(state.personality.dialect());
+    // The pipeline reads every body within its setting (`max_body_bytes`, or
+    // `limits.max_seed_bytes` for the admin API) before a router sees it; axum's own 2 MB default
+    // under it would be a second, hidden limit (it had refused any seed over 2 MB).
+    let no_second_limit = axum::extract::DefaultBodyLimit::disable();
     Arc::new(App {
-        psa_router: api.router().with_state(state.clone()),
-        admin_router: admin::router().with_state(state.clone()),
+        psa_router: api
+            .router()
+            .layer(no_second_limit)
+            .with_state(state.clone()),
+        admin_router: admin::router()
+            .layer(no_second_limit)
+            .with_state(state.clone()),
         state,
         access,
         conns,

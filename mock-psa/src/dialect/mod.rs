@@ -79,6 +79,17 @@ pub struct Routed {
     pub public: bool,
 }
 
+/// A routed request's parts and body, for a dialect handler that takes the request whole:
+/// extracting the headers on their own would copy the map. The pipeline hands on a body it has
+/// already read whole (within `max_body_bytes`), so reading it again is no wait.
+pub(crate) async fn whole_request(req: axum::extract::Request) -> (Parts, bytes::Bytes) {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    (parts, body)
+}
+
 /// Per-request context handed to handlers as an extension.
 #[derive(Debug, Clone)]
 pub struct RequestCtx {

@@ -10,7 +10,6 @@ use super::wire::*;
 use super::writes::*;
 use axum::extract::State;
 use axum::Extension;
-use bytes::Bytes;
 use http::Method;
 use serde_json::json;
 
@@ -19,12 +18,7 @@ pub(super) async fn handle(
     Extension(ctx): Extension<RequestCtx>,
     req: axum::extract::Request,
 ) -> Response {
-    // The request taken whole: extracting the headers on their own would copy the map.
-    let (parts, body) = req.into_parts();
-    // The pipeline hands on a body it has already read whole, so this is no wait.
-    let body: Bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let (parts, body) = whole_request(req).await;
     let (method, headers) = (parts.method, &parts.headers);
     let actor = match impersonation(&state, headers) {
         Ok(a) => a,

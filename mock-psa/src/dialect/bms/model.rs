@@ -136,7 +136,6 @@ pub fn int_of(r: &Record, k: &str) -> Option<i64> {
     r.get(k).and_then(Value::as_i64)
 }
 
-/// A member, or null.
 /// Marks a row built by [`schema_members`]: no view shows it (every view reads named members),
 /// and the native snapshot puts the left-out nulls back where it finds it (`with_nulls`), so
 /// rows seeded natively, stored as given, are told apart.
@@ -160,6 +159,7 @@ pub fn schema_members<'a>(
     rec
 }
 
+/// A member, or null.
 pub fn member(r: &Record, k: &str) -> Value {
     r.get(k).cloned().unwrap_or(Value::Null)
 }

@@ -212,12 +212,7 @@ fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
 
 /// The one axum handler: paths are already lower case and trimmed by `route()`.
 pub async fn handle(State(state): State<AppState>, req: axum::extract::Request) -> Response {
-    // The request taken whole: extracting the headers on their own would copy the map.
-    let (parts, body) = req.into_parts();
-    // The pipeline hands on a body it has already read whole, so this is no wait.
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let (parts, body) = crate::dialect::whole_request(req).await;
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let path = uri.path();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();

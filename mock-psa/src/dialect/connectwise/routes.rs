@@ -122,9 +122,6 @@ pub(super) fn router() -> Router<AppState> {
             Value::Null,
         )
     })
-    // The pipeline has read the body within `max_body_bytes`; axum's own 2 MB default would be
-    // a second, hidden limit.
-    .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 pub(super) fn route(path: &str, origin: &str) -> Option<Routed> {
