@@ -2,7 +2,7 @@
 //! the same port, and the per-request pipeline (body limit, faults, routing, journal).
 
 use crate::admin;
-use crate::dialect::{api_for, RequestCtx};
+use crate::dialect::{api_for, PsaRequest, RequestCtx};
 use crate::guard::{self, AdminAccess};
 use crate::journal::Exchange;
 use crate::limits;
@@ -41,7 +41,6 @@ struct Conn {
 /// Everything a request is served with; one per listener pair, shared by every connection.
 struct App {
     state: AppState,
-    psa_router: Router,
     admin_router: Router,
     access: AdminAccess,
     conns: ConnectionLimits,
@@ -340,16 +339,11 @@ where
 }
 
 fn build_app(state: AppState, access: AdminAccess, conns: ConnectionLimits) -> Arc<App> {
-    let api = api_for(state.personality.dialect());
-    // The pipeline reads every body within its setting (`max_body_bytes`, or
-    // `limits.max_seed_bytes` for the admin API) before a router sees it; axum's own 2 MB default
-    // under it would be a second, hidden limit (it had refused any seed over 2 MB).
+    // The pipeline reads every body within its setting (`limits.max_seed_bytes` for the admin
+    // API) before the router sees it; axum's own 2 MB default under it would be a second,
+    // hidden limit (it had refused any seed over 2 MB).
     let no_second_limit = axum::extract::DefaultBodyLimit::disable();
     Arc::new(App {
-        psa_router: api
-            .router()
-            .layer(no_second_limit)
-            .with_state(state.clone()),
         admin_router: admin::router()
             .layer(no_second_limit)
             .with_state(state.clone()),
@@ -579,15 +573,10 @@ async fn handle_psa(
     Response::from_parts(resp_parts, resp_body)
 }
 
-/// Routes a request through the dialect: its path read once by the dialect's route table, the
-/// credentials checked, and the request itself (its parts, headers untouched) handed to the
-/// dialect's router with the routed path in place of the client's.
-async fn dispatch(
-    app: &App,
-    conn: &Conn,
-    mut parts: http::request::Parts,
-    body: Bytes,
-) -> Response {
+/// Routes a request through the dialect: its path read once by the dialect's route rules, the
+/// credentials checked, and the request (its parts untouched, the routed path beside them)
+/// handed to the dialect's handler.
+async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Bytes) -> Response {
     let state = &app.state;
     let api = api_for(state.personality.dialect());
     let scheme = conn.scheme;
@@ -610,33 +599,25 @@ async fn dispatch(
             return resp;
         }
     }
-    let client_uri = std::mem::take(&mut parts.uri);
-    let routed_uri = match client_uri.query() {
-        Some(q) => format!("{}?{}", routed.path, q),
-        None => routed.path,
+    let req = PsaRequest {
+        parts,
+        path: routed.path,
+        body,
+        ctx: RequestCtx {
+            origin,
+            api_base: routed.api_base,
+        },
     };
-    parts.uri = match routed_uri.parse() {
-        Ok(u) => u,
-        Err(e) => return api.error(StatusCode::BAD_REQUEST, &format!("bad request: {e}")),
-    };
-    parts.extensions.insert(RequestCtx {
-        origin,
-        api_base: routed.api_base,
-    });
-    let method = parts.method.clone();
-    let req = Request::from_parts(parts, Body::from(body));
-    let router = app.psa_router.clone();
-    let resp = match AssertUnwindSafe(router.oneshot(req)).catch_unwind().await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(never)) => match never {},
+    match AssertUnwindSafe(api.handle(state.clone(), req))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
         Err(_) => api.error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the mock failed to handle this request",
         ),
-    };
-    // The framework's own rejections (405, extractor errors) in the dialect's shape.
-    let path = client_uri.path();
-    rejection::as_surface_error(resp, method.as_str(), path, |s, m| api.error_at(path, s, m)).await
+    }
 }
 
 /// Journals one exchange (counters only when the journal keeps no entries); returns the

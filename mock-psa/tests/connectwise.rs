@@ -615,6 +615,73 @@ async fn trailing_slash_and_case_insensitive_params() {
     assert_eq!(ids(&r.body).len(), 3);
 }
 
+/// The route rules a web framework had given the dialect, kept by its own route tree: a
+/// static segment before a parameter, parameters percent-decoded, `HEAD` wherever `GET` is,
+/// and a method a path does not take is 405 in the dialect's envelope with `Allow`.
+#[tokio::test]
+async fn routes_prefer_static_segments_decode_parameters_and_name_allowed_methods() {
+    let cw = Cw::start().await;
+    let id = cw.create_company("Acme1", "Acme One").await;
+
+    let r = cw.call(Method::GET, "company/companies/types", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.as_array().is_some_and(|a| !a.is_empty()),
+        "{}",
+        r.body
+    );
+    let r = cw
+        .call(Method::GET, "company/companies/types/1", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["id"], 1);
+
+    let encoded: String = id
+        .to_string()
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let r = cw
+        .call(Method::GET, &format!("company/companies/{encoded}"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["identifier"], "Acme1");
+    let info = cw
+        .http
+        .get(format!("{}/login/companyinfo/ac%6De", cw.server.origin()))
+        .send()
+        .await
+        .unwrap();
+    let info: Value = info.json().await.unwrap();
+    assert_eq!(info["CompanyID"], "acme");
+
+    let head = cw
+        .req(Method::HEAD, &format!("company/companies/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+
+    let r = cw.call(Method::POST, "company/companies/count", None).await;
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(
+        r.body["message"],
+        "The requested resource does not support http method 'POST'."
+    );
+    assert_eq!(r.headers["allow"], "GET,HEAD");
+    let r = cw
+        .call(Method::POST, &format!("company/companies/{id}"), None)
+        .await;
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.headers["allow"], "GET,HEAD,PUT,PATCH,DELETE");
+
+    let r = cw.call(Method::GET, "company/companies/%FF", None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["code"], "ConnectWiseApi", "{}", r.body);
+    let r = cw.call(Method::GET, "company/nothing/here", None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.body["code"], "NotFound", "{}", r.body);
+}
 // 8. Faults and limits ----------------------------------------------------------------------
 
 #[tokio::test]

@@ -9,7 +9,6 @@ use crate::personality::{Dialect, Personality};
 use crate::state::{AppState, MockState, World};
 use crate::store::{Record, Store};
 use axum::response::Response;
-use axum::Router;
 use http::request::Parts;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -79,18 +78,30 @@ pub struct Routed {
     pub public: bool,
 }
 
-/// A routed request's parts and body, for a dialect handler that takes the request whole:
-/// extracting the headers on their own would copy the map. The pipeline hands on a body it has
-/// already read whole (within `max_body_bytes`), so reading it again is no wait.
-pub(crate) async fn whole_request(req: axum::extract::Request) -> (Parts, bytes::Bytes) {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    (parts, body)
+/// A PSA request the pipeline has read whole, checked and routed: what a dialect's handler
+/// gets. The head is the client's own (headers and URI untouched, never copied); the dialect
+/// matches [`PsaRequest::path`] against its own route table.
+#[derive(Debug)]
+pub struct PsaRequest {
+    pub parts: Parts,
+    /// [`Routed::path`]: lower case, no trailing slash, no API prefix.
+    pub path: String,
+    /// Read within `max_body_bytes` by the pipeline.
+    pub body: bytes::Bytes,
+    pub ctx: RequestCtx,
 }
 
-/// Per-request context handed to handlers as an extension.
+impl PsaRequest {
+    /// The client's query string, `""` when there is none.
+    pub fn query(&self) -> &str {
+        self.parts.uri.query().unwrap_or("")
+    }
+}
+
+/// A dialect's answer to one request, still to be awaited (a handler may sleep on latency).
+pub type Reply = futures_util::future::BoxFuture<'static, Response>;
+
+/// Per-request context: where the client reached the mock, for links in answers.
 #[derive(Debug, Clone)]
 pub struct RequestCtx {
     pub origin: String,
@@ -99,8 +110,9 @@ pub struct RequestCtx {
 
 /// What a dialect provides. One implementation per dialect serves all its personalities.
 pub trait DialectApi: Send + Sync {
-    /// The PSA routes, matched against [`Routed::path`].
-    fn router(&self) -> Router<AppState>;
+    /// Answers a routed request from the dialect's own route table (404 and 405 in the
+    /// dialect's shape).
+    fn handle(&self, state: AppState, req: PsaRequest) -> Reply;
     /// Reads the request path; `None` when it is not under this dialect's API.
     fn route(&self, path: &str, origin: &str) -> Option<Routed>;
     /// Checks credentials for a non-public route, answering the dialect's own failure.

@@ -58,9 +58,9 @@ use schema::*;
 pub struct Autotask;
 
 impl DialectApi for Autotask {
-    fn router(&self) -> Router<AppState> {
+    fn handle(&self, state: AppState, req: PsaRequest) -> Reply {
         // Paths arrive lower-cased without the API prefix; the entity segment is data.
-        Router::new().fallback(routes::handle)
+        Box::pin(routes::handle(state, req))
     }
 
     fn route(&self, path: &str, origin: &str) -> Option<Routed> {

@@ -8,23 +8,22 @@ use super::schema::*;
 use super::values::*;
 use super::wire::*;
 use super::writes::*;
-use axum::extract::State;
-use axum::Extension;
 use http::Method;
 use serde_json::json;
 
-pub(super) async fn handle(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    req: axum::extract::Request,
-) -> Response {
-    let (parts, body) = whole_request(req).await;
-    let (method, headers) = (parts.method, &parts.headers);
+pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
+    let PsaRequest {
+        parts,
+        path,
+        body,
+        ctx,
+    } = req;
+    let (method, headers) = (&parts.method, &parts.headers);
     let actor = match impersonation(&state, headers) {
         Ok(a) => a,
         Err(msg) => return fail(msg),
     };
-    let path = parts.uri.path();
+    let path = path.as_str();
     let query = parts.uri.query().unwrap_or("");
     if let Some(delay) = threshold_latency(&state, path) {
         tokio::time::sleep(delay).await;
@@ -42,13 +41,13 @@ pub(super) async fn handle(
                       "currentTimeframeRequestCount": n}),
             )
         }
-        ["zoneinformation" | "versioninformation" | "thresholdinformation"] => not_allowed(&method),
+        ["zoneinformation" | "versioninformation" | "thresholdinformation"] => not_allowed(method),
         [seg, rest @ ..] => match entity_by_segment(seg) {
             Some(e) => {
                 let call = Call {
                     state: &state,
                     ctx: &ctx,
-                    method: &method,
+                    method,
                     query,
                     body: &body,
                     path,

@@ -27,12 +27,11 @@ mod v1;
 mod view;
 mod wire;
 
-use super::{DialectApi, NeutralKind, NeutralView, Routed};
+use super::{DialectApi, NeutralKind, NeutralView, PsaRequest, Reply, Routed};
 use crate::personality::Personality;
 use crate::state::{AppState, MockState, World};
 use crate::store::{Record, Store};
 use axum::response::Response;
-use axum::Router;
 use http::request::Parts;
 use http::StatusCode;
 use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS};
@@ -63,10 +62,10 @@ pub fn route_table() -> Vec<(&'static str, String, bool)> {
 }
 
 impl DialectApi for BmsV2 {
-    fn router(&self) -> Router<AppState> {
+    fn handle(&self, state: AppState, req: PsaRequest) -> Reply {
         // One handler matches paths itself: it needs the route template for the quota and
         // answers 404/405 in the envelope of the API the path belongs to.
-        Router::new().fallback(routes::handle)
+        Box::pin(routes::handle(state, req))
     }
 
     fn route(&self, path: &str, origin: &str) -> Option<Routed> {

@@ -10,10 +10,10 @@ use super::wire::{
     ApiErr, Put, Query, Schema, R,
 };
 use super::{accounts, assets, auth, contacts, lookups, tickets, v1};
+use crate::dialect::PsaRequest;
 use crate::render_cache::{push_array, total_len};
 use crate::state::{AppState, Settings, World};
 use crate::store::{Record, Store};
-use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -211,10 +211,12 @@ fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
 }
 
 /// The one axum handler: paths are already lower case and trimmed by `route()`.
-pub async fn handle(State(state): State<AppState>, req: axum::extract::Request) -> Response {
-    let (parts, body) = crate::dialect::whole_request(req).await;
+pub async fn handle(state: AppState, req: PsaRequest) -> Response {
+    let PsaRequest {
+        parts, path, body, ..
+    } = req;
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    let path = uri.path();
+    let path = path.as_str();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (api, tables, rest) = match segs.split_first() {
         Some((&"api", rest)) => (Api::V1, V1, rest),

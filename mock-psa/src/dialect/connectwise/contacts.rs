@@ -438,23 +438,3 @@ pub(super) async fn comm_write(
 
 /// A contact's communication items as a collection of their own.
 pub(super) const COMMUNICATIONS_ROUTE: &str = "/company/contacts/{pid}/communications";
-
-pub(super) fn communications(router: Router<AppState>) -> Router<AppState> {
-    let route = COMMUNICATIONS_ROUTE;
-    router
-        .route(
-            route,
-            get(|s, c, p, q| comm_list(s, c, p, q, false)).post(comm_create),
-        )
-        .route(
-            &format!("{route}/count"),
-            get(|s, c, p, q| comm_list(s, c, p, q, true)),
-        )
-        .route(
-            &format!("{route}/{{id}}"),
-            get(comm_get)
-                .put(comm_write)
-                .patch(comm_write)
-                .delete(comm_write),
-        )
-}

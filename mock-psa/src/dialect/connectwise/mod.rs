@@ -38,7 +38,6 @@ use crate::personality::Personality;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{Extension, Json};
 use bytes::Bytes;
 use serde_json::json;
@@ -49,8 +48,8 @@ pub use routes::{route_table, RouteEntry};
 pub struct ConnectWise;
 
 impl DialectApi for ConnectWise {
-    fn router(&self) -> Router<AppState> {
-        routes::router()
+    fn handle(&self, state: AppState, req: PsaRequest) -> Reply {
+        Box::pin(routes::handle(state, req))
     }
 
     fn route(&self, path: &str, origin: &str) -> Option<Routed> {

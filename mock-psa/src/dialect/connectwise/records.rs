@@ -296,7 +296,7 @@ pub(super) async fn list(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
     Path(params): Path<HashMap<String, String>>,
-    headers: HeaderMap,
+    headers: &HeaderMap,
     RawQuery(raw): RawQuery,
     res: &'static Resource,
     count_only: bool,

@@ -4,12 +4,14 @@
 
 use super::companies::{COMPANIES, SITES};
 use super::configurations::CONFIGURATIONS;
-use super::contacts::{communications, COMMUNICATIONS_ROUTE, CONTACTS};
+use super::contacts::{
+    comm_create, comm_get, comm_list, comm_write, COMMUNICATIONS_ROUTE, CONTACTS,
+};
 use super::lookups::*;
 use super::records::{create, get_one, list, patch, remove, replace};
 use super::schema::Resource;
 use super::tickets::{BOARD_STATUSES, TICKETS};
-use super::wire::{company_info, envelope, system_info};
+use super::wire::{company_info, envelope, error, system_info};
 use super::*;
 
 /// Every collection: route (lower case, under the API base) and its resource.
@@ -41,87 +43,187 @@ pub struct RouteEntry {
     pub type_name: &'static str,
 }
 
-/// Every route the ConnectWise dialect answers, in the order the router is built (for a
-/// listing such as `mock-psa routes`, and for tests that walk the served types).
-pub fn route_table() -> Vec<RouteEntry> {
+/// Which part of a collection a template names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Collection,
+    Count,
+    Item,
+}
+
+impl Form {
+    fn methods(self) -> &'static [&'static str] {
+        match self {
+            Form::Collection => &["GET", "POST"],
+            Form::Count => &["GET"],
+            Form::Item => &["GET", "PUT", "PATCH", "DELETE"],
+        }
+    }
+}
+
+/// What a route template is answered by.
+#[derive(Clone, Copy)]
+enum Handler {
+    SystemInfo,
+    CompanyInfo,
+    Records(&'static str, &'static Resource, Form),
+    Communications(Form),
+}
+
+impl Handler {
+    fn methods(self) -> &'static [&'static str] {
+        match self {
+            Handler::SystemInfo | Handler::CompanyInfo => &["GET"],
+            Handler::Records(_, _, form) | Handler::Communications(form) => form.methods(),
+        }
+    }
+
+    fn type_name(self) -> &'static str {
+        match self {
+            Handler::SystemInfo => "SystemInfo",
+            Handler::CompanyInfo => "CompanyInfo",
+            Handler::Records(_, _, Form::Count) | Handler::Communications(Form::Count) => "Count",
+            Handler::Records(_, res, _) => res.type_name,
+            Handler::Communications(_) => "ContactCommunication",
+        }
+    }
+
+    /// Whether the handler answers `method` (`HEAD` wherever `GET` is, as before).
+    fn allows(self, method: &http::Method) -> bool {
+        let m = if method == http::Method::HEAD {
+            "GET"
+        } else {
+            method.as_str()
+        };
+        self.methods().contains(&m)
+    }
+
+    /// The `Allow` header of a 405: the methods, `HEAD` after `GET`.
+    fn allow_header(self) -> String {
+        let mut out = Vec::new();
+        for m in self.methods() {
+            out.push(*m);
+            if *m == "GET" {
+                out.push("HEAD");
+            }
+        }
+        out.join(",")
+    }
+}
+
+/// Every template and its handler, in table order: the one list both the router and
+/// [`route_table`] are made from.
+fn templates() -> Vec<(String, Handler)> {
     let mut rows = vec![
-        RouteEntry {
-            methods: &["GET"],
-            path: "/system/info".into(),
-            type_name: "SystemInfo",
-        },
-        RouteEntry {
-            methods: &["GET"],
-            path: "/login/companyinfo/{company}".into(),
-            type_name: "CompanyInfo",
-        },
+        ("/system/info".to_string(), Handler::SystemInfo),
+        (
+            "/login/companyinfo/{company}".to_string(),
+            Handler::CompanyInfo,
+        ),
     ];
-    let mut push = |path: &str, type_name: &'static str| {
-        rows.push(RouteEntry {
-            methods: &["GET", "POST"],
-            path: path.to_string(),
-            type_name,
-        });
-        rows.push(RouteEntry {
-            methods: &["GET"],
-            path: format!("{path}/count"),
-            type_name: "Count",
-        });
-        rows.push(RouteEntry {
-            methods: &["GET", "PUT", "PATCH", "DELETE"],
-            path: format!("{path}/{{id}}"),
-            type_name,
-        });
+    let mut push = |route: &str, handler: &dyn Fn(Form) -> Handler| {
+        rows.push((route.to_string(), handler(Form::Collection)));
+        rows.push((format!("{route}/count"), handler(Form::Count)));
+        rows.push((format!("{route}/{{id}}"), handler(Form::Item)));
     };
     for (route, res) in COLLECTIONS {
-        push(route, res.type_name);
+        push(route, &|form| Handler::Records(route, res, form));
     }
-    push(COMMUNICATIONS_ROUTE, "ContactCommunication");
+    push(COMMUNICATIONS_ROUTE, &Handler::Communications);
     rows
 }
 
-pub(super) fn collection(
-    router: Router<AppState>,
-    route: &'static str,
-    res: &'static Resource,
-) -> Router<AppState> {
-    let item = format!("{route}/{{id}}");
-    let count = format!("{route}/count");
-    router
-        .route(
-            route,
-            get(move |s, c, p, h, q| list(s, c, p, h, q, res, false, route))
-                .post(move |s, c, p, b| create(s, c, p, b, res)),
-        )
-        .route(
-            &count,
-            get(move |s, c, p, h, q| list(s, c, p, h, q, res, true, route)),
-        )
-        .route(
-            &item,
-            get(move |s, c, p, q| get_one(s, c, p, q, res))
-                .put(move |s, c, p, b| replace(s, c, p, b, res))
-                .patch(move |s, c, p, b| patch(s, c, p, b, res))
-                .delete(move |s, p| remove(s, p, res)),
-        )
+/// Every route the ConnectWise dialect answers, in table order (for a listing such as
+/// `mock-psa routes`, and for tests that walk the served types).
+pub fn route_table() -> Vec<RouteEntry> {
+    templates()
+        .into_iter()
+        .map(|(path, h)| RouteEntry {
+            methods: h.methods(),
+            path,
+            type_name: h.type_name(),
+        })
+        .collect()
 }
 
-pub(super) fn router() -> Router<AppState> {
-    let mut r = Router::new()
-        .route("/system/info", get(system_info))
-        .route("/login/companyinfo/{company}", get(company_info));
-    for (route, res) in COLLECTIONS {
-        r = collection(r, route, res);
+/// The templates in a path tree (static segments before parameters, as in any web framework:
+/// `/company/companies/types` is the types list, not company `types`).
+static ROUTER: std::sync::LazyLock<matchit::Router<Handler>> = std::sync::LazyLock::new(|| {
+    let mut router = matchit::Router::new();
+    for (path, handler) in templates() {
+        router
+            .insert(path, handler)
+            .expect("the route table has no conflicting templates");
     }
-    r = communications(r);
-    r.fallback(|| async {
-        envelope(
+    router
+});
+
+/// Answers a routed request: one lookup in the route tree, then the handler with the
+/// request's parts.
+pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
+    let PsaRequest {
+        parts,
+        path,
+        body,
+        ctx,
+    } = req;
+    let Ok(found) = ROUTER.at(&path) else {
+        return envelope(
             StatusCode::NOT_FOUND,
             "NotFound",
             "The requested resource was not found.",
             Value::Null,
-        )
-    })
+        );
+    };
+    let handler = *found.value;
+    let method = parts.method;
+    if !handler.allows(&method) {
+        let message = format!("The requested resource does not support http method '{method}'.");
+        let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, &message);
+        if let Ok(allow) = http::HeaderValue::from_str(&handler.allow_header()) {
+            resp.headers_mut().insert(http::header::ALLOW, allow);
+        }
+        return resp;
+    }
+    // Parameters percent-decoded, as a web framework's path extractor hands them on.
+    let mut params = HashMap::new();
+    for (key, raw) in found.params.iter() {
+        match percent_encoding::percent_decode_str(raw).decode_utf8() {
+            Ok(v) => params.insert(key.to_string(), v.into_owned()),
+            Err(_) => {
+                let message = format!("Invalid URL: `{key}` is not UTF-8 once percent-decoded");
+                return error(StatusCode::BAD_REQUEST, &message);
+            }
+        };
+    }
+    let (s, c, p) = (State(state), Extension(ctx), Path(params));
+    let raw = || RawQuery(parts.uri.query().map(str::to_string));
+    let is_get = method == http::Method::GET || method == http::Method::HEAD;
+    match handler {
+        Handler::SystemInfo => system_info(s).await.into_response(),
+        Handler::CompanyInfo => {
+            let company = p.0.get("company").cloned().unwrap_or_default();
+            company_info(s, c, Path(company)).await
+        }
+        Handler::Records(route, res, form) => match (form, method.as_str()) {
+            (Form::Count, _) => list(s, c, p, &parts.headers, raw(), res, true, route).await,
+            (Form::Collection, _) if is_get => {
+                list(s, c, p, &parts.headers, raw(), res, false, route).await
+            }
+            (Form::Collection, _) => create(s, c, p, body, res).await,
+            (Form::Item, _) if is_get => get_one(s, c, p, raw(), res).await,
+            (Form::Item, "PUT") => replace(s, c, p, body, res).await,
+            (Form::Item, "PATCH") => patch(s, c, p, body, res).await,
+            (Form::Item, _) => remove(s, p, res).await,
+        },
+        Handler::Communications(form) => match form {
+            Form::Count => comm_list(s, c, p, raw(), true).await,
+            Form::Collection if is_get => comm_list(s, c, p, raw(), false).await,
+            Form::Collection => comm_create(s, c, p, body).await,
+            Form::Item if is_get => comm_get(s, c, p).await,
+            Form::Item => comm_write(s, c, p, method, body).await,
+        },
+    }
 }
 
 pub(super) fn route(path: &str, origin: &str) -> Option<Routed> {
