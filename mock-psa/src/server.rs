@@ -86,6 +86,9 @@ pub struct ConnectionLimits {
     pub max_headers: usize,
 }
 
+/// hyper's own header-line limit when none is set.
+const HYPER_MAX_HEADERS: usize = 100;
+
 impl Default for ConnectionLimits {
     fn default() -> Self {
         ConnectionLimits {
@@ -93,7 +96,7 @@ impl Default for ConnectionLimits {
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
             head_buffer_bytes: limits::HARD_MAX_HEAD_BYTES + 64 * 1024,
-            max_headers: 100,
+            max_headers: HYPER_MAX_HEADERS,
         }
     }
 }
@@ -320,17 +323,22 @@ where
         async move { Ok::<_, std::convert::Infallible>(app.serve(req.map(Body::new), &conn).await) }
     });
     // `Date` comes from the virtual clock (set in the pipeline), not the wall clock.
-    let conn = hyper::server::conn::http1::Builder::new()
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
         .keep_alive(true)
         .auto_date_header(false)
         .timer(TokioTimer::new())
         .header_read_timeout(conns.header_timeout)
         .max_buf_size(conns.head_buffer_bytes.max(8192))
-        .max_headers(conns.max_headers)
         // A client may finish sending and wait for the answer (a truncated body is then
         // answered 400 instead of the connection being dropped).
-        .half_close(true)
-        .serve_connection(TokioIo::new(io), service);
+        .half_close(true);
+    // Any figure set, even hyper's own, moves its per-request header array from the stack to
+    // the heap (zeroed for every request): set only a figure of our own.
+    if conns.max_headers != HYPER_MAX_HEADERS {
+        builder.max_headers(conns.max_headers);
+    }
+    let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = conn => {}
         // Dropping the connection future closes the socket without a response.

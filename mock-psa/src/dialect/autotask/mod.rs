@@ -99,7 +99,6 @@ impl DialectApi for Autotask {
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
                 .unwrap_or("")
-                .to_string()
         };
         if header("apiintegrationcode") != creds.integration_code {
             return Err(wire::fail("IntegrationCode is invalid."));

@@ -15,10 +15,16 @@ pub(super) fn requests_in_window(world: &World, now: i64) -> u64 {
     let minute = now.div_euclid(60);
     world
         .quota
-        .range((minute - 59, AT_RATE_KEY.to_string())..=(minute, AT_RATE_KEY.to_string()))
+        .range(minutes(minute - 59, minute))
         .filter(|((_, k), _)| k == AT_RATE_KEY)
         .map(|(_, n)| *n)
         .sum()
+}
+
+/// The quota keys of minutes `first..=last`: bounds with empty names, which sort before every
+/// name of their minute, so no key need be built to look the window up.
+fn minutes(first: i64, last: i64) -> std::ops::Range<(i64, String)> {
+    (first, String::new())..(last + 1, String::new())
 }
 
 pub(super) const AT_RATE_KEY: &str = "autotask:requests";
@@ -54,9 +60,17 @@ pub(super) fn throttle(state: &MockState) -> Result<(), Response> {
     let mut world = state.world();
     let now = world.clock.now();
     let minute = now.div_euclid(60);
-    world
+    // Minutes that have left the window (none, but once a minute): the map is ordered by
+    // minute, so they are its start.
+    let stale: Vec<(i64, String)> = world
         .quota
-        .retain(|(m, k), _| k != AT_RATE_KEY || *m > minute - 60);
+        .range(minutes(i64::MIN, minute - 60))
+        .filter(|((_, k), _)| k == AT_RATE_KEY)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in stale {
+        world.quota.remove(&k);
+    }
     let used = requests_in_window(&world, now);
     let limit = settings.at_hourly_request_limit;
     if settings.at_enforce_request_limit && used >= limit {
@@ -78,10 +92,16 @@ pub(super) fn throttle(state: &MockState) -> Result<(), Response> {
             .insert("retry-after", http::HeaderValue::from(wait));
         return Err(resp);
     }
-    *world
+    let this_minute = world
         .quota
-        .entry((minute, AT_RATE_KEY.to_string()))
-        .or_insert(0) += 1;
+        .range_mut(minutes(minute, minute))
+        .find(|((_, k), _)| k == AT_RATE_KEY);
+    match this_minute {
+        Some((_, n)) => *n += 1,
+        None => {
+            world.quota.insert((minute, AT_RATE_KEY.to_string()), 1);
+        }
+    }
     Ok(())
 }
 
