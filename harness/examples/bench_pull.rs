@@ -126,6 +126,8 @@ fn minimum(psa: Personality, n: u64, connect: u64, quota: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

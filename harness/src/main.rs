@@ -125,6 +125,8 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(args),

@@ -432,6 +432,8 @@ fn child(mode: &str, psa: Personality) -> anyhow::Result<Value> {
 }
 
 fn main() -> anyhow::Result<()> {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, mode, psa] = args.as_slice() {
         if flag == "--child" {

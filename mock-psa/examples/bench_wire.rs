@@ -306,6 +306,8 @@ async fn mock(psa: Personality, journal: bool) -> MockServer {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let secs: f64 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())

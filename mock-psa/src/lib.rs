@@ -11,6 +11,7 @@
 //! ```
 
 pub mod admin;
+pub mod alloc;
 pub mod anonymise;
 #[cfg(feature = "capture")]
 pub mod capture;

@@ -106,6 +106,8 @@ impl std::fmt::Display for UserError {
 impl std::error::Error for UserError {}
 
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())

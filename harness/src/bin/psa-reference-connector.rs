@@ -25,6 +25,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
+    mock_psa::alloc::without_transparent_huge_pages();
     let args = Args::parse();
     let defects = match args.defects.iter().map(|d| parse_defect(d)).collect() {
         Ok(d) => d,
