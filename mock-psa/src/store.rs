@@ -152,6 +152,29 @@ impl Clone for Table {
     }
 }
 
+/// `record` at its exact size, with every object and array in it: one built member by member
+/// (`json!` included) holds up to as many spare entries again, about 100 bytes each.
+fn exact(record: Record) -> Record {
+    record
+        .into_iter()
+        .map(|(k, v)| (k, exact_value(v)))
+        .collect()
+}
+
+fn exact_value(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(exact(m)),
+        Value::Array(a) => {
+            // Collected in place (the old capacity kept), then trimmed.
+            let mut a: Vec<Value> = a.into_iter().map(exact_value).collect();
+            a.shrink_to_fit();
+            Value::Array(a)
+        }
+        Value::String(s) if s.capacity() > s.len() => Value::String(s.as_str().into()),
+        other => other,
+    }
+}
+
 fn position_in(rows: &[(i64, Record)], id: i64) -> Result<usize, usize> {
     rows.binary_search_by_key(&id, |(k, _)| *k)
 }
@@ -334,7 +357,7 @@ impl Table {
         record.insert("id".into(), Value::from(id));
         // Rebuilt at its exact size: a record built member by member carries up to as much
         // spare capacity again (each entry about 100 bytes), for as long as it is stored.
-        let record: Record = record.into_iter().collect();
+        let record = exact(record);
         self.unindex(id, false);
         let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
         let mut buf = Vec::new();
