@@ -593,8 +593,9 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
     {
-        Some(host) => format!("{scheme}://{host}"),
-        None => format!("{scheme}://127.0.0.1"),
+        // `concat` sizes the string once; `format!` grows it piece by piece, on every request.
+        Some(host) => [scheme, "://", host].concat(),
+        None => [scheme, "://127.0.0.1"].concat(),
     };
     let Some(routed) = api.route(parts.uri.path(), &origin) else {
         return api.error(

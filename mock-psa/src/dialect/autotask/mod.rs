@@ -69,7 +69,7 @@ impl DialectApi for Autotask {
         if lower == "/atservicesrest/versioninformation" {
             return Some(Routed {
                 path: "/versioninformation".into(),
-                api_base: format!("{origin}/ATServicesRest/V1.0"),
+                api_base: [origin, "/ATServicesRest/V1.0"].concat(),
                 public: true,
             });
         }
@@ -79,7 +79,7 @@ impl DialectApi for Autotask {
         }
         Some(Routed {
             path: format!("/{rest}"),
-            api_base: format!("{origin}/ATServicesRest/V1.0"),
+            api_base: [origin, "/ATServicesRest/V1.0"].concat(),
             public: rest == "zoneinformation",
         })
     }

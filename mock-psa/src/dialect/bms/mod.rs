@@ -78,7 +78,7 @@ impl DialectApi for BmsV2 {
             .find(|pre| p == *pre || p.starts_with(&format!("{pre}/")))?;
         Some(Routed {
             public: PUBLIC.contains(&p.as_str()),
-            api_base: format!("{origin}{prefix}"),
+            api_base: [origin, prefix].concat(),
             path: p,
         })
     }

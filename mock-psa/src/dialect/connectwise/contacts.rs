@@ -208,10 +208,7 @@ pub(super) fn render_contact_communication(
 }
 
 /// The contact a communications route names, or the 404 envelope.
-pub(super) fn comm_contact(
-    world: &World,
-    params: &HashMap<String, String>,
-) -> Result<(i64, Record), Response> {
+pub(super) fn comm_contact(world: &World, params: &Params) -> Result<(i64, Record), Response> {
     let raw = params.get("pid").map(String::as_str).unwrap_or("");
     let id: i64 = raw.parse().map_err(|_| not_found(&CONTACTS, raw))?;
     world
@@ -277,7 +274,7 @@ pub(super) fn save_items(
 pub(super) async fn comm_list(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     RawQuery(raw): RawQuery,
     count_only: bool,
 ) -> Response {
@@ -324,7 +321,7 @@ pub(super) async fn comm_list(
 pub(super) async fn comm_get(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
 ) -> Response {
     let world = state.world();
     let (cid, contact) = match comm_contact(&world, &params) {
@@ -351,7 +348,7 @@ pub(super) async fn comm_get(
 pub(super) async fn comm_create(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     body: Bytes,
 ) -> Response {
     let input = match parse_body(&body) {
@@ -379,7 +376,7 @@ pub(super) async fn comm_create(
 pub(super) async fn comm_write(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     method: http::Method,
     body: Bytes,
 ) -> Response {

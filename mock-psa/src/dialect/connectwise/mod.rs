@@ -40,8 +40,8 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use bytes::Bytes;
+pub(crate) use routes::Params;
 use serde_json::json;
-use std::collections::HashMap;
 
 pub use routes::{route_table, RouteEntry};
 

@@ -256,10 +256,7 @@ pub(super) fn fill(store: &Store, res: &Resource, rec: &mut Record) -> Result<()
 // Handlers.
 
 /// The parent id of a child route (`/company/companies/{pid}/sites`), if any.
-pub(super) fn parent_id(
-    params: &HashMap<String, String>,
-    res: &Resource,
-) -> Result<Option<i64>, Response> {
+pub(super) fn parent_id(params: &Params, res: &Resource) -> Result<Option<i64>, Response> {
     match (params.get("pid"), res.parent) {
         (Some(p), Some((_, parent))) => {
             p.parse::<i64>().map(Some).map_err(|_| not_found(parent, p))
@@ -295,7 +292,7 @@ pub(super) fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
 pub(super) async fn list(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     headers: &HeaderMap,
     RawQuery(raw): RawQuery,
     res: &'static Resource,
@@ -494,7 +491,7 @@ pub(super) fn path_for_link(path: &str) -> String {
     path.replace("communicationtypes", "communicationTypes")
 }
 
-pub(super) fn item_id(params: &HashMap<String, String>, res: &Resource) -> Result<i64, Response> {
+pub(super) fn item_id(params: &Params, res: &Resource) -> Result<i64, Response> {
     let raw = params.get("id").map(String::as_str).unwrap_or("");
     raw.parse().map_err(|_| not_found(res, raw))
 }
@@ -502,7 +499,7 @@ pub(super) fn item_id(params: &HashMap<String, String>, res: &Resource) -> Resul
 pub(super) async fn get_one(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     RawQuery(raw): RawQuery,
     res: &'static Resource,
 ) -> Response {
@@ -554,7 +551,7 @@ fn rendered_bytes(
 pub(super) async fn create(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -616,7 +613,7 @@ pub(super) async fn create(
 pub(super) async fn replace(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -633,11 +630,7 @@ pub(super) async fn replace(
 }
 
 /// The stored record an item route names (checking it belongs to the parent in the path).
-pub(super) fn existing(
-    world: &World,
-    params: &HashMap<String, String>,
-    res: &Resource,
-) -> Result<Record, Response> {
+pub(super) fn existing(world: &World, params: &Params, res: &Resource) -> Result<Record, Response> {
     let id = item_id(params, res)?;
     let pid = parent_id(params, res)?;
     world
@@ -701,7 +694,7 @@ pub(super) fn save(
 pub(super) async fn patch(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -740,7 +733,7 @@ pub(super) async fn patch(
 
 pub(super) async fn remove(
     State(state): State<AppState>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(params): Path<Params>,
     res: &'static Resource,
 ) -> Response {
     let mut world = state.world();

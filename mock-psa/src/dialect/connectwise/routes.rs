@@ -61,6 +61,15 @@ impl Form {
     }
 }
 
+/// A matched route's parameters (`id`, `pid`, `company`), decoded; at most two, so a list.
+pub(crate) struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    pub(crate) fn get(&self, key: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
 /// What a route template is answered by.
 #[derive(Clone, Copy)]
 enum Handler {
@@ -186,10 +195,10 @@ pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
         return resp;
     }
     // Parameters percent-decoded, as a web framework's path extractor hands them on.
-    let mut params = HashMap::new();
+    let mut params = Params(Vec::with_capacity(found.params.len()));
     for (key, raw) in found.params.iter() {
         match percent_encoding::percent_decode_str(raw).decode_utf8() {
-            Ok(v) => params.insert(key.to_string(), v.into_owned()),
+            Ok(v) => params.0.push((key, v.into_owned())),
             Err(_) => {
                 let message = format!("Invalid URL: `{key}` is not UTF-8 once percent-decoded");
                 return error(StatusCode::BAD_REQUEST, &message);
@@ -254,7 +263,7 @@ pub(super) fn route(path: &str, origin: &str) -> Option<Routed> {
     }
     Some(Routed {
         path: lower("/", rest),
-        api_base: format!("{origin}/{codebase}/apis/3.0"),
+        api_base: [origin, "/", codebase, "/apis/3.0"].concat(),
         public: false,
     })
 }
