@@ -652,9 +652,9 @@ async fn every_member_patches_and_every_wrong_type_patch_is_refused() {
 /// Rows are stored without their null members (docs/decisions.md, "Compact rows"); the
 /// snapshot, which psa_state and every golden read, must show each one whole all the same.
 /// Every table of a world with records made both ways (seeded, and created through the API):
-/// no row shows the storage mark, and every row of the four compacted tables shows every
-/// scalar member of its DTOs, null where unset. A create path that compacts a table the
-/// snapshot does not restore fails here.
+/// no row shows the storage mark, every row of the four compacted tables shows every scalar
+/// member of its DTOs, null where unset, and so does every location's every address. A create
+/// path that compacts a table the snapshot does not restore fails here.
 #[rstest::rstest]
 #[case::bms(Personality::Bms)]
 #[case::vorex(Personality::Vorex)]
@@ -734,6 +734,21 @@ async fn the_snapshot_shows_every_member_of_every_stored_row(#[case] psa: Person
             }
         }
     }
+    // Locations keep their own members; their addresses leave nulls out and show them again.
+    let address = scalars(&["AccountLocationAddressInputDto"]);
+    let mut addresses = 0;
+    for row in tables["locations"].as_array().expect("rows") {
+        for a in row["addresses"].as_array().expect("addresses") {
+            addresses += 1;
+            for m in &address {
+                let v = a
+                    .get(m)
+                    .unwrap_or_else(|| panic!("address: `{m}` missing from {a}"));
+                nulls_shown += usize::from(v.is_null());
+            }
+        }
+    }
+    assert!(addresses >= 2, "only {addresses} addresses");
     assert!(rows_seen > 20, "only {rows_seen} rows in the snapshot");
     assert!(nulls_shown > 50, "only {nulls_shown} null members shown");
 }

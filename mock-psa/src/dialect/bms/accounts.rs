@@ -53,7 +53,7 @@ fn location_schema() -> &'static Schema {
     schema_of("AccountLocationInputDto")
 }
 
-fn address_schema() -> &'static Schema {
+pub(super) fn address_schema() -> &'static Schema {
     schema_of("AccountLocationAddressInputDto")
 }
 
@@ -337,7 +337,9 @@ pub fn read_location(
     (loc, addresses)
 }
 
-fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
+/// New addresses of a location, their nulls left out when `compact` (the location is marked
+/// [`ADDRESS_NULLS_LEFT_OUT`]) and stored whole otherwise (a location seeded natively).
+fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str, compact: bool) -> Vec<Value> {
     let mut next = next_sub_id(store, LOCATIONS, "addresses", sub_base(store));
     addrs
         .into_iter()
@@ -345,9 +347,13 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
             let mut r = Record::new();
             r.insert("id".into(), Value::from(next));
             next += 1;
-            // Kept whole: the location DTOs show the stored addresses as they are.
             for (m, _) in address_schema() {
-                r.insert((*m).into(), member(&a, m));
+                match member(&a, m) {
+                    Value::Null if compact => {}
+                    v => {
+                        r.insert((*m).into(), v);
+                    }
+                }
             }
             dto("AccountLocationAddressInputDto").apply_defaults(&mut r);
             audit_new(&mut r, now);
@@ -375,7 +381,7 @@ pub fn insert_location(
     if is_main && has_main {
         demote_mains(&mut world.store, account_id);
     }
-    let addresses = build_addresses(&world.store, addresses, &now);
+    let addresses = build_addresses(&world.store, addresses, &now, true);
     let mut rec = Record::new();
     rec.insert("accountId".into(), Value::from(account_id));
     rec.insert("locationName".into(), member(&loc, "locationName"));
@@ -386,6 +392,7 @@ pub fn insert_location(
     );
     audit_new(&mut rec, &now);
     rec.insert("addresses".into(), Value::Array(addresses));
+    rec.insert(ADDRESS_NULLS_LEFT_OUT.into(), Value::Bool(true));
     let id = world.store.insert(LOCATIONS, rec);
     if let Some(acc) = world.store.table_mut(ACCOUNTS).get_mut(account_id) {
         if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
@@ -435,7 +442,8 @@ pub fn update_location(world: &mut World, id: i64, body: &Map<String, Value>) ->
                 None => fresh.push(a),
             }
         }
-        existing.extend(build_addresses(&world.store, fresh, &now));
+        let compact = rec.contains_key(ADDRESS_NULLS_LEFT_OUT);
+        existing.extend(build_addresses(&world.store, fresh, &now, compact));
         rec.insert("addresses".into(), Value::Array(existing));
     }
     if becomes_main {
@@ -473,7 +481,15 @@ pub const LOCATION_DTO: &Dto = &[
     ("timeZoneId", Src::Null),
     ("dateFormatId", Src::Null),
     ("timeFormatId", Src::Null),
-    ("addresses", Src::ListOr("addresses")),
+    (
+        "addresses",
+        Src::FilledItems {
+            list: "addresses",
+            mark: ADDRESS_NULLS_LEFT_OUT,
+            lead: &["id"],
+            schema: address_schema,
+        },
+    ),
 ];
 
 pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> {

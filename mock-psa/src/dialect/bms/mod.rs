@@ -34,7 +34,9 @@ use crate::store::{Record, Store};
 use axum::response::Response;
 use http::request::Parts;
 use http::StatusCode;
-use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS};
+use model::{
+    ACCOUNTS, ADDRESS_NULLS_LEFT_OUT, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS,
+};
 use serde_json::{Map, Value};
 use wire::{Api, ApiErr};
 
@@ -158,23 +160,7 @@ fn with_nulls(table: &str, rec: &Record) -> Record {
         if !r.contains_key(NULLS_LEFT_OUT) {
             return r.clone();
         }
-        let mut out = Record::new();
-        for k in lead {
-            if let Some(v) = r.get(*k) {
-                out.insert((*k).into(), v.clone());
-            }
-        }
-        for (m, _) in schemas.iter().copied().flatten() {
-            if !out.contains_key(*m) {
-                out.insert((*m).into(), r.get(*m).cloned().unwrap_or(Value::Null));
-            }
-        }
-        for (k, v) in r {
-            if !out.contains_key(k) && k != NULLS_LEFT_OUT {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        out
+        model::with_schema_nulls(r, lead, schemas)
     }
     match table {
         ACCOUNTS => ordered(rec, &[], &[accounts::account_schema()]),
@@ -185,6 +171,17 @@ fn with_nulls(table: &str, rec: &Record) -> Record {
             &[contacts::contact_schema(), contacts::create_schema()],
         ),
         TICKETS => ordered(rec, &["ticketNumber"], &[tickets::ticket_schema()]),
+        LOCATIONS if rec.contains_key(ADDRESS_NULLS_LEFT_OUT) => {
+            let mut out = model::with_schema_nulls(rec, &[], &[]);
+            if let Some(Value::Array(addresses)) = out.get_mut("addresses") {
+                for a in addresses.iter_mut() {
+                    if let Value::Object(o) = a {
+                        *o = model::with_schema_nulls(o, &["id"], &[accounts::address_schema()]);
+                    }
+                }
+            }
+            out
+        }
         _ => rec.clone(),
     }
 }

@@ -141,6 +141,35 @@ pub fn int_of(r: &Record, k: &str) -> Option<i64> {
 /// rows seeded natively, stored as given, are told apart.
 pub const NULLS_LEFT_OUT: &str = "__nulls_left_out";
 
+/// Marks a location whose addresses leave their nulls out, as [`NULLS_LEFT_OUT`] marks a row
+/// (an address has about twenty members, most of them null). The location views and the native
+/// snapshot show those addresses with their nulls back ([`with_schema_nulls`]); the addresses
+/// of a location seeded natively are stored, and shown, as given.
+pub const ADDRESS_NULLS_LEFT_OUT: &str = "__address_nulls_left_out";
+
+/// `r` with the nulls its schemas leave out put back: its `lead` members, then every member of
+/// `schemas` in schema order (null where `r` lacks it), then the rest in stored order; the
+/// marks dropped. A row built that way shows as it did when every null was stored.
+pub fn with_schema_nulls(r: &Record, lead: &[&str], schemas: &[&super::wire::Schema]) -> Record {
+    let mut out = Record::new();
+    for k in lead {
+        if let Some(v) = r.get(*k) {
+            out.insert((*k).into(), v.clone());
+        }
+    }
+    for (m, _) in schemas.iter().copied().flatten() {
+        if !out.contains_key(*m) {
+            out.insert((*m).into(), r.get(*m).cloned().unwrap_or(Value::Null));
+        }
+    }
+    for (k, v) in r {
+        if !out.contains_key(k) && k != NULLS_LEFT_OUT && k != ADDRESS_NULLS_LEFT_OUT {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
 /// The members of `schema` that `input` holds, nulls left out, and the [`NULLS_LEFT_OUT`] mark.
 /// Every BMS view shows an absent member as null, so a stored null only costs memory (a
 /// hardware asset has about a hundred members, most of them null: 12.8 KB of heap per asset

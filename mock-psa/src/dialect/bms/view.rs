@@ -3,7 +3,7 @@
 //! a hundred accounts costs its bytes, not thousands of small allocations. Slow paths that need
 //! a tree (sorting, OData filters, V1's PascalCase) take [`View::to_value`].
 
-use super::model::{ACCOUNTS, CONTACTS, LOCATIONS, TENANT};
+use super::model::{with_schema_nulls, ACCOUNTS, CONTACTS, LOCATIONS, TENANT};
 use super::wire::Schema;
 use crate::render_cache::{to_json, RenderCache, ViewKey};
 use crate::store::{Record, Store};
@@ -41,6 +41,14 @@ pub enum Src {
     DefaultItem {
         list: &'static str,
         field: &'static str,
+    },
+    /// Each item of the stored array `list` with the nulls of `schema` put back
+    /// ([`with_schema_nulls`]) when the row carries `mark`, as stored otherwise; `[]` when absent.
+    FilledItems {
+        list: &'static str,
+        mark: &'static str,
+        lead: &'static [&'static str],
+        schema: fn() -> &'static Schema,
     },
     /// Each item of the stored array `list`, shown as `item`; `[]` when absent.
     Items {
@@ -162,6 +170,23 @@ fn members<M: SerializeMap>(map: &mut M, v: &View<'_>, dto: &'static Dto) -> Res
         match *src {
             Src::Member(m) => map.serialize_entry(name, rec.get(m).unwrap_or(&NULL))?,
             Src::ListOr(m) => match rec.get(m) {
+                Some(list) => map.serialize_entry(name, list)?,
+                None => map.serialize_entry(name, &[] as &[Value])?,
+            },
+            Src::FilledItems {
+                list,
+                mark,
+                lead,
+                schema,
+            } => match rec.get(list) {
+                Some(Value::Array(items)) if rec.contains_key(mark) => {
+                    let filled: Vec<Record> = items
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .map(|o| with_schema_nulls(o, lead, &[schema()]))
+                        .collect();
+                    map.serialize_entry(name, &filled)?
+                }
                 Some(list) => map.serialize_entry(name, list)?,
                 None => map.serialize_entry(name, &[] as &[Value])?,
             },
