@@ -8,7 +8,7 @@
 /// kernel then zeroes 2 MiB at the first touch of each: a fifth to a third of seeding a tenant
 /// went there on the 2-core machine, and seeding 100k records per kind took half as long
 /// without (docs/decisions.md, "Global allocator"). Applies from the next page fault on, so
-/// call it first in `main`.
+/// call it early in `main` (what was touched before keeps its pages).
 ///
 /// ```
 /// mock_psa::alloc::without_transparent_huge_pages();
@@ -32,8 +32,11 @@ mod tests {
             return;
         }
         super::without_transparent_huge_pages();
-        // SAFETY: as above; PR_GET_THP_DISABLE answers the flag as its result.
+        // SAFETY: as above; PR_GET_THP_DISABLE answers the flag as its result, -1 where the
+        // kernel (or a sandbox) does not offer it, which the function tolerates.
         let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
-        assert_eq!(disabled, 1);
+        if disabled != -1 {
+            assert_eq!(disabled, 1);
+        }
     }
 }

@@ -333,8 +333,8 @@ where
         // A client may finish sending and wait for the answer (a truncated body is then
         // answered 400 instead of the connection being dropped).
         .half_close(true);
-    // Any figure set, even hyper's own, moves its per-request header array from the stack to
-    // the heap (zeroed for every request): set only a figure of our own.
+    // Any figure set, even hyper's own, makes hyper fill its header arrays for every request
+    // (its default leaves them uninitialised): set only a figure of our own.
     if conns.max_headers != HYPER_MAX_HEADERS {
         builder.max_headers(conns.max_headers);
     }
@@ -608,6 +608,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             return resp;
         }
     }
+    let head = parts.method == http::Method::HEAD;
     let req = PsaRequest {
         parts,
         path: routed.path,
@@ -617,7 +618,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             api_base: routed.api_base,
         },
     };
-    match AssertUnwindSafe(api.handle(state.clone(), req))
+    let mut resp = match AssertUnwindSafe(api.handle(state.clone(), req))
         .catch_unwind()
         .await
     {
@@ -626,7 +627,17 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             StatusCode::INTERNAL_SERVER_ERROR,
             "the mock failed to handle this request",
         ),
+    };
+    if head {
+        // A HEAD answer is the GET's head alone: its length stated, no body sent or journaled.
+        let len = hyper::body::Body::size_hint(resp.body()).exact();
+        if let Some(n) = len {
+            resp.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        *resp.body_mut() = Body::empty();
     }
+    resp
 }
 
 /// Journals one exchange (counters only when the journal keeps no entries); returns the

@@ -449,8 +449,8 @@ async fn account_with_two_locations(#[values("bms", "pulseway", "vorex")] psa: &
     assert_eq!(locs[1]["isMain"], true, "the flagged location is main");
     assert_eq!(locs[0]["addresses"][0]["city"], "Springfield");
     assert!(locs[0]["addresses"][0]["id"].is_i64());
-    // An address shows every member of its DTO, null when unset (the rows are stored compact,
-    // the addresses whole: the location DTO passes them through as stored).
+    // An address shows every member of its DTO, null when unset (rows and addresses are stored
+    // without their nulls; the location DTO puts them back).
     for member in [
         "address2",
         "state",

@@ -740,6 +740,11 @@ async fn the_snapshot_shows_every_member_of_every_stored_row(#[case] psa: Person
     for row in tables["locations"].as_array().expect("rows") {
         for a in row["addresses"].as_array().expect("addresses") {
             addresses += 1;
+            let keys = a.as_object().expect("an address").keys();
+            assert!(
+                !keys.into_iter().any(|k| k.starts_with("__")),
+                "a storage mark shows in the address {a}"
+            );
             for m in &address {
                 let v = a
                     .get(m)

@@ -661,6 +661,33 @@ async fn routes_prefer_static_segments_decode_parameters_and_name_allowed_method
         .await
         .unwrap();
     assert_eq!(head.status(), 200);
+    // The GET's head alone: its length, no body sent, none journaled.
+    let get = cw
+        .req(Method::GET, &format!("company/companies/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.headers()["content-length"],
+        get.len().to_string().as_str()
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
+    let (_, journal) = cw.admin(Method::GET, "journal", None).await;
+    let heads: Vec<&Value> = journal["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["method"] == "HEAD")
+        .collect();
+    assert_eq!(heads.len(), 1, "{journal}");
+    assert!(
+        heads[0]["response_body"].is_null() || heads[0]["response_body"] == "",
+        "{}",
+        heads[0]
+    );
 
     let r = cw.call(Method::POST, "company/companies/count", None).await;
     assert_eq!(r.status, 405, "{}", r.body);

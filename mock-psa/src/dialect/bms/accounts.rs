@@ -337,9 +337,8 @@ pub fn read_location(
     (loc, addresses)
 }
 
-/// New addresses of a location, their nulls left out when `compact` (the location is marked
-/// [`ADDRESS_NULLS_LEFT_OUT`]) and stored whole otherwise (a location seeded natively).
-fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str, compact: bool) -> Vec<Value> {
+/// New addresses of a location, each stored without its nulls and marked [`NULLS_LEFT_OUT`].
+fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str) -> Vec<Value> {
     let mut next = next_sub_id(store, LOCATIONS, "addresses", sub_base(store));
     addrs
         .into_iter()
@@ -349,7 +348,7 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str, compact: bool) 
             next += 1;
             for (m, _) in address_schema() {
                 match member(&a, m) {
-                    Value::Null if compact => {}
+                    Value::Null => {}
                     v => {
                         r.insert((*m).into(), v);
                     }
@@ -357,6 +356,7 @@ fn build_addresses(store: &Store, addrs: Vec<Record>, now: &str, compact: bool) 
             }
             dto("AccountLocationAddressInputDto").apply_defaults(&mut r);
             audit_new(&mut r, now);
+            r.insert(NULLS_LEFT_OUT.into(), Value::Bool(true));
             Value::Object(r)
         })
         .collect()
@@ -381,7 +381,7 @@ pub fn insert_location(
     if is_main && has_main {
         demote_mains(&mut world.store, account_id);
     }
-    let addresses = build_addresses(&world.store, addresses, &now, true);
+    let addresses = build_addresses(&world.store, addresses, &now);
     let mut rec = Record::new();
     rec.insert("accountId".into(), Value::from(account_id));
     rec.insert("locationName".into(), member(&loc, "locationName"));
@@ -392,7 +392,6 @@ pub fn insert_location(
     );
     audit_new(&mut rec, &now);
     rec.insert("addresses".into(), Value::Array(addresses));
-    rec.insert(ADDRESS_NULLS_LEFT_OUT.into(), Value::Bool(true));
     let id = world.store.insert(LOCATIONS, rec);
     if let Some(acc) = world.store.table_mut(ACCOUNTS).get_mut(account_id) {
         if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
@@ -442,8 +441,7 @@ pub fn update_location(world: &mut World, id: i64, body: &Map<String, Value>) ->
                 None => fresh.push(a),
             }
         }
-        let compact = rec.contains_key(ADDRESS_NULLS_LEFT_OUT);
-        existing.extend(build_addresses(&world.store, fresh, &now, compact));
+        existing.extend(build_addresses(&world.store, fresh, &now));
         rec.insert("addresses".into(), Value::Array(existing));
     }
     if becomes_main {
@@ -485,7 +483,6 @@ pub const LOCATION_DTO: &Dto = &[
         "addresses",
         Src::FilledItems {
             list: "addresses",
-            mark: ADDRESS_NULLS_LEFT_OUT,
             lead: &["id"],
             schema: address_schema,
         },

@@ -34,9 +34,7 @@ use crate::store::{Record, Store};
 use axum::response::Response;
 use http::request::Parts;
 use http::StatusCode;
-use model::{
-    ACCOUNTS, ADDRESS_NULLS_LEFT_OUT, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS,
-};
+use model::{ACCOUNTS, ASSETS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TICKETS};
 use serde_json::{Map, Value};
 use wire::{Api, ApiErr};
 
@@ -171,12 +169,12 @@ fn with_nulls(table: &str, rec: &Record) -> Record {
             &[contacts::contact_schema(), contacts::create_schema()],
         ),
         TICKETS => ordered(rec, &["ticketNumber"], &[tickets::ticket_schema()]),
-        LOCATIONS if rec.contains_key(ADDRESS_NULLS_LEFT_OUT) => {
-            let mut out = model::with_schema_nulls(rec, &[], &[]);
+        LOCATIONS => {
+            let mut out = rec.clone();
             if let Some(Value::Array(addresses)) = out.get_mut("addresses") {
                 for a in addresses.iter_mut() {
                     if let Value::Object(o) = a {
-                        *o = model::with_schema_nulls(o, &["id"], &[accounts::address_schema()]);
+                        *o = ordered(o, &["id"], &[accounts::address_schema()]);
                     }
                 }
             }

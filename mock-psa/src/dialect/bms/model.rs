@@ -136,16 +136,12 @@ pub fn int_of(r: &Record, k: &str) -> Option<i64> {
     r.get(k).and_then(Value::as_i64)
 }
 
-/// Marks a row built by [`schema_members`]: no view shows it (every view reads named members),
-/// and the native snapshot puts the left-out nulls back where it finds it (`with_nulls`), so
-/// rows seeded natively, stored as given, are told apart.
+/// Marks a row built by [`schema_members`], or a location's address stored without its nulls
+/// (an address has about twenty members, most of them null): no view shows it, and the views
+/// and the native snapshot put the left-out nulls back where they find it ([`with_schema_nulls`],
+/// `with_nulls`). Rows and addresses seeded natively or laid over from a capture, stored as
+/// given, carry no mark and are shown as given.
 pub const NULLS_LEFT_OUT: &str = "__nulls_left_out";
-
-/// Marks a location whose addresses leave their nulls out, as [`NULLS_LEFT_OUT`] marks a row
-/// (an address has about twenty members, most of them null). The location views and the native
-/// snapshot show those addresses with their nulls back ([`with_schema_nulls`]); the addresses
-/// of a location seeded natively are stored, and shown, as given.
-pub const ADDRESS_NULLS_LEFT_OUT: &str = "__address_nulls_left_out";
 
 /// `r` with the nulls its schemas leave out put back: its `lead` members, then every member of
 /// `schemas` in schema order (null where `r` lacks it), then the rest in stored order; the
@@ -163,7 +159,7 @@ pub fn with_schema_nulls(r: &Record, lead: &[&str], schemas: &[&super::wire::Sch
         }
     }
     for (k, v) in r {
-        if !out.contains_key(k) && k != NULLS_LEFT_OUT && k != ADDRESS_NULLS_LEFT_OUT {
+        if !out.contains_key(k) && k != NULLS_LEFT_OUT {
             out.insert(k.clone(), v.clone());
         }
     }

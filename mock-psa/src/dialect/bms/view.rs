@@ -3,7 +3,7 @@
 //! a hundred accounts costs its bytes, not thousands of small allocations. Slow paths that need
 //! a tree (sorting, OData filters, V1's PascalCase) take [`View::to_value`].
 
-use super::model::{with_schema_nulls, ACCOUNTS, CONTACTS, LOCATIONS, TENANT};
+use super::model::{with_schema_nulls, ACCOUNTS, CONTACTS, LOCATIONS, NULLS_LEFT_OUT, TENANT};
 use super::wire::Schema;
 use crate::render_cache::{to_json, RenderCache, ViewKey};
 use crate::store::{Record, Store};
@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// An output DTO: its members in wire order.
 pub type Dto = [(&'static str, Src)];
@@ -42,11 +43,10 @@ pub enum Src {
         list: &'static str,
         field: &'static str,
     },
-    /// Each item of the stored array `list` with the nulls of `schema` put back
-    /// ([`with_schema_nulls`]) when the row carries `mark`, as stored otherwise; `[]` when absent.
+    /// Each item of the stored array `list`: one marked [`NULLS_LEFT_OUT`] with the nulls of
+    /// `schema` put back ([`with_schema_nulls`]), any other as stored; `[]` when absent.
     FilledItems {
         list: &'static str,
-        mark: &'static str,
         lead: &'static [&'static str],
         schema: fn() -> &'static Schema,
     },
@@ -173,21 +173,20 @@ fn members<M: SerializeMap>(map: &mut M, v: &View<'_>, dto: &'static Dto) -> Res
                 Some(list) => map.serialize_entry(name, list)?,
                 None => map.serialize_entry(name, &[] as &[Value])?,
             },
-            Src::FilledItems {
-                list,
-                mark,
-                lead,
-                schema,
-            } => match rec.get(list) {
-                Some(Value::Array(items)) if rec.contains_key(mark) => {
-                    let filled: Vec<Record> = items
+            Src::FilledItems { list, lead, schema } => match rec.get(list) {
+                Some(Value::Array(items)) => {
+                    let filled: Vec<Cow<'_, Value>> = items
                         .iter()
-                        .filter_map(Value::as_object)
-                        .map(|o| with_schema_nulls(o, lead, &[schema()]))
+                        .map(|item| match item.as_object() {
+                            Some(o) if o.contains_key(NULLS_LEFT_OUT) => {
+                                Cow::Owned(Value::Object(with_schema_nulls(o, lead, &[schema()])))
+                            }
+                            _ => Cow::Borrowed(item),
+                        })
                         .collect();
                     map.serialize_entry(name, &filled)?
                 }
-                Some(list) => map.serialize_entry(name, list)?,
+                Some(other) => map.serialize_entry(name, other)?,
                 None => map.serialize_entry(name, &[] as &[Value])?,
             },
             Src::FlagOr(m) => match rec.get(m) {

@@ -200,7 +200,8 @@ pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
         match percent_encoding::percent_decode_str(raw).decode_utf8() {
             Ok(v) => params.0.push((key, v.into_owned())),
             Err(_) => {
-                let message = format!("Invalid URL: `{key}` is not UTF-8 once percent-decoded");
+                // axum's wording, which this route tree took over.
+                let message = format!("Invalid URL: Invalid UTF-8 in `{key}`");
                 return error(StatusCode::BAD_REQUEST, &message);
             }
         };
