@@ -507,7 +507,7 @@ async fn handle_psa(
         (fault, world.journal.keeps_entries())
     };
     let mut fault_id = None;
-    let response = if let Some(resp) = early {
+    let mut response = if let Some(resp) = early {
         resp
     } else if let Some(action) = fault {
         fault_id = Some(action.rule);
@@ -551,6 +551,18 @@ async fn handle_psa(
     } else {
         dispatch(app, conn, parts, body_bytes.clone()).await
     };
+
+    if method == http::Method::HEAD {
+        // Whatever answered, a HEAD answer is the GET's head alone: its length stated, no
+        // body sent or journaled.
+        let len = hyper::body::Body::size_hint(response.body()).exact();
+        if let Some(n) = len {
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        *response.body_mut() = Body::empty();
+    }
 
     // The body is gathered only when the journal keeps it (handlers answer whole bodies, so
     // this is one buffer, not a copy); otherwise the response goes out as it is.
@@ -608,7 +620,6 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             return resp;
         }
     }
-    let head = parts.method == http::Method::HEAD;
     let req = PsaRequest {
         parts,
         path: routed.path,
@@ -618,7 +629,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             api_base: routed.api_base,
         },
     };
-    let mut resp = match AssertUnwindSafe(api.handle(state.clone(), req))
+    match AssertUnwindSafe(api.handle(state.clone(), req))
         .catch_unwind()
         .await
     {
@@ -627,17 +638,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
             StatusCode::INTERNAL_SERVER_ERROR,
             "the mock failed to handle this request",
         ),
-    };
-    if head {
-        // A HEAD answer is the GET's head alone: its length stated, no body sent or journaled.
-        let len = hyper::body::Body::size_hint(resp.body()).exact();
-        if let Some(n) = len {
-            resp.headers_mut()
-                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
-        }
-        *resp.body_mut() = Body::empty();
     }
-    resp
 }
 
 /// Journals one exchange (counters only when the journal keeps no entries); returns the

@@ -170,7 +170,10 @@ fn exact_value(v: Value) -> Value {
             a.shrink_to_fit();
             Value::Array(a)
         }
-        Value::String(s) if s.capacity() > s.len() => Value::String(s.as_str().into()),
+        Value::String(mut s) => {
+            s.shrink_to_fit();
+            Value::String(s)
+        }
         other => other,
     }
 }

@@ -69,6 +69,19 @@ async fn ok(kit: &Kit, method: &str, path: &str, body: &Value) -> Value {
 }
 
 /// The admin snapshot of every table.
+/// Applies a seed document through the admin API; it must be taken whole.
+async fn seed_with(kit: &Kit, doc: &Value) {
+    let resp = kit
+        .http
+        .post(format!("{}/seed", kit.server.admin_url()))
+        .json(doc)
+        .send()
+        .await
+        .expect("seed");
+    let (status, body) = support::reply(resp).await;
+    assert_eq!(status, 200, "seed: {body}");
+}
+
 async fn snapshot(kit: &Kit) -> Value {
     let resp = kit
         .http
@@ -668,15 +681,7 @@ async fn the_snapshot_shows_every_member_of_every_stored_row(#[case] psa: Person
                       "email": "pat@s{n}.test", "repeat": 2}],
         "configurations": [{"company": "Seeded {n}", "name": "PC {n}", "repeat": 2}],
     });
-    let resp = kit
-        .http
-        .post(format!("{}/seed", kit.server.admin_url()))
-        .json(&seed)
-        .send()
-        .await
-        .expect("seed");
-    let (status, body) = support::reply(resp).await;
-    assert_eq!(status, 200, "seed: {body}");
+    seed_with(&kit, &seed).await;
     let fx = fixture(&kit).await;
     ok(
         &kit,
@@ -775,15 +780,7 @@ async fn addresses_laid_over_a_seeded_location_show_as_given() {
         ],
         "native": {"bms": {"locations": [{"id": 1, "addresses": [given]}]}},
     });
-    let resp = kit
-        .http
-        .post(format!("{}/seed", kit.server.admin_url()))
-        .json(&seed)
-        .send()
-        .await
-        .expect("seed");
-    let (status, body) = support::reply(resp).await;
-    assert_eq!(status, 200, "seed: {body}");
+    seed_with(&kit, &seed).await;
     let snap = snapshot(&kit).await;
     let locations = snap["tables"]["locations"].as_array().expect("locations");
     let by_name = |name: &str| {

@@ -91,13 +91,6 @@ pub struct PsaRequest {
     pub ctx: RequestCtx,
 }
 
-impl PsaRequest {
-    /// The client's query string, `""` when there is none.
-    pub fn query(&self) -> &str {
-        self.parts.uri.query().unwrap_or("")
-    }
-}
-
 /// A dialect's answer to one request, still to be awaited (a handler may sleep on latency).
 pub type Reply = futures_util::future::BoxFuture<'static, Response>;
 

@@ -210,7 +210,7 @@ fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
     )
 }
 
-/// The one axum handler: paths are already lower case and trimmed by `route()`.
+/// The dialect's one handler: paths are already lower case and trimmed by `route()`.
 pub async fn handle(state: AppState, req: PsaRequest) -> Response {
     let PsaRequest {
         parts, path, body, ..

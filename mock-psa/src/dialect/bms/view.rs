@@ -175,11 +175,12 @@ fn members<M: SerializeMap>(map: &mut M, v: &View<'_>, dto: &'static Dto) -> Res
             },
             Src::FilledItems { list, lead, schema } => match rec.get(list) {
                 Some(Value::Array(items)) => {
+                    let schema = [schema()];
                     let filled: Vec<Cow<'_, Value>> = items
                         .iter()
                         .map(|item| match item.as_object() {
                             Some(o) if o.contains_key(NULLS_LEFT_OUT) => {
-                                Cow::Owned(Value::Object(with_schema_nulls(o, lead, &[schema()])))
+                                Cow::Owned(Value::Object(with_schema_nulls(o, lead, &schema)))
                             }
                             _ => Cow::Borrowed(item),
                         })

@@ -271,14 +271,14 @@ pub(super) fn save_items(
     }
 }
 
-pub(super) async fn comm_list(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
-    RawQuery(raw): RawQuery,
+pub(super) fn comm_list(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
+    query: Option<&str>,
     count_only: bool,
 ) -> Response {
-    let q = ListQuery::parse(raw.as_deref());
+    let q = ListQuery::parse(query);
     let world = state.world();
     let (cid, contact) = match comm_contact(&world, &params) {
         Ok(c) => c,
@@ -318,11 +318,7 @@ pub(super) async fn comm_list(
     Json(Value::Array(rows)).into_response()
 }
 
-pub(super) async fn comm_get(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
-) -> Response {
+pub(super) fn comm_get(state: AppState, ctx: RequestCtx, params: Params) -> Response {
     let world = state.world();
     let (cid, contact) = match comm_contact(&world, &params) {
         Ok(c) => c,
@@ -345,10 +341,10 @@ pub(super) async fn comm_get(
     }
 }
 
-pub(super) async fn comm_create(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn comm_create(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     body: Bytes,
 ) -> Response {
     let input = match parse_body(&body) {
@@ -373,10 +369,10 @@ pub(super) async fn comm_create(
     save_items(world, cid, items, id, StatusCode::CREATED, &ctx.api_base)
 }
 
-pub(super) async fn comm_write(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn comm_write(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     method: http::Method,
     body: Bytes,
 ) -> Response {

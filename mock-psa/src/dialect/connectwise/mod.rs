@@ -35,10 +35,9 @@ mod wire;
 
 use super::*;
 use crate::personality::Personality;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::{Extension, Json};
+use axum::Json;
 use bytes::Bytes;
 pub(crate) use routes::Params;
 use serde_json::json;
@@ -49,7 +48,7 @@ pub struct ConnectWise;
 
 impl DialectApi for ConnectWise {
     fn handle(&self, state: AppState, req: PsaRequest) -> Reply {
-        Box::pin(routes::handle(state, req))
+        Box::pin(std::future::ready(routes::handle(state, req)))
     }
 
     fn route(&self, path: &str, origin: &str) -> Option<Routed> {

@@ -289,17 +289,17 @@ pub(super) fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
 }
 
 #[allow(clippy::too_many_arguments)] // axum extractors plus the route's static data
-pub(super) async fn list(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn list(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     headers: &HeaderMap,
-    RawQuery(raw): RawQuery,
+    query: Option<&str>,
     res: &'static Resource,
     count_only: bool,
     route: &'static str,
 ) -> Response {
-    let q = ListQuery::parse(raw.as_deref());
+    let q = ListQuery::parse(query);
     let pid = match parent_id(&params, res) {
         Ok(p) => p,
         Err(r) => return r,
@@ -496,11 +496,11 @@ pub(super) fn item_id(params: &Params, res: &Resource) -> Result<i64, Response> 
     raw.parse().map_err(|_| not_found(res, raw))
 }
 
-pub(super) async fn get_one(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
-    RawQuery(raw): RawQuery,
+pub(super) fn get_one(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
+    query: Option<&str>,
     res: &'static Resource,
 ) -> Response {
     let id = match item_id(&params, res) {
@@ -514,7 +514,7 @@ pub(super) async fn get_one(
     let mut world = state.world();
     let w = &mut *world;
     match w.store.get(res.table, id).filter(|r| belongs(r, res, pid)) {
-        Some(rec) => match ListQuery::parse(raw.as_deref()).get("fields") {
+        Some(rec) => match ListQuery::parse(query).get("fields") {
             Some(f) => Json(project(&render(&w.store, res, rec, &ctx.api_base), f)).into_response(),
             None => {
                 let view = ViewKey::new(res, &ctx.api_base);
@@ -548,10 +548,10 @@ fn rendered_bytes(
     })
 }
 
-pub(super) async fn create(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn create(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -610,10 +610,10 @@ pub(super) async fn create(
     (StatusCode::CREATED, Json(v)).into_response()
 }
 
-pub(super) async fn replace(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn replace(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -691,10 +691,10 @@ pub(super) fn save(
     Json(v).into_response()
 }
 
-pub(super) async fn patch(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(params): Path<Params>,
+pub(super) fn patch(
+    state: AppState,
+    ctx: RequestCtx,
+    params: Params,
     body: Bytes,
     res: &'static Resource,
 ) -> Response {
@@ -731,11 +731,7 @@ pub(super) async fn patch(
     store_input(world, res, &Value::Object(draft), &old, &ctx)
 }
 
-pub(super) async fn remove(
-    State(state): State<AppState>,
-    Path(params): Path<Params>,
-    res: &'static Resource,
-) -> Response {
+pub(super) fn remove(state: AppState, params: Params, res: &'static Resource) -> Response {
     let mut world = state.world();
     match existing(&world, &params, res) {
         Ok(old) => {

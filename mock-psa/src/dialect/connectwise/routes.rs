@@ -168,8 +168,8 @@ static ROUTER: std::sync::LazyLock<matchit::Router<Handler>> = std::sync::LazyLo
 });
 
 /// Answers a routed request: one lookup in the route tree, then the handler with the
-/// request's parts.
-pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
+/// request's parts. Every ConnectWise handler answers at once (nothing to wait on).
+pub(super) fn handle(state: AppState, req: PsaRequest) -> Response {
     let PsaRequest {
         parts,
         path,
@@ -206,32 +206,32 @@ pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
             }
         };
     }
-    let (s, c, p) = (State(state), Extension(ctx), Path(params));
-    let raw = || RawQuery(parts.uri.query().map(str::to_string));
+    let (s, c, p) = (state, ctx, params);
+    let query = parts.uri.query();
     let is_get = method == http::Method::GET || method == http::Method::HEAD;
     match handler {
-        Handler::SystemInfo => system_info(s).await.into_response(),
+        Handler::SystemInfo => system_info().into_response(),
         Handler::CompanyInfo => {
-            let company = p.0.get("company").cloned().unwrap_or_default();
-            company_info(s, c, Path(company)).await
+            let company = p.get("company").cloned().unwrap_or_default();
+            company_info(s, c, company)
         }
         Handler::Records(route, res, form) => match (form, method.as_str()) {
-            (Form::Count, _) => list(s, c, p, &parts.headers, raw(), res, true, route).await,
+            (Form::Count, _) => list(s, c, p, &parts.headers, query, res, true, route),
             (Form::Collection, _) if is_get => {
-                list(s, c, p, &parts.headers, raw(), res, false, route).await
+                list(s, c, p, &parts.headers, query, res, false, route)
             }
-            (Form::Collection, _) => create(s, c, p, body, res).await,
-            (Form::Item, _) if is_get => get_one(s, c, p, raw(), res).await,
-            (Form::Item, "PUT") => replace(s, c, p, body, res).await,
-            (Form::Item, "PATCH") => patch(s, c, p, body, res).await,
-            (Form::Item, _) => remove(s, p, res).await,
+            (Form::Collection, _) => create(s, c, p, body, res),
+            (Form::Item, _) if is_get => get_one(s, c, p, query, res),
+            (Form::Item, "PUT") => replace(s, c, p, body, res),
+            (Form::Item, "PATCH") => patch(s, c, p, body, res),
+            (Form::Item, _) => remove(s, p, res),
         },
         Handler::Communications(form) => match form {
-            Form::Count => comm_list(s, c, p, raw(), true).await,
-            Form::Collection if is_get => comm_list(s, c, p, raw(), false).await,
-            Form::Collection => comm_create(s, c, p, body).await,
-            Form::Item if is_get => comm_get(s, c, p).await,
-            Form::Item => comm_write(s, c, p, method, body).await,
+            Form::Count => comm_list(s, c, p, query, true),
+            Form::Collection if is_get => comm_list(s, c, p, query, false),
+            Form::Collection => comm_create(s, c, p, body),
+            Form::Item if is_get => comm_get(s, c, p),
+            Form::Item => comm_write(s, c, p, method, body),
         },
     }
 }

@@ -112,8 +112,7 @@ pub(super) fn apply_ops(
 /// as the real cloud API does.
 const IS_CLOUD: bool = true;
 
-pub(super) async fn system_info(State(state): State<AppState>) -> Json<Value> {
-    let _ = &state;
+pub(super) fn system_info() -> Json<Value> {
     Json(json!({
         "version": "v2025.1.99999",
         "isCloud": IS_CLOUD,
@@ -123,11 +122,7 @@ pub(super) async fn system_info(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-pub(super) async fn company_info(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(company): Path<String>,
-) -> Response {
+pub(super) fn company_info(state: AppState, ctx: RequestCtx, company: String) -> Response {
     let settings = state.settings();
     let creds = &settings.credentials;
     if !company.eq_ignore_ascii_case(&creds.company) {
