@@ -214,7 +214,7 @@ async fn snapshot(
                 let rows: Vec<Value> = world
                     .store
                     .rows(name)
-                    .map(|r| Value::Object(api.native_row(name, r)))
+                    .map(|r| Value::Object(api.native_row(name, &r)))
                     .collect();
                 tables.insert(name.to_string(), Value::Array(rows));
             }

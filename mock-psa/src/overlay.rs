@@ -89,7 +89,7 @@ pub fn split(seed: &SeedDocument, p: Personality) -> Result<(Inserted<'_>, Overl
 
 /// Lays an overlay's members over a stored record (`id` is the record's own; `null` removes).
 pub fn lay_over(store: &mut Store, table: &str, id: i64, overlay: &Record) {
-    let Some(rec) = store.table_mut(table).get_mut(id) else {
+    let Some(mut rec) = store.table_mut(table).get_mut(id) else {
         return;
     };
     for (k, v) in overlay {
@@ -198,11 +198,11 @@ mod tests {
         )
         .expect("seed");
         let world = state.world();
-        let rows: Vec<&crate::store::Record> = world.store.rows("companies").collect();
+        let rows: Vec<crate::store::Record> = world.store.rows("companies").collect();
         // The unanchored row is a record of its own, inserted first; the overlay made none.
         let names: Vec<&Value> = rows.iter().map(|r| &r["name"]).collect();
         assert_eq!(names, [&json!("Loose"), &json!("Acme"), &json!("Beta")]);
-        let acme = rows[1];
+        let acme = &rows[1];
         assert_eq!(acme["website"], "acme.example");
         assert!(!acme.contains_key("deletedFlag"), "null removes: {acme:?}");
         assert_eq!(acme["identifier"], "Acme", "neutral members kept");

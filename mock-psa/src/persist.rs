@@ -193,7 +193,7 @@ fn parse(bytes: &[u8]) -> Result<Document, String> {
             for row in w.store.rows(table) {
                 let id = row.get("id").and_then(|v| v.as_i64());
                 match id {
-                    Some(id) if id > last && w.store.get(table, id).is_some() => last = id,
+                    Some(id) if id > last && w.store.contains(table, id) => last = id,
                     _ => {
                         return Err(format!(
                             "it is damaged: {} table `{table}` has a row out of order or without its id",

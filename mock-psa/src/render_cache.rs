@@ -11,7 +11,7 @@
 //! ([`MAX_HELD_BYTES`]); past it, records are rendered every time, as they would be without
 //! the cache. Answers are the same bytes either way; only the time differs.
 
-use crate::store::{Record, Store};
+use crate::store::Store;
 use bytes::Bytes;
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{Hash, Hasher};
@@ -71,8 +71,8 @@ impl std::fmt::Debug for RenderCache {
 }
 
 impl RenderCache {
-    /// The wire bytes of `rec`, a row of `store`, seen through `view`: kept ones when the store
-    /// is unchanged since they were rendered, else `render()`'s. Rows are told apart by `id`.
+    /// The wire bytes of row `id` of `store` seen through `view`: kept ones when the store is
+    /// unchanged since they were rendered, else `render()`'s (which reads the row only then).
     ///
     /// ```
     /// use mock_psa::render_cache::{RenderCache, ViewKey};
@@ -80,12 +80,11 @@ impl RenderCache {
     /// static VIEW: &str = "view";
     /// let mut store = Store::default();
     /// let id = store.insert("things", serde_json::json!({"name": "a"}).as_object().unwrap().clone());
-    /// let rec = store.get("things", id).unwrap();
     /// let mut cache = RenderCache::default();
     /// let key = ViewKey::new(&VIEW, "");
     /// let mut renders = 0;
     /// for _ in 0..3 {
-    ///     let bytes = cache.bytes(&store, key, rec, || { renders += 1; b"{\"name\":\"a\"}".to_vec() });
+    ///     let bytes = cache.bytes(&store, key, id, || { renders += 1; b"{\"name\":\"a\"}".to_vec() });
     ///     assert_eq!(&bytes[..], b"{\"name\":\"a\"}");
     /// }
     /// assert_eq!(renders, 2, "kept from its second render on");
@@ -94,13 +93,9 @@ impl RenderCache {
         &mut self,
         store: &Store,
         view: ViewKey,
-        rec: &Record,
+        id: i64,
         render: impl FnOnce() -> Vec<u8>,
     ) -> Bytes {
-        let id = rec
-            .get("id")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0);
         if self.generation != store.generation() {
             self.slots.clear();
             self.held = 0;
@@ -179,22 +174,18 @@ mod tests {
         (s, id)
     }
 
-    fn row(store: &Store, id: i64) -> &Record {
-        store.get("t", id).unwrap()
-    }
-
     #[test]
     fn a_write_empties_the_cache() {
         let (mut store, id) = store_with("a");
         let mut cache = RenderCache::default();
         let key = ViewKey::new(&VIEW, "");
-        let render = |s: &Store| to_json(s.get("t", id).unwrap());
+        let render = |s: &Store| to_json(&s.get("t", id).unwrap());
         for _ in 0..3 {
-            let got = cache.bytes(&store, key, row(&store, id), || render(&store));
+            let got = cache.bytes(&store, key, id, || render(&store));
             assert_eq!(&got[..], br#"{"name":"a","id":1}"#);
         }
         store.table_mut("t").get_mut(id).unwrap()["name"] = json!("b");
-        let got = cache.bytes(&store, key, row(&store, id), || render(&store));
+        let got = cache.bytes(&store, key, id, || render(&store));
         assert_eq!(&got[..], br#"{"name":"b","id":1}"#);
     }
 
@@ -206,16 +197,10 @@ mod tests {
         let mut cache = RenderCache::default();
         let key = ViewKey::new(&VIEW, "");
         for _ in 0..2 {
-            cache.bytes(&a, key, row(&a, id), || b"A".to_vec());
+            cache.bytes(&a, key, id, || b"A".to_vec());
         }
-        assert_eq!(
-            &cache.bytes(&a, key, row(&a, id), || b"X".to_vec())[..],
-            b"A"
-        );
-        assert_eq!(
-            &cache.bytes(&b, key, row(&b, id), || b"B".to_vec())[..],
-            b"B"
-        );
+        assert_eq!(&cache.bytes(&a, key, id, || b"X".to_vec())[..], b"A");
+        assert_eq!(&cache.bytes(&b, key, id, || b"B".to_vec())[..], b"B");
     }
 
     #[test]
@@ -225,21 +210,12 @@ mod tests {
         let mut cache = RenderCache::default();
         let (one, two) = (ViewKey::new(&VIEW, ""), ViewKey::new(&OTHER, ""));
         for _ in 0..2 {
-            cache.bytes(&store, one, row(&store, id), || b"1".to_vec());
+            cache.bytes(&store, one, id, || b"1".to_vec());
         }
-        assert_eq!(
-            &cache.bytes(&store, two, row(&store, id), || b"2".to_vec())[..],
-            b"2"
-        );
-        assert_eq!(
-            &cache.bytes(&store, one, row(&store, id), || b"x".to_vec())[..],
-            b"1"
-        );
+        assert_eq!(&cache.bytes(&store, two, id, || b"2".to_vec())[..], b"2");
+        assert_eq!(&cache.bytes(&store, one, id, || b"x".to_vec())[..], b"1");
         let base = ViewKey::new(&VIEW, "http://other");
-        assert_eq!(
-            &cache.bytes(&store, base, row(&store, id), || b"3".to_vec())[..],
-            b"3"
-        );
+        assert_eq!(&cache.bytes(&store, base, id, || b"3".to_vec())[..], b"3");
     }
 
     #[test]

@@ -9,23 +9,117 @@
 //! and a changed row is keyed again, alone, at the next look-up. So unique-key checks,
 //! reference look-ups and id allocation cost a logarithmic time at any table size, and
 //! seeding, which resolves every reference by name, stays linear.
+//!
+//! Rows are kept encoded ([`row`]): reads hand out a decoded copy ([`Table::get`]), changes go
+//! through [`RowMut`], which encodes the row again when dropped, and index look-ups read the
+//! one member they key by straight from the bytes.
+
+mod row;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One stored entity in the dialect's own wire shape (camelCase members, `id` included).
 pub type Record = Map<String, Value>;
 
-// Clone by hand below: the index is a cache, rebuilt on first use.
-#[derive(Debug, Default, Serialize, Deserialize)]
+// Clone, Debug and serde by hand below: the index is a cache, rebuilt on first use, and the
+// rows are written and read as the records they encode.
+#[derive(Default)]
 pub struct Table {
+    rows: Vec<(i64, Box<[u8]>)>,
+    names: row::Names,
+    next_id: i64,
+    index: Mutex<Indexes>,
+}
+
+/// What a table is written as (persisted worlds): its records and the next id.
+#[derive(Serialize)]
+struct TableOut<'a> {
+    rows: RowsOut<'a>,
+    next_id: i64,
+}
+
+struct RowsOut<'a>(&'a Table);
+
+impl Serialize for RowsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        s.collect_seq(t.rows.iter().map(|(id, b)| (id, row::decode(&t.names, b))))
+    }
+}
+
+#[derive(Deserialize)]
+struct TableIn {
     rows: Vec<(i64, Record)>,
     next_id: i64,
-    #[serde(skip)]
-    index: Mutex<Indexes>,
+}
+
+impl Serialize for Table {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TableOut {
+            rows: RowsOut(self),
+            next_id: self.next_id,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Table {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let TableIn { rows, next_id } = TableIn::deserialize(d)?;
+        let mut names = row::Names::default();
+        let rows = rows
+            .into_iter()
+            .map(|(id, r)| (id, row::encode(&mut names, &r)))
+            .collect();
+        Ok(Table {
+            rows,
+            names,
+            next_id,
+            index: Mutex::default(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("rows", &self.rows.len())
+            .field("next_id", &self.next_id)
+            .finish()
+    }
+}
+
+/// A row taken out for change ([`Table::get_mut`]): a working copy, encoded back into the
+/// table when dropped.
+pub struct RowMut<'a> {
+    table: &'a mut Table,
+    at: usize,
+    record: Record,
+}
+
+impl Deref for RowMut<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        &self.record
+    }
+}
+
+impl DerefMut for RowMut<'_> {
+    fn deref_mut(&mut self) -> &mut Record {
+        &mut self.record
+    }
+}
+
+impl Drop for RowMut<'_> {
+    fn drop(&mut self) {
+        let t = &mut *self.table;
+        t.rows[self.at].1 = row::encode(&mut t.names, &self.record);
+    }
 }
 
 /// What an index keys a row by.
@@ -70,33 +164,23 @@ impl Key {
     }
 }
 
-/// Walks a dotted member path (`company.id`).
-fn at_path<'a>(r: &'a Record, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let mut v = r.get(parts.next()?)?;
-    for p in parts {
-        v = v.get(p)?;
-    }
-    Some(v)
-}
-
 impl Extract {
-    fn keys(&self, r: &Record, out: &mut Vec<Key>) {
+    /// The keys of an encoded row, read from its bytes.
+    fn keys(&self, names: &row::Names, r: &[u8], out: &mut Vec<Key>) {
         match self {
             Extract::Member { path, folded } => {
-                if let Some(v) = at_path(r, path) {
-                    out.push(Key::of(v, *folded));
+                if let Some(v) = row::at_path(names, r, path) {
+                    out.push(Key::of(&v, *folded));
                 }
             }
             Extract::Nested { list, member } => {
-                let items = r.get(list).and_then(Value::as_array);
-                for v in items.into_iter().flatten().filter_map(|i| i.get(member)) {
-                    out.push(Key::of(v, false));
+                for v in row::nested(names, r, list, member) {
+                    out.push(Key::of(&v, false));
                 }
             }
             Extract::Numbered { member } => {
-                if let Some(k) = r
-                    .get(member)
+                if let Some(k) = row::at_path(names, r, member)
+                    .as_ref()
                     .and_then(Value::as_str)
                     .and_then(Key::numbered)
                 {
@@ -115,9 +199,9 @@ struct Index {
 }
 
 impl Index {
-    fn change(&mut self, id: i64, r: &Record, add: bool, buf: &mut Vec<Key>) {
+    fn change(&mut self, id: i64, names: &row::Names, r: &[u8], add: bool, buf: &mut Vec<Key>) {
         buf.clear();
-        self.extract.keys(r, buf);
+        self.extract.keys(names, r, buf);
         for k in buf.drain(..) {
             if add {
                 self.entries.insert((k, id));
@@ -146,39 +230,14 @@ impl Clone for Table {
     fn clone(&self) -> Self {
         Table {
             rows: self.rows.clone(),
+            names: self.names.clone(),
             next_id: self.next_id,
             index: Mutex::default(),
         }
     }
 }
 
-/// `record` at its exact size, with every object and array in it: one built member by member
-/// (`json!` included) holds up to as many spare entries again, about 100 bytes each.
-fn exact(record: Record) -> Record {
-    record
-        .into_iter()
-        .map(|(k, v)| (k, exact_value(v)))
-        .collect()
-}
-
-fn exact_value(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(exact(m)),
-        Value::Array(a) => {
-            // Collected in place (the old capacity kept), then trimmed.
-            let mut a: Vec<Value> = a.into_iter().map(exact_value).collect();
-            a.shrink_to_fit();
-            Value::Array(a)
-        }
-        Value::String(mut s) => {
-            s.shrink_to_fit();
-            Value::String(s)
-        }
-        other => other,
-    }
-}
-
-fn position_in(rows: &[(i64, Record)], id: i64) -> Result<usize, usize> {
+fn position_in<T>(rows: &[(i64, T)], id: i64) -> Result<usize, usize> {
     rows.binary_search_by_key(&id, |(k, _)| *k)
 }
 
@@ -207,7 +266,7 @@ impl Table {
         }
         let mut buf = Vec::new();
         for index in &mut state.built {
-            index.change(id, &self.rows[at].1, false, &mut buf);
+            index.change(id, &self.names, &self.rows[at].1, false, &mut buf);
         }
         if again {
             state.dirty.push(id);
@@ -226,10 +285,10 @@ impl Table {
         let state = &mut *guard;
         let mut buf = Vec::new();
         for id in std::mem::take(&mut state.dirty) {
-            if let Some(r) = self.get(id) {
+            if let Some(r) = self.bytes(id) {
                 // A row touched twice is here twice: inserting its keys again changes nothing.
                 for index in &mut state.built {
-                    index.change(id, r, true, &mut buf);
+                    index.change(id, &self.names, r, true, &mut buf);
                 }
             }
         }
@@ -241,7 +300,7 @@ impl Table {
                     entries: BTreeSet::new(),
                 };
                 for (id, r) in &self.rows {
-                    index.change(*id, r, true, &mut buf);
+                    index.change(*id, &self.names, r, true, &mut buf);
                 }
                 state.built.push(index);
                 state.built.len() - 1
@@ -250,7 +309,7 @@ impl Table {
         f(&state.built[at])
     }
 
-    fn member(path: &str, folded: bool) -> Extract {
+    fn member_key(path: &str, folded: bool) -> Extract {
         Extract::Member {
             path: path.to_string(),
             folded,
@@ -261,17 +320,18 @@ impl Table {
     /// JSON (strings exactly, `1` and `"1"` apart).
     pub fn ids_where(&self, path: &str, value: &Value) -> Vec<i64> {
         let key = Key::of(value, false);
-        self.with_index(Self::member(path, false), |i| i.ids(key).collect())
+        self.with_index(Self::member_key(path, false), |i| i.ids(key).collect())
     }
 
     /// The ids (in order) whose string `member` is `value`, ASCII case folded when `folded`.
     pub fn ids_with_text(&self, member: &str, value: &str, folded: bool) -> Vec<i64> {
         let key = Key::of(&Value::String(value.to_string()), folded);
-        self.with_index(Self::member(member, folded), |i| i.ids(key).collect())
+        self.with_index(Self::member_key(member, folded), |i| i.ids(key).collect())
     }
 
-    /// The first row (by id) whose `member` equals `value` as a string, ASCII case folded.
-    pub fn find_by(&self, member: &str, value: &str) -> Option<&Record> {
+    /// The id of the first row (by id) whose `member` equals `value` as a string, ASCII case
+    /// folded.
+    pub fn find_id_by(&self, member: &str, value: &str) -> Option<i64> {
         let mut keys = vec![
             Key::Text(value.to_ascii_lowercase()),
             Key::Other(value.into()),
@@ -280,15 +340,14 @@ impl Table {
         if let Some(n) = value.parse::<i64>().ok().filter(|n| n.to_string() == value) {
             keys.push(Key::Int(n));
         }
-        let id = self.with_index(Self::member(member, true), |i| {
+        self.with_index(Self::member_key(member, true), |i| {
             keys.into_iter().filter_map(|k| i.ids(k).next()).min()
-        })?;
-        self.get(id)
+        })
     }
 
-    /// The first row (by id) whose string `member` is exactly `value`.
-    pub fn find_exact(&self, member: &str, value: &str) -> Option<&Record> {
-        self.get(*self.ids_with_text(member, value, false).first()?)
+    /// The id of the first row (by id) whose string `member` is exactly `value`.
+    pub fn find_id_exact(&self, member: &str, value: &str) -> Option<i64> {
+        self.ids_with_text(member, value, false).first().copied()
     }
 
     /// The highest integer `member` of the elements of array `list` over every row (the last
@@ -336,36 +395,64 @@ impl Table {
         self.rows.is_empty()
     }
 
-    pub fn get(&self, id: i64) -> Option<&Record> {
-        self.position(id).ok().map(|i| &self.rows[i].1)
+    fn bytes(&self, id: i64) -> Option<&[u8]> {
+        self.position(id).ok().map(|i| &*self.rows[i].1)
     }
 
-    pub fn get_mut(&mut self, id: i64) -> Option<&mut Record> {
+    fn decode(&self, row: &[u8]) -> Record {
+        row::decode(&self.names, row)
+    }
+
+    /// A decoded copy of row `id`.
+    pub fn get(&self, id: i64) -> Option<Record> {
+        self.bytes(id).map(|b| self.decode(b))
+    }
+
+    /// Whether row `id` is stored.
+    pub fn contains(&self, id: i64) -> bool {
+        self.position(id).is_ok()
+    }
+
+    /// The value at a dotted member path (`name`, `company.id`) of row `id`, read without
+    /// decoding the rest of the row.
+    pub fn value_at(&self, id: i64, path: &str) -> Option<Value> {
+        row::at_path(&self.names, self.bytes(id)?, path)
+    }
+
+    /// Member `name` of row `id` (the name taken as it is, dots and all), read without decoding
+    /// the rest of the row.
+    pub fn member(&self, id: i64, name: &str) -> Option<Value> {
+        row::member(&self.names, self.bytes(id)?, name)
+    }
+
+    /// Row `id` to change in place; it is stored again when the guard drops.
+    pub fn get_mut(&mut self, id: i64) -> Option<RowMut<'_>> {
         // The caller may change any member: the row is keyed again at the next look-up.
         self.unindex(id, true);
-        match self.position(id) {
-            Ok(i) => Some(&mut self.rows[i].1),
-            Err(_) => None,
-        }
+        let at = self.position(id).ok()?;
+        let record = self.decode(&self.rows[at].1);
+        Some(RowMut {
+            table: self,
+            at,
+            record,
+        })
     }
 
     /// Stores a record under the next id in sequence (or the id it carries, when seeding with
     /// explicit ids) and returns that id. The record's `id` member is set to match.
     pub fn insert(&mut self, mut record: Record) -> i64 {
         let id = match record.get("id").and_then(Value::as_i64) {
-            Some(explicit) if explicit > 0 && self.get(explicit).is_none() => explicit,
+            Some(explicit) if explicit > 0 && !self.contains(explicit) => explicit,
             _ => self.next_id,
         };
         self.next_id = self.next_id.max(id + 1);
         record.insert("id".into(), Value::from(id));
-        // Rebuilt at its exact size: a record built member by member carries up to as much
-        // spare capacity again (each entry about 100 bytes), for as long as it is stored.
-        let record = exact(record);
+        let record = row::encode(&mut self.names, &record);
         self.unindex(id, false);
         let state = self.index.get_mut().unwrap_or_else(|p| p.into_inner());
         let mut buf = Vec::new();
         for index in &mut state.built {
-            index.change(id, &record, true, &mut buf);
+            index.change(id, &self.names, &record, true, &mut buf);
         }
         match self.position(id) {
             Err(at) if at == self.rows.len() => self.rows.push((id, record)),
@@ -377,27 +464,47 @@ impl Table {
 
     pub fn remove(&mut self, id: i64) -> Option<Record> {
         self.unindex(id, false);
-        self.position(id).ok().map(|i| self.rows.remove(i).1)
+        let at = self.position(id).ok()?;
+        let (_, row) = self.rows.remove(at);
+        Some(self.decode(&row))
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
-        self.rows.iter().map(|(_, r)| r)
+    /// Every row, decoded one at a time, in id order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Record> + ExactSizeIterator + '_ {
+        self.rows.iter().map(|(_, r)| self.decode(r))
     }
 
-    /// Rows with an id strictly greater than `after`, in id order (forward-only paging).
-    pub fn iter_after(&self, after: i64) -> impl Iterator<Item = &Record> {
+    /// Every id, in order.
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = i64> + ExactSizeIterator + '_ {
+        self.rows.iter().map(|(id, _)| *id)
+    }
+
+    /// The ids strictly greater than `after`, in order.
+    pub fn ids_after(&self, after: i64) -> impl Iterator<Item = i64> + '_ {
+        self.after(after).iter().map(|(id, _)| *id)
+    }
+
+    fn after(&self, after: i64) -> &[(i64, Box<[u8]>)] {
         let start = match self.position(after) {
             Ok(i) => i + 1,
             Err(i) => i,
         };
-        self.rows[start..].iter().map(|(_, r)| r)
+        &self.rows[start..]
     }
 
-    /// The unfiltered page `[offset, offset + limit)`: a slice, never a scan.
-    pub fn slice(&self, offset: usize, limit: usize) -> impl Iterator<Item = &Record> {
+    /// The ids of the unfiltered page `[offset, offset + limit)`: a slice, never a scan, and
+    /// nothing decoded.
+    pub fn slice_ids(&self, offset: usize, limit: usize) -> Vec<i64> {
+        self.window(offset, limit)
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn window(&self, offset: usize, limit: usize) -> &[(i64, Box<[u8]>)] {
         let start = offset.min(self.rows.len());
         let end = offset.saturating_add(limit).min(self.rows.len());
-        self.rows[start..end].iter().map(|(_, r)| r)
+        &self.rows[start..end]
     }
 }
 
@@ -456,30 +563,42 @@ impl Store {
         self.tables.get_mut(name).expect("table just inserted")
     }
 
-    pub fn get(&self, table: &str, id: i64) -> Option<&Record> {
+    /// A decoded copy of row `id` of `table`.
+    pub fn get(&self, table: &str, id: i64) -> Option<Record> {
         self.tables.get(table).and_then(|t| t.get(id))
+    }
+
+    /// Whether `table` holds row `id`.
+    pub fn contains(&self, table: &str, id: i64) -> bool {
+        self.tables.get(table).is_some_and(|t| t.contains(id))
+    }
+
+    /// See [`Table::value_at`].
+    pub fn value_at(&self, table: &str, id: i64, path: &str) -> Option<Value> {
+        self.tables.get(table)?.value_at(id, path)
     }
 
     pub fn insert(&mut self, table: &str, record: Record) -> i64 {
         self.table_mut(table).insert(record)
     }
 
-    pub fn rows<'a>(&'a self, table: &str) -> Box<dyn DoubleEndedIterator<Item = &'a Record> + 'a> {
+    pub fn rows<'a>(&'a self, table: &str) -> Box<dyn DoubleEndedIterator<Item = Record> + 'a> {
         match self.tables.get(table) {
             Some(t) => Box::new(t.iter()),
             None => Box::new(std::iter::empty()),
         }
     }
 
-    /// Finds the first row whose `member` equals `value` as a string, case-insensitively
+    /// The id of the first row whose `member` equals `value` as a string, case-insensitively
     /// (ASCII), through the table's index.
-    pub fn find_by(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
-        self.tables.get(table)?.find_by(member, value)
+    pub fn find_id_by(&self, table: &str, member: &str, value: &str) -> Option<i64> {
+        self.tables.get(table)?.find_id_by(member, value)
     }
 
-    /// Finds the first row whose string `member` is exactly `value`, through the table's index.
-    pub fn find_exact(&self, table: &str, member: &str, value: &str) -> Option<&Record> {
-        self.tables.get(table)?.find_exact(member, value)
+    /// The id of the first row whose string `member` is exactly `value`, through the table's
+    /// index.
+    pub fn find_id_exact(&self, table: &str, member: &str, value: &str) -> Option<i64> {
+        self.tables.get(table)?.find_id_exact(member, value)
     }
 
     /// The ids (in order) of the rows of `table` whose value at `path` is `value`.
@@ -496,7 +615,7 @@ impl Store {
         table: &str,
         path: &str,
         value: &Value,
-    ) -> impl Iterator<Item = &'a Record> + 'a {
+    ) -> impl Iterator<Item = Record> + 'a {
         let t = self.tables.get(table);
         let ids = t.map(|t| t.ids_where(path, value)).unwrap_or_default();
         ids.into_iter().filter_map(move |id| t?.get(id))
@@ -529,40 +648,6 @@ impl Store {
     }
 }
 
-/// One page of a possibly filtered listing, with the total when it was asked for.
-pub struct Page<'a> {
-    pub rows: Vec<&'a Record>,
-    pub has_more: bool,
-}
-
-/// Takes the page `[offset, offset+limit)` of the rows of `table` that pass `keep`.
-/// Unfiltered pages are slices; filtered ones stop scanning as soon as the page is full.
-pub fn page<'a>(
-    table: Option<&'a Table>,
-    keep: Option<&dyn Fn(&Record) -> bool>,
-    offset: usize,
-    limit: usize,
-) -> Page<'a> {
-    let Some(table) = table else {
-        return Page {
-            rows: Vec::new(),
-            has_more: false,
-        };
-    };
-    match keep {
-        None => Page {
-            rows: table.slice(offset, limit).collect(),
-            has_more: offset.saturating_add(limit) < table.len(),
-        },
-        Some(keep) => {
-            let mut matching = table.iter().filter(|r| keep(r)).skip(offset);
-            let rows: Vec<&Record> = matching.by_ref().take(limit).collect();
-            let has_more = matching.next().is_some();
-            Page { rows, has_more }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,7 +673,7 @@ mod tests {
             .map(|r| r["id"].as_i64().unwrap())
             .collect();
         assert_eq!(ids, vec![50, 100, 101, 102]);
-        assert_eq!(s.find_by("companies", "name", "B").unwrap()["id"], 101);
+        assert_eq!(s.find_id_by("companies", "name", "B"), Some(101));
     }
 
     #[test]
@@ -596,28 +681,28 @@ mod tests {
         let mut s = Store::default();
         s.set_first_id("t", 10);
         s.insert("t", rec(json!({"name": "Acme", "n": 7})));
-        assert_eq!(s.find_by("t", "name", "ACME").unwrap()["id"], 10);
-        assert!(s.find_exact("t", "name", "ACME").is_none());
-        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
-        assert_eq!(s.find_by("t", "n", "7").unwrap()["id"], 10);
+        assert_eq!(s.find_id_by("t", "name", "ACME"), Some(10));
+        assert!(s.find_id_exact("t", "name", "ACME").is_none());
+        assert_eq!(s.find_id_exact("t", "name", "Acme"), Some(10));
+        assert_eq!(s.find_id_by("t", "n", "7"), Some(10));
         // Built indexes take new rows; a lower explicit id wins as the first row.
         s.insert("t", rec(json!({"name": "Beta"})));
-        assert_eq!(s.find_by("t", "name", "beta").unwrap()["id"], 11);
+        assert_eq!(s.find_id_by("t", "name", "beta"), Some(11));
         s.insert("t", rec(json!({"id": 5, "name": "acme"})));
-        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
-        assert_eq!(s.find_exact("t", "name", "Acme").unwrap()["id"], 10);
-        assert_eq!(s.find_exact("t", "name", "acme").unwrap()["id"], 5);
+        assert_eq!(s.find_id_by("t", "name", "Acme"), Some(5));
+        assert_eq!(s.find_id_exact("t", "name", "Acme"), Some(10));
+        assert_eq!(s.find_id_exact("t", "name", "acme"), Some(5));
         // Updates and removals are seen at once.
         s.table_mut("t")
             .get_mut(11)
             .unwrap()
             .insert("name".into(), json!("Gamma"));
-        assert!(s.find_by("t", "name", "beta").is_none());
-        assert_eq!(s.find_by("t", "name", "GAMMA").unwrap()["id"], 11);
+        assert!(s.find_id_by("t", "name", "beta").is_none());
+        assert_eq!(s.find_id_by("t", "name", "GAMMA"), Some(11));
         s.table_mut("t").remove(10);
-        assert_eq!(s.find_exact("t", "name", "Acme"), None);
-        assert_eq!(s.find_by("t", "name", "Acme").unwrap()["id"], 5);
-        assert!(s.find_by("t", "n", "7").is_none());
+        assert_eq!(s.find_id_exact("t", "name", "Acme"), None);
+        assert_eq!(s.find_id_by("t", "name", "Acme"), Some(5));
+        assert!(s.find_id_by("t", "n", "7").is_none());
     }
 
     #[test]
@@ -696,9 +781,9 @@ mod tests {
         let mut s = Store::default();
         s.insert("t", rec(json!({"n": 7, "flag": true})));
         s.insert("t", rec(json!({"n": "07"})));
-        assert_eq!(s.find_by("t", "n", "7").unwrap()["id"], 1);
-        assert_eq!(s.find_by("t", "n", "07").unwrap()["id"], 2);
-        assert_eq!(s.find_by("t", "flag", "true").unwrap()["id"], 1);
+        assert_eq!(s.find_id_by("t", "n", "7"), Some(1));
+        assert_eq!(s.find_id_by("t", "n", "07"), Some(2));
+        assert_eq!(s.find_id_by("t", "flag", "true"), Some(1));
         assert!(s.ids_with_text("t", "n", "7", true).is_empty());
     }
 
@@ -720,25 +805,34 @@ mod tests {
     }
 
     #[test]
-    fn pages_are_slices_and_filtered_pages_stop_early() {
+    fn tables_are_written_and_read_as_their_records() {
+        let mut s = Store::default();
+        s.insert("t", rec(json!({"name": "a", "ref": {"id": 7}, "n": 1.5})));
+        s.insert("t", rec(json!({"tags": ["x"], "name": "b"})));
+        s.table_mut("t").get_mut(2).unwrap()["name"] = json!("c");
+        let text = serde_json::to_string(s.table("t").unwrap()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"rows":[[1,{"name":"a","ref":{"id":7},"n":1.5,"id":1}],[2,{"tags":["x"],"name":"c","id":2}]],"next_id":3}"#
+        );
+        let back: Table = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        assert_eq!(back.value_at(1, "ref.id"), Some(json!(7)));
+        assert_eq!(back.clone().get(2), s.get("t", 2));
+        assert_eq!(s.table("t").unwrap().slice_ids(1, 5), vec![2]);
+    }
+
+    #[test]
+    fn pages_are_slices_of_ids() {
         let mut s = Store::default();
         for i in 0..10 {
             s.insert("t", rec(json!({"n": i})));
         }
-        let p = page(s.table("t"), None, 8, 5);
-        assert_eq!(p.rows.len(), 2);
-        assert!(!p.has_more);
-        let even = |r: &Record| r["n"].as_i64().unwrap() % 2 == 0;
-        let p = page(s.table("t"), Some(&even), 1, 2);
-        let ns: Vec<i64> = p.rows.iter().map(|r| r["n"].as_i64().unwrap()).collect();
-        assert_eq!(ns, vec![2, 4]);
-        assert!(p.has_more);
-        let after: Vec<i64> = s
-            .table("t")
-            .unwrap()
-            .iter_after(7)
-            .map(|r| r["id"].as_i64().unwrap())
-            .collect();
-        assert_eq!(after, vec![8, 9, 10]);
+        let t = s.table("t").unwrap();
+        assert_eq!(t.slice_ids(8, 5), vec![9, 10]);
+        assert_eq!(t.slice_ids(2, 3), vec![3, 4, 5]);
+        assert!(t.slice_ids(20, 5).is_empty());
+        assert_eq!(t.ids_after(7).collect::<Vec<_>>(), vec![8, 9, 10]);
+        assert_eq!(t.ids_after(0).count(), 10);
     }
 }

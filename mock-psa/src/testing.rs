@@ -329,7 +329,7 @@ impl MockPsa {
             .world()
             .store
             .rows(name)
-            .map(|r| api.native_row(name, r))
+            .map(|r| api.native_row(name, &r))
             .collect()
     }
 

@@ -176,10 +176,9 @@ fn enrich(server: &MockServer) {
     for (table, key, value, members) in natives(server.personality().dialect()) {
         let id = world
             .store
-            .find_exact(table, key, value)
-            .and_then(|r| r.get("id")?.as_i64())
+            .find_id_exact(table, key, value)
             .unwrap_or_else(|| panic!("no {table} with {key} {value}"));
-        let rec = world.store.table_mut(table).get_mut(id).expect("record");
+        let mut rec = world.store.table_mut(table).get_mut(id).expect("record");
         for (k, v) in members.as_object().expect("members") {
             match (rec.get_mut(k), v) {
                 (Some(Value::Array(have)), Value::Array(more)) => have.extend(more.clone()),

@@ -212,8 +212,7 @@ pub fn put(rec: &mut Record, key: &str, value: Option<Value>) {
 /// Finds a lookup row by name (case-insensitive) in `table` and returns its id.
 pub fn lookup_id(store: &Store, table: &str, name_member: &str, name: &str) -> Result<i64, String> {
     store
-        .find_by(table, name_member, name)
-        .and_then(|r| r.get("id").and_then(Value::as_i64))
+        .find_id_by(table, name_member, name)
         .ok_or_else(|| format!("no {table} row named `{name}`"))
 }
 
@@ -224,12 +223,10 @@ pub fn lookup_name(
     name_member: &str,
     id: Option<&Value>,
 ) -> Option<String> {
-    let id = id?.as_i64()?;
-    store
-        .get(table, id)?
-        .get(name_member)?
-        .as_str()
-        .map(str::to_string)
+    match store.value_at(table, id?.as_i64()?, name_member)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// The id of the company named `name` in `table`, for neutral references.
@@ -240,8 +237,7 @@ pub fn company_id_by_name(
     name: &str,
 ) -> Result<i64, String> {
     store
-        .find_exact(table, name_member, name)
-        .and_then(|r| r.get("id").and_then(Value::as_i64))
+        .find_id_exact(table, name_member, name)
         .ok_or_else(|| format!("no company named `{name}`"))
 }
 
@@ -357,8 +353,8 @@ pub fn full_name(contact: &Record) -> String {
 }
 
 /// The id of the contact called `name` ("First Last") among `contacts` (one company's).
-pub fn contact_id_by_name<'a>(
-    contacts: impl Iterator<Item = &'a Record>,
+pub fn contact_id_by_name(
+    contacts: impl Iterator<Item = Record>,
     name: &str,
 ) -> Result<i64, String> {
     contacts

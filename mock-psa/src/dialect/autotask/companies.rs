@@ -19,7 +19,7 @@ pub(super) fn keep_one_primary(world: &mut World, location_id: i64) {
     others.retain(|id| *id != location_id);
     let table = world.store.table_mut(LOCATIONS);
     for id in others {
-        if let Some(r) = table.get_mut(id) {
+        if let Some(mut r) = table.get_mut(id) {
             r.insert("isPrimary".into(), Value::Bool(false));
         }
     }
@@ -28,7 +28,7 @@ pub(super) fn keep_one_primary(world: &mut World, location_id: i64) {
 /// A company's owner must be an active, normal resource, and a company is not its own parent.
 pub(super) fn check_company(store: &Store, rec: &Record, id: Option<i64>) -> Result<(), String> {
     if let Some(owner) = int(rec, "ownerResourceID").and_then(|o| store.get(RESOURCES, o)) {
-        if int(owner, "licenseType") == Some(API_ONLY_LICENSE) {
+        if int(&owner, "licenseType") == Some(API_ONLY_LICENSE) {
             return Err("Account owner can not be an API-only resource.".into());
         }
         if owner.get("isActive") == Some(&Value::Bool(false)) {

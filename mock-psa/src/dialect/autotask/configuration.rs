@@ -32,11 +32,11 @@ pub(super) fn product_for(
         Some((member, value)) => store
             .ids_with_text(PRODUCTS, member, value, true)
             .into_iter()
-            .find(|id| store.get(PRODUCTS, *id).is_some_and(matches)),
+            .find(|id| store.get(PRODUCTS, *id).is_some_and(|r| matches(&r))),
         None => store
             .rows(PRODUCTS)
             .find(|r| matches(r))
-            .and_then(|r| int(r, "id")),
+            .and_then(|r| int(&r, "id")),
     };
     if let Some(id) = found {
         return Ok(id);

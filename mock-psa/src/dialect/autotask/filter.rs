@@ -4,6 +4,8 @@ use super::super::*;
 use super::schema::*;
 use super::values::*;
 use crate::clock::parse_rfc3339;
+use crate::store::Table;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +186,30 @@ pub(super) fn test(ty: Ty, op: Op, rv: Option<&Value>, values: &[Value]) -> bool
     }
 }
 
+/// What a filter reads a row's members through: a decoded record, or a stored row read member
+/// by member without decoding the rest ([`Stored`]).
+pub(super) trait Fields {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>>;
+}
+
+impl Fields for Record {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed)
+    }
+}
+
+/// Row `id` of a table, as stored.
+pub(super) struct Stored<'a> {
+    pub(super) table: &'a Table,
+    pub(super) id: i64,
+}
+
+impl Fields for Stored<'_> {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.table.member(self.id, name).map(Cow::Owned)
+    }
+}
+
 /// Autotask's documented limit on the conditions of one query (grouping and/or items do not
 /// count; every comparison does).
 pub(super) const MAX_CONDITIONS: usize = 500;
@@ -197,15 +223,18 @@ impl Filter {
         }
     }
 
-    pub(super) fn matches(&self, rec: &Record) -> bool {
+    pub(super) fn matches(&self, rec: &impl Fields) -> bool {
         match self {
             Filter::And(items) => items.iter().all(|f| f.matches(rec)),
             Filter::Or(items) => items.iter().any(|f| f.matches(rec)),
             Filter::Pass => true,
-            Filter::Cmp { field, op, values } => test(field.ty, *op, rec.get(field.name), values),
+            Filter::Cmp { field, op, values } => {
+                test(field.ty, *op, rec.field(field.name).as_deref(), values)
+            }
             Filter::Udf { name, op, values } => {
-                let udf = rec
-                    .get("userDefinedFields")
+                let udfs = rec.field("userDefinedFields");
+                let udf = udfs
+                    .as_deref()
                     .and_then(Value::as_array)
                     .and_then(|a| {
                         a.iter().find(|u| {
@@ -288,7 +317,7 @@ pub(super) fn parse_query(e: &'static Entity, v: Value) -> Result<QuerySpec, Str
 }
 
 impl QuerySpec {
-    pub(super) fn matches(&self, rec: &Record) -> bool {
+    pub(super) fn matches(&self, rec: &impl Fields) -> bool {
         // `filter: []` answers no rows.
         !self.filters.is_empty() && self.filters.iter().all(|f| f.matches(rec))
     }

@@ -61,7 +61,7 @@ pub(super) fn entity_info(
                             .rows(t)
                             .map(|r| {
                                 json!({
-                                    "value": int(r, "id").unwrap_or_default().to_string(),
+                                    "value": int(&r, "id").unwrap_or_default().to_string(),
                                     "label": r.get("label").cloned().unwrap_or(Value::Null),
                                     "isDefaultValue": r.get("isDefaultValue").cloned().unwrap_or(Value::Bool(false)),
                                     "sortOrder": r.get("sortOrder").cloned().unwrap_or(Value::from(0)),

@@ -1,9 +1,8 @@
 //! Rendering records and id-ordered paging with `nextPageUrl` links.
 
 use super::super::*;
-use super::filter::QuerySpec;
+use super::filter::{QuerySpec, Stored};
 use super::schema::*;
-use super::values::*;
 use super::wire::enc;
 use crate::render_cache::{json_response, push_array, to_json, total_len, RenderCache, ViewKey};
 use bytes::Bytes;
@@ -65,24 +64,20 @@ impl serde::Serialize for Rendered<'_> {
 /// `IncludeFields` names (the queries' keys) can spell.
 const ALL_FIELDS: &str = "\0all";
 
-/// The record's bytes for `{"item": ...}` of `GET {Entity}/{id}` (None: no such record), kept
-/// while the store is unchanged; [`item_response`] writes the envelope once the lock is let go.
+/// Row `id`'s bytes for `{"item": ...}` of `GET {Entity}/{id}` (None: no such record), kept
+/// while the store is unchanged (the row is read only when they are not); [`item_response`]
+/// writes the envelope once the lock is let go.
 pub(super) fn item_bytes(
     renders: &mut RenderCache,
     store: &Store,
     e: &'static Entity,
-    rec: Option<&Record>,
+    id: i64,
 ) -> Option<Bytes> {
-    let rec = rec?;
-    Some(rendered_bytes(
-        renders,
-        store,
-        ViewKey::new(e, ALL_FIELDS),
-        e,
-        rec,
-        None,
-        true,
-    ))
+    if !store.contains(e.table, id) {
+        return None;
+    }
+    let view = ViewKey::new(e, ALL_FIELDS);
+    Some(rendered_bytes(renders, store, view, e, id, None, true))
 }
 
 /// `{"item": ...}` around [`item_bytes`].
@@ -97,24 +92,29 @@ pub(super) fn item_response(bytes: Option<Bytes>) -> Response {
     json_response(body)
 }
 
-/// The wire bytes of `rec` through `view` (what [`Rendered`] writes), kept while the store is
-/// unchanged (`render_cache`).
+/// The wire bytes of row `id` through `view` (what [`Rendered`] writes), kept while the store is
+/// unchanged (`render_cache`); the row is read only when they are not.
 fn rendered_bytes(
     renders: &mut RenderCache,
     store: &Store,
     view: ViewKey,
     e: &Entity,
-    rec: &Record,
+    id: i64,
     include: Option<&[&'static str]>,
     all: bool,
 ) -> Bytes {
-    renders.bytes(store, view, rec, || {
-        to_json(&Rendered {
-            e,
-            rec,
-            include,
-            all,
-        })
+    renders.bytes(store, view, id, || {
+        let rec = store.get(e.table, id).unwrap_or_default();
+        render_bytes(e, &rec, include, all)
+    })
+}
+
+fn render_bytes(e: &Entity, rec: &Record, include: Option<&[&'static str]>, all: bool) -> Vec<u8> {
+    to_json(&Rendered {
+        e,
+        rec,
+        include,
+        all,
     })
 }
 
@@ -146,18 +146,20 @@ pub(super) fn query_page(
     start: i64,
     previous: Vec<i64>,
 ) -> Page {
-    let mut rows: Vec<&Record> = Vec::with_capacity(spec.max.min(MAX_PAGE));
+    // Rows are matched member by member from their stored bytes; a row is decoded only when
+    // its rendered bytes are not kept.
+    let mut rows: Vec<i64> = Vec::with_capacity(spec.max.min(MAX_PAGE));
     let mut next = None;
     if let Some(table) = world.store.table(e.table) {
-        for rec in table.iter_after(start.saturating_sub(1)) {
-            if !spec.matches(rec) {
+        for id in table.ids_after(start.saturating_sub(1)) {
+            if !spec.matches(&Stored { table, id }) {
                 continue;
             }
             if rows.len() == spec.max {
-                next = int(rec, "id");
+                next = Some(id);
                 break;
             }
-            rows.push(rec);
+            rows.push(id);
         }
     }
     let search = enc(&spec.raw.to_string());
@@ -192,13 +194,13 @@ pub(super) fn query_page(
     let view = ViewKey::new(e, &include.map(|names| names.join(",")).unwrap_or_default());
     let items: Vec<Bytes> = rows
         .iter()
-        .map(|rec| {
+        .map(|&id| {
             rendered_bytes(
                 &mut world.renders,
                 &world.store,
                 view,
                 e,
-                rec,
+                id,
                 include,
                 false,
             )

@@ -36,7 +36,7 @@ pub(super) fn location_by_name(store: &Store, company: i64, name: &str) -> Resul
     store
         .rows_where(LOCATIONS, "companyID", &Value::from(company))
         .find(|r| str_of(r, "name") == Some(name))
-        .and_then(|r| int(r, "id"))
+        .and_then(|r| int(&r, "id"))
         .ok_or_else(|| format!("no location named `{name}` at company {company}"))
 }
 
@@ -177,8 +177,7 @@ pub(super) fn native_fields(
             if existing.is_none() || has("manufacturer") || has("model") {
                 let current = existing
                     .and_then(|r| int(r, "productID"))
-                    .and_then(|p| world.store.get(PRODUCTS, p))
-                    .cloned();
+                    .and_then(|p| world.store.get(PRODUCTS, p));
                 let pick = |k: &str, member: &str| match fields.get(k) {
                     Some(_) => text(fields, k),
                     None => current
@@ -252,12 +251,10 @@ pub(super) fn create(
 ) -> Result<i64, String> {
     let (mut rec, parent) = native_fields(world, kind, fields, None)?;
     let picklist_default = |table: &str| {
-        world
+        let defaults = world
             .store
-            .rows(table)
-            .find(|r| r.get("isDefaultValue") == Some(&Value::Bool(true)))
-            .and_then(|r| int(r, "id"))
-            .map(Value::from)
+            .ids_where(table, "isDefaultValue", &Value::Bool(true));
+        defaults.first().map(|&id| Value::from(id))
     };
     let ticket_defaults = [
         ("status", picklist_default(TICKET_STATUSES)),
@@ -302,7 +299,6 @@ pub(super) fn update(
     let existing = world
         .store
         .get(e.table, id)
-        .cloned()
         .ok_or_else(|| format!("no {} with id {id}", e.model))?;
     let (rec, _) = native_fields(world, kind, fields, Some(&existing))?;
     update_rec(world, e, id, rec, None, false)
@@ -310,7 +306,7 @@ pub(super) fn update(
 
 pub(super) fn delete(world: &mut World, kind: NeutralKind, id: i64) -> Result<(), String> {
     let e = entity_of(kind);
-    if world.store.get(e.table, id).is_none() {
+    if !world.store.contains(e.table, id) {
         return Err(format!("no {} with id {id}", e.model));
     }
     if kind == NeutralKind::Company {
@@ -349,19 +345,19 @@ pub(super) fn view(store: &Store) -> NeutralView {
         .filter(|r| int(r, "id") != Some(OWN_COMPANY_ID))
         .map(|r| {
             neutral(vec![
-                ("id", t(r, "id")),
-                ("name", t(r, "companyName")),
-                ("short_name", t(r, "companyNumber")),
+                ("id", t(&r, "id")),
+                ("name", t(&r, "companyName")),
+                ("short_name", t(&r, "companyNumber")),
                 (
                     "type",
                     name_of(COMPANY_TYPES, "label", r.get("companyType")),
                 ),
-                ("status", status(r)),
+                ("status", status(&r)),
                 (
                     "parent",
                     name_of(COMPANIES, "companyName", r.get("parentCompanyID")),
                 ),
-                ("phone", t(r, "phone")),
+                ("phone", t(&r, "phone")),
             ])
         })
         .collect();
@@ -370,21 +366,21 @@ pub(super) fn view(store: &Store) -> NeutralView {
         .rows(LOCATIONS)
         .map(|r| {
             neutral(vec![
-                ("id", t(r, "id")),
+                ("id", t(&r, "id")),
                 (
                     "company",
                     name_of(COMPANIES, "companyName", r.get("companyID")),
                 ),
-                ("name", t(r, "name")),
-                ("address1", t(r, "address1")),
-                ("address2", t(r, "address2")),
-                ("city", t(r, "city")),
-                ("state", t(r, "state")),
-                ("zip", t(r, "postalCode")),
+                ("name", t(&r, "name")),
+                ("address1", t(&r, "address1")),
+                ("address2", t(&r, "address2")),
+                ("city", t(&r, "city")),
+                ("state", t(&r, "state")),
+                ("zip", t(&r, "postalCode")),
                 ("country", name_of(COUNTRIES, "name", r.get("countryID"))),
-                ("phone", t(r, "phone")),
-                ("fax", t(r, "fax")),
-                ("primary", t(r, "isPrimary")),
+                ("phone", t(&r, "phone")),
+                ("fax", t(&r, "fax")),
+                ("primary", t(&r, "isPrimary")),
             ])
         })
         .collect();
@@ -392,8 +388,8 @@ pub(super) fn view(store: &Store) -> NeutralView {
     let contacts = store
         .rows(CONTACTS)
         .map(|r| {
-            let email = t(r, "emailAddress");
-            let phone = t(r, "phone");
+            let email = t(&r, "emailAddress");
+            let phone = t(&r, "phone");
             let email_type = if email.is_null() {
                 Value::Null
             } else {
@@ -405,14 +401,14 @@ pub(super) fn view(store: &Store) -> NeutralView {
                 Value::from("Direct")
             };
             neutral(vec![
-                ("id", t(r, "id")),
+                ("id", t(&r, "id")),
                 (
                     "company",
                     name_of(COMPANIES, "companyName", r.get("companyID")),
                 ),
-                ("first_name", t(r, "firstName")),
-                ("last_name", t(r, "lastName")),
-                ("title", t(r, "title")),
+                ("first_name", t(&r, "firstName")),
+                ("last_name", t(&r, "lastName")),
+                ("title", t(&r, "title")),
                 ("email", email),
                 ("email_type", email_type),
                 ("phone", phone),
@@ -432,14 +428,14 @@ pub(super) fn view(store: &Store) -> NeutralView {
     let configurations = store
         .rows(CIS)
         .map(|r| {
-            let product = int(r, "productID").and_then(|p| store.get(PRODUCTS, p));
-            let from_product = |k: &str| product.map_or(Value::Null, |p| t(p, k));
-            let name = match t(r, "referenceTitle") {
+            let product = int(&r, "productID").and_then(|p| store.get(PRODUCTS, p));
+            let from_product = |k: &str| product.as_ref().map_or(Value::Null, |p| t(p, k));
+            let name = match t(&r, "referenceTitle") {
                 Value::Null => from_product("name"),
                 v => v,
             };
             neutral(vec![
-                ("id", t(r, "id")),
+                ("id", t(&r, "id")),
                 (
                     "company",
                     name_of(COMPANIES, "companyName", r.get("companyID")),
@@ -449,11 +445,11 @@ pub(super) fn view(store: &Store) -> NeutralView {
                     "type",
                     name_of(CI_TYPES, "label", r.get("configurationItemType")),
                 ),
-                ("status", status(r)),
-                ("serial_number", t(r, "serialNumber")),
+                ("status", status(&r)),
+                ("serial_number", t(&r, "serialNumber")),
                 ("manufacturer", from_product("manufacturerName")),
                 ("model", from_product("manufacturerProductName")),
-                ("notes", t(r, "notes")),
+                ("notes", t(&r, "notes")),
                 (
                     "location",
                     name_of(LOCATIONS, "name", r.get("companyLocationID")),
@@ -465,18 +461,18 @@ pub(super) fn view(store: &Store) -> NeutralView {
     let tickets = store
         .rows(TICKETS)
         .map(|r| {
-            let contact = int(r, "contactID").and_then(|c| store.get(CONTACTS, c));
+            let contact = int(&r, "contactID").and_then(|c| store.get(CONTACTS, c));
             ticket_view([
-                t(r, "id"),
+                t(&r, "id"),
                 name_of(COMPANIES, "companyName", r.get("companyID")),
-                t(r, "ticketNumber"),
-                t(r, "title"),
+                t(&r, "ticketNumber"),
+                t(&r, "title"),
                 name_of(TICKET_QUEUES, "label", r.get("queueID")),
                 name_of(TICKET_STATUSES, "label", r.get("status")),
                 name_of(TICKET_PRIORITIES, "label", r.get("priority")),
-                contact.map_or(Value::Null, |c| Value::from(full_name(c))),
-                t(r, "createDate"),
-                t(r, "lastActivityDate"),
+                contact.map_or(Value::Null, |c| Value::from(full_name(&c))),
+                t(&r, "createDate"),
+                t(&r, "lastActivityDate"),
             ])
         })
         .collect();

@@ -109,10 +109,12 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             let mut world = state.world();
             let page = match rest {
                 ["query", "count"] => {
-                    let n = world
-                        .store
-                        .rows(e.table)
-                        .filter(|r| spec.matches(r))
+                    let table = world.store.table(e.table);
+                    let ids = table
+                        .into_iter()
+                        .flat_map(|t| t.ids().map(move |id| (t, id)));
+                    let n = ids
+                        .filter(|&(table, id)| spec.matches(&Stored { table, id }))
                         .count();
                     return ok(json!({"queryCount": n}));
                 }
@@ -149,7 +151,7 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             }
             let mut world = state.world();
             let w = &mut *world;
-            let bytes = item_bytes(&mut w.renders, &w.store, e, w.store.get(e.table, id));
+            let bytes = item_bytes(&mut w.renders, &w.store, e, id);
             drop(world);
             item_response(bytes)
         }
@@ -187,7 +189,7 @@ pub(super) fn child_route(
                 let items: Vec<Value> = world
                     .store
                     .rows_where(e.table, member, &Value::from(pid))
-                    .map(|r| render(e, r, None))
+                    .map(|r| render(e, &r, None))
                     .collect();
                 ok(json!({"items": items, "pageDetails": {"count": items.len(),
                     "requestCount": MAX_PAGE, "prevPageUrl": null, "nextPageUrl": null}}))
@@ -206,11 +208,11 @@ pub(super) fn child_route(
                 Method::GET => {
                     let mut world = state.world();
                     let w = &mut *world;
-                    let rec = w
-                        .store
-                        .get(e.table, id)
-                        .filter(|r| int(r, member) == Some(pid));
-                    let bytes = item_bytes(&mut w.renders, &w.store, e, rec);
+                    let parent = w.store.value_at(e.table, id, member);
+                    let bytes = match parent.and_then(|p| p.as_i64()) == Some(pid) {
+                        true => item_bytes(&mut w.renders, &w.store, e, id),
+                        false => None,
+                    };
                     drop(world);
                     item_response(bytes)
                 }

@@ -57,12 +57,20 @@ pub(super) fn seed(store: &mut Store) {
     }
 }
 
-fn definitions<'a>(store: &'a Store, e: &'a Entity) -> impl Iterator<Item = &'a Record> + 'a {
-    store.rows(UDF_DEFINITIONS).filter(move |d| {
-        d.get("entity")
+/// The ids of `e`'s definitions, told by the one member read from each stored row.
+fn definition_ids<'a>(store: &'a Store, e: &'a Entity) -> impl Iterator<Item = i64> + 'a {
+    let table = store.table(UDF_DEFINITIONS);
+    table.into_iter().flat_map(|t| t.ids()).filter(move |&id| {
+        store
+            .value_at(UDF_DEFINITIONS, id, "entity")
+            .as_ref()
             .and_then(Value::as_str)
             .is_some_and(|n| n.eq_ignore_ascii_case(e.name))
     })
+}
+
+fn definitions<'a>(store: &'a Store, e: &'a Entity) -> impl Iterator<Item = Record> + 'a {
+    definition_ids(store, e).filter_map(|id| store.get(UDF_DEFINITIONS, id))
 }
 
 fn text<'a>(r: &'a Record, k: &str) -> &'a str {
@@ -89,9 +97,9 @@ pub(super) fn info(store: &Store, e: &Entity) -> Value {
             let picks = d.get("picklistValues").cloned().unwrap_or(json!([]));
             let is_pick = picks.as_array().is_some_and(|a| !a.is_empty());
             json!({
-                "name": text(d, "name"),
-                "label": text(d, "name"),
-                "dataType": text(d, "dataType"),
+                "name": text(&d, "name"),
+                "label": text(&d, "name"),
+                "dataType": text(&d, "dataType"),
                 "length": d.get("length").cloned().unwrap_or(json!(0)),
                 "isRequired": d.get("isRequired").cloned().unwrap_or(json!(false)),
                 "isReadOnly": false,
@@ -148,8 +156,8 @@ pub(super) fn accept(
                     e.model
                 ));
             };
-            let defined = text(def, "name");
-            let value = coerce_as(defined, ty_of(def), get("value").unwrap_or(&Value::Null))?;
+            let defined = text(&def, "name");
+            let value = coerce_as(defined, ty_of(&def), get("value").unwrap_or(&Value::Null))?;
             let value = match value {
                 Value::Null => Value::Null,
                 Value::String(s) => Value::String(s),
@@ -172,8 +180,12 @@ pub(super) fn accept(
         }
     }
     if creating {
-        for d in definitions(store, e).filter(|d| d.get("isRequired") == Some(&Value::Bool(true))) {
-            let name = text(d, "name");
+        let required = definition_ids(store, e).filter(|&id| {
+            store.value_at(UDF_DEFINITIONS, id, "isRequired") == Some(Value::Bool(true))
+        });
+        for id in required {
+            let name = store.value_at(UDF_DEFINITIONS, id, "name");
+            let name = name.as_ref().and_then(Value::as_str).unwrap_or("");
             if !list
                 .iter()
                 .any(|x| x["name"] == name && !x["value"].is_null())

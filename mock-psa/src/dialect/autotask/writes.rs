@@ -41,7 +41,7 @@ pub(super) fn check_record(
             }
         }
         if let Some(table) = field.pick {
-            if store.get(table, n).is_none() {
+            if !store.contains(table, n) {
                 return Err(format!(
                     "Value {n} is not a valid picklist value for field {}.",
                     field.name
@@ -49,7 +49,7 @@ pub(super) fn check_record(
             }
         }
         if let Some((_, Some(table))) = field.refers {
-            if store.get(table, n).is_none() {
+            if !store.contains(table, n) {
                 return Err(format!(
                     "Value does not reference an existing entity for {}.",
                     field.name
@@ -67,8 +67,13 @@ pub(super) fn check_record(
         ("companyLocationID", LOCATIONS, "location"),
         ("contactID", CONTACTS, "contact"),
     ] {
-        let target = int(rec, member).and_then(|t| store.get(table, t));
-        if target.is_some_and(|t| int(t, "companyID") != int(rec, "companyID")) {
+        let target = int(rec, member).filter(|&t| store.contains(table, t));
+        let owner = |t| {
+            store
+                .value_at(table, t, "companyID")
+                .and_then(|c| c.as_i64())
+        };
+        if target.is_some_and(|t| owner(t) != int(rec, "companyID")) {
             return Err(format!(
                 "{member} must be a {what} of the record's company."
             ));
@@ -80,7 +85,7 @@ pub(super) fn check_record(
 /// Records who created a record over the API: the impersonated resource when the call named
 /// one (with the API user as the impersonator), else the API user.
 pub(super) fn attribute(world: &mut World, e: &Entity, id: i64, actor: Actor) {
-    let Some(rec) = world.store.table_mut(e.table).get_mut(id) else {
+    let Some(mut rec) = world.store.table_mut(e.table).get_mut(id) else {
         return;
     };
     for f in e.system(System::Creator) {
@@ -119,7 +124,7 @@ pub(super) fn create_rec(
             ),
             None => (entity(COMPANIES), "companyID"),
         };
-        if world.store.get(pe.table, pid).is_none() {
+        if !world.store.contains(pe.table, pid) {
             return Err(format!("{} with id {pid} does not exist.", pe.model));
         }
         match int(&rec, member) {
@@ -176,7 +181,7 @@ pub(super) fn update_rec(
     parent: Option<i64>,
     replace: bool,
 ) -> Result<(), String> {
-    let Some(old) = world.store.get(e.table, id).cloned() else {
+    let Some(old) = world.store.get(e.table, id) else {
         return Err(format!("{} with id {id} does not exist.", e.model));
     };
     if let (Some(pid), Some(up)) = (parent, &e.parent) {
@@ -227,7 +232,7 @@ pub(super) fn update_rec(
     rec.retain(|_, v| !v.is_null());
     check_record(world, e, &rec, Some(id))?;
     stamp(world, e, &mut rec, &[System::Modified]);
-    if let Some(slot) = world.store.table_mut(e.table).get_mut(id) {
+    if let Some(mut slot) = world.store.table_mut(e.table).get_mut(id) {
         *slot = rec;
     }
     if e.table == LOCATIONS {
@@ -240,7 +245,7 @@ pub(super) fn delete_child(world: &mut World, e: &Entity, pid: i64, id: i64) -> 
     let Some(old) = world.store.get(e.table, id) else {
         return Err(format!("{} with id {id} does not exist.", e.model));
     };
-    if int(old, e.parent_member().unwrap_or("companyID")) != Some(pid) {
+    if int(&old, e.parent_member().unwrap_or("companyID")) != Some(pid) {
         return Err(format!(
             "{} with id {id} does not belong to {} {pid}.",
             e.model,
@@ -248,7 +253,7 @@ pub(super) fn delete_child(world: &mut World, e: &Entity, pid: i64, id: i64) -> 
         ));
     }
     if e.table == LOCATIONS {
-        check_location_delete(old)?;
+        check_location_delete(&old)?;
     }
     world.store.table_mut(e.table).remove(id);
     Ok(())

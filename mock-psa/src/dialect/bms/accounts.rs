@@ -118,7 +118,7 @@ pub fn summary_of(c: &Ctx<'_>, e: &Entity) -> R<Response> {
         return c.show(e, id);
     }
     let w = c.world();
-    Ok(axum::Json(View::new(&w.store, e.get(&w.store, id)?, e.dto)).into_response())
+    Ok(axum::Json(View::new(&w.store, &e.get(&w.store, id)?, e.dto)).into_response())
 }
 
 fn get_summary(c: &Ctx<'_>) -> R<Response> {
@@ -142,11 +142,11 @@ fn locations_lookup(c: &Ctx<'_>) -> R<Response> {
     let id = c.id(0, ACCOUNT.label)?;
     let w = c.world();
     let acc = ACCOUNT.get(&w.store, id)?;
-    let rows = account_locations(&w.store, acc)
+    let rows = account_locations(&w.store, &acc)
         .into_iter()
         .map(|l| {
-            json!({"id": id_of(l), "name": member(l, "locationName"),
-                   "accountId": member(l, "accountId"), "isMain": member(l, "isMain")})
+            json!({"id": id_of(&l), "name": member(&l, "locationName"),
+                   "accountId": member(&l, "accountId"), "isMain": member(&l, "isMain")})
         })
         .collect();
     Ok(c.ok(Value::Array(rows)))
@@ -162,7 +162,7 @@ fn get_location(c: &Ctx<'_>) -> R<Response> {
         .ok()
         .filter(|l| int_of(l, "accountId") == Some(id))
         .ok_or_else(|| ApiErr::not_found(LOCATION.label, loc))?;
-    Ok(c.ok(View::new(&w.store, l, LOCATION_DTO)))
+    Ok(c.ok(View::new(&w.store, &l, LOCATION_DTO)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ fn validate_account(store: &Store, rec: &Record, self_id: Option<i64>) -> R<()> 
     let mut errs = Vec::new();
     put.check_refs(store, rec, &mut errs);
     if let Some(p) = int_of(rec, "parentId") {
-        if store.get(ACCOUNTS, p).is_none() || Some(p) == self_id {
+        if !store.contains(ACCOUNTS, p) || Some(p) == self_id {
             errs.push(format!("ParentId {p} is not a valid parent account"));
         }
     }
@@ -372,8 +372,9 @@ pub fn insert_location(
     let now = world.clock.rfc3339();
     let has_main = world
         .store
-        .rows_where(LOCATIONS, "accountId", &Value::from(account_id))
-        .any(|r| is_true(r, "isMain"));
+        .ids_where(LOCATIONS, "accountId", &Value::from(account_id))
+        .into_iter()
+        .any(|l| world.store.value_at(LOCATIONS, l, "isMain") == Some(Value::Bool(true)));
     let is_main = loc
         .get("isMain")
         .and_then(Value::as_bool)
@@ -393,7 +394,7 @@ pub fn insert_location(
     audit_new(&mut rec, &now);
     rec.insert("addresses".into(), Value::Array(addresses));
     let id = world.store.insert(LOCATIONS, rec);
-    if let Some(acc) = world.store.table_mut(ACCOUNTS).get_mut(account_id) {
+    if let Some(mut acc) = world.store.table_mut(ACCOUNTS).get_mut(account_id) {
         if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
             ids.push(Value::from(id));
         } else {
@@ -405,7 +406,7 @@ pub fn insert_location(
 
 fn demote_mains(store: &mut Store, account_id: i64) {
     for id in store.ids_where(LOCATIONS, "accountId", &Value::from(account_id)) {
-        if let Some(r) = store.table_mut(LOCATIONS).get_mut(id) {
+        if let Some(mut r) = store.table_mut(LOCATIONS).get_mut(id) {
             r.insert("isMain".into(), Value::Bool(false));
         }
     }
@@ -458,7 +459,7 @@ pub fn delete_location(world: &mut World, id: i64) -> R<()> {
         .table_mut(LOCATIONS)
         .remove(id)
         .ok_or_else(|| ApiErr::not_found(LOCATION.label, id))?;
-    if let Some(acc) =
+    if let Some(mut acc) =
         int_of(&loc, "accountId").and_then(|a| world.store.table_mut(ACCOUNTS).get_mut(a))
     {
         if let Some(Value::Array(ids)) = acc.get_mut("locationIds") {
@@ -489,7 +490,7 @@ pub const LOCATION_DTO: &Dto = &[
     ),
 ];
 
-pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> {
+pub fn account_locations(store: &Store, acc: &Record) -> Vec<Record> {
     acc.get("locationIds")
         .and_then(Value::as_array)
         .map(|ids| {
@@ -501,18 +502,21 @@ pub fn account_locations<'a>(store: &'a Store, acc: &Record) -> Vec<&'a Record> 
         .unwrap_or_default()
 }
 
-pub fn main_location<'a>(store: &'a Store, acc: &Record) -> Option<&'a Record> {
-    let locs = account_locations(store, acc);
-    locs.iter()
-        .find(|l| is_true(l, "isMain"))
-        .or_else(|| locs.first())
-        .copied()
+pub fn main_location(store: &Store, acc: &Record) -> Option<Record> {
+    let mut locs = account_locations(store, acc);
+    let main = locs.iter().position(|l| is_true(l, "isMain")).unwrap_or(0);
+    (main < locs.len()).then(|| locs.swap_remove(main))
 }
 
-/// The main location of account `id`.
+/// The main location of account `id` (as [`main_location`] finds it, read member by member).
 pub fn main_location_id(store: &Store, id: i64) -> Option<i64> {
-    store
-        .get(ACCOUNTS, id)
-        .and_then(|a| main_location(store, a))
-        .map(id_of)
+    let ids = store.value_at(ACCOUNTS, id, "locationIds")?;
+    let stored: Vec<i64> = ids
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_i64)
+        .filter(|&l| store.contains(LOCATIONS, l))
+        .collect();
+    let main = |&&l: &&i64| store.value_at(LOCATIONS, l, "isMain") == Some(Value::Bool(true));
+    stored.iter().find(main).or(stored.first()).copied()
 }

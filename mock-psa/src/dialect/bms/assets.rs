@@ -105,13 +105,12 @@ pub fn check_asset(store: &Store, rec: &Record) -> R<()> {
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
-    if account.and_then(|a| store.get(ACCOUNTS, a)).is_none() {
+    if !account.is_some_and(|a| store.contains(ACCOUNTS, a)) {
         errs.push(format!("AccountId {} does not exist", account.unwrap_or(0)));
     }
     if let Some(l) = int_of(rec, "accountLocationId") {
-        let ok = store
-            .get(LOCATIONS, l)
-            .is_some_and(|loc| int_of(loc, "accountId") == account);
+        let owner = store.value_at(LOCATIONS, l, "accountId");
+        let ok = store.contains(LOCATIONS, l) && owner.and_then(|a| a.as_i64()) == account;
         if !ok {
             errs.push(format!(
                 "AccountLocationId {l} is not a location of the account"

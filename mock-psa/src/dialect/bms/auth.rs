@@ -153,10 +153,10 @@ fn userinfo(c: &Ctx<'_>) -> R<Response> {
         .rows(EMPLOYEES)
         .find(|e| is_true(e, "isApiEmployee"));
     Ok(c.ok(json!({
-        "userId": api.map(id_of),
-        "fullName": api.map(|e| member(e, "name")),
+        "userId": api.as_ref().map(id_of),
+        "fullName": api.as_ref().map(|e| member(e, "name")),
         "userName": c.settings.credentials.user,
-        "emailAddress": api.map(|e| member(e, "emailAddress")),
+        "emailAddress": api.as_ref().map(|e| member(e, "emailAddress")),
         "tenantId": 1,
         "accountId": null,
         "locationId": null,

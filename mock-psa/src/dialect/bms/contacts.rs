@@ -251,14 +251,13 @@ fn check_refs(store: &Store, rec: &Record) -> R<()> {
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
     match account {
-        Some(a) if store.get(ACCOUNTS, a).is_some() => {}
+        Some(a) if store.contains(ACCOUNTS, a) => {}
         Some(a) => errs.push(format!("AccountId {a} does not exist")),
         None => errs.push("AccountId is required".into()),
     }
     if let Some(l) = int_of(rec, "locationId") {
-        let ok = store
-            .get(LOCATIONS, l)
-            .is_some_and(|loc| int_of(loc, "accountId") == account);
+        let owner = store.value_at(LOCATIONS, l, "accountId");
+        let ok = store.contains(LOCATIONS, l) && owner.and_then(|a| a.as_i64()) == account;
         if !ok {
             errs.push(format!("LocationId {l} is not a location of the account"));
         }
@@ -567,7 +566,7 @@ fn patch_channels(world: &mut World, id: i64, ops: &[Value], ch: Channel, rule: 
     let saved = CONTACT.get(&world.store, id)?;
     Ok(
         json!({"added": added, "updated": updated, "deleted": deleted,
-              ch.list: view::items(&world.store, saved, ch.list, ch.item)}),
+              ch.list: view::items(&world.store, &saved, ch.list, ch.item)}),
     )
 }
 

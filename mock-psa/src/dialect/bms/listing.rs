@@ -2,6 +2,7 @@
 //! `$filter` for V1), a sort (`Sort` / `$orderby`), and a page (`PageNumber`/`PageSize` or
 //! `$skip`/`$top`) with the configured default and cap.
 
+use super::model::id_of;
 use super::view::{Dto, View};
 use super::wire::{ApiErr, Query, R};
 use crate::clock::parse_rfc3339;
@@ -137,17 +138,13 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
                 if q.boolean(&name)? != Some(true) {
                     continue;
                 }
-                let hidden = store
-                    .find_by(table, "name", row_name)
-                    .and_then(|r| r.get("id").and_then(Value::as_i64));
+                let hidden = store.find_id_by(table, "name", row_name);
                 Box::new(move |r| hidden.is_none() || r.get(m).and_then(Value::as_i64) != hidden)
             }
             How::IdOrName(m, table) => {
                 let want = match raw.trim().parse::<i64>() {
                     Ok(i) => Some(i),
-                    Err(_) => store
-                        .find_by(table, "name", raw.trim())
-                        .and_then(|r| r.get("id").and_then(Value::as_i64)),
+                    Err(_) => store.find_id_by(table, "name", raw.trim()),
                 };
                 Box::new(move |r| want.is_some() && r.get(m).and_then(Value::as_i64) == want)
             }
@@ -354,12 +351,33 @@ pub struct ListSpec {
     pub dto: &'static Dto,
 }
 
-/// A page of a list: views of the stored rows, or (when sorted) the trees the sort compared.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
+/// A page of a list: stored rows by id, each shown through `dto`, or (when sorted) the trees
+/// the sort compared.
 pub enum Rows<'a> {
-    Views(Vec<View<'a>>),
+    Page {
+        store: &'a Store,
+        table: &'static str,
+        dto: &'static Dto,
+        ids: Vec<i64>,
+    },
     Sorted(Vec<Value>),
+}
+
+impl serde::Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Rows::Page {
+                store,
+                table,
+                dto,
+                ids,
+            } => s.collect_seq(ids.iter().map(|&id| {
+                let rec = store.get(table, id).unwrap_or_default();
+                View::new(store, &rec, dto).to_value()
+            })),
+            Rows::Sorted(rows) => rows.serialize(s),
+        }
+    }
 }
 
 /// A V2 list: the page of matching rows (filtered by `Filter.*` and `scope`, sorted by `Sort`)
@@ -376,7 +394,12 @@ pub fn v2_list<'a>(
     let mut preds = compile(store, q, spec.filters)?;
     preds.extend(scope);
     let keys = parse_sort("Sort", q.get("Sort"))?;
-    let view = |r| View::new(store, r, spec.dto);
+    let page = |ids| Rows::Page {
+        store,
+        table: spec.table,
+        dto: spec.dto,
+        ids,
+    };
     let matching = || {
         store
             .rows(spec.table)
@@ -385,22 +408,24 @@ pub fn v2_list<'a>(
     if keys.is_empty() {
         if preds.is_empty() {
             let Some(table) = store.table(spec.table) else {
-                return Ok((Rows::Views(Vec::new()), 0));
+                return Ok((page(Vec::new()), 0));
             };
-            let page = table.slice(win.offset, win.size).map(view).collect();
-            return Ok((Rows::Views(page), table.len()));
+            let ids = table.slice_ids(win.offset, win.size);
+            return Ok((page(ids), table.len()));
         }
         let mut total = 0;
-        let mut page = Vec::new();
+        let mut ids = Vec::new();
         for r in matching() {
-            if total >= win.offset && page.len() < win.size {
-                page.push(view(r));
+            if total >= win.offset && ids.len() < win.size {
+                ids.push(id_of(&r));
             }
             total += 1;
         }
-        return Ok((Rows::Views(page), total));
+        return Ok((page(ids), total));
     }
-    let all: Vec<Value> = matching().map(|r| view(r).to_value()).collect();
+    let all: Vec<Value> = matching()
+        .map(|r| View::new(store, &r, spec.dto).to_value())
+        .collect();
     let total = all.len();
     Ok((
         Rows::Sorted(sort_and_window("Sort", all, &keys, win)?),

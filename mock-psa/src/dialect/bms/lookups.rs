@@ -130,10 +130,10 @@ fn rows(c: &Ctx<'_>, table: &str, members: &[&str]) -> Response {
         .rows(table)
         .map(|r| {
             let mut o = Map::new();
-            o.insert("id".into(), member(r, "id"));
-            o.insert("name".into(), member(r, "name"));
+            o.insert("id".into(), member(&r, "id"));
+            o.insert("name".into(), member(&r, "name"));
             for m in members {
-                o.insert((*m).into(), member(r, m));
+                o.insert((*m).into(), member(&r, m));
             }
             Value::Object(o)
         })
@@ -153,14 +153,14 @@ fn specific(c: &Ctx<'_>) -> R<Response> {
 fn subtypes(c: &Ctx<'_>) -> R<Response> {
     let ty = c.id(0, "Issue type")?;
     let w = c.world();
-    if w.store.get(ISSUE_TYPES, ty).is_none() {
+    if !w.store.contains(ISSUE_TYPES, ty) {
         return Err(ApiErr::not_found("Issue type", ty));
     }
     let rows = w
         .store
         .rows(ISSUE_SUBTYPES)
         .filter(|r| int_of(r, "issueTypeId") == Some(ty))
-        .map(|r| json!({"id": id_of(r), "name": member(r, "name"), "isActive": member(r, "isActive")}))
+        .map(|r| json!({"id": id_of(&r), "name": member(&r, "name"), "isActive": member(&r, "isActive")}))
         .collect();
     Ok(c.ok(Value::Array(rows)))
 }
@@ -189,7 +189,7 @@ fn add(c: &Ctx<'_>) -> R<Response> {
     check(errs)?;
     let mut w = c.world();
     let name = input.get("name").and_then(Value::as_str).unwrap_or("");
-    if w.store.find_by(l.table, "name", name).is_some() {
+    if w.store.find_id_by(l.table, "name", name).is_some() {
         return Err(ApiErr::bad(format!(
             "`{name}` already exists in {}",
             l.name
@@ -197,9 +197,9 @@ fn add(c: &Ctx<'_>) -> R<Response> {
     }
     let is_default = is_true(&input, "isDefault");
     if is_default {
-        let ids: Vec<i64> = w.store.rows(l.table).map(id_of).collect();
+        let ids: Vec<i64> = w.store.rows(l.table).map(|r| id_of(&r)).collect();
         for id in ids {
-            if let Some(r) = w.store.table_mut(l.table).get_mut(id) {
+            if let Some(mut r) = w.store.table_mut(l.table).get_mut(id) {
                 r.insert("isDefault".into(), json!(false));
             }
         }
@@ -210,7 +210,7 @@ fn add(c: &Ctx<'_>) -> R<Response> {
     let id = w
         .store
         .insert(l.table, row.as_object().cloned().unwrap_or_default());
-    let saved = w.store.get(l.table, id).cloned().unwrap_or_default();
+    let saved = w.store.get(l.table, id).unwrap_or_default();
     Ok(c.ok(Value::Object(saved)))
 }
 
@@ -313,10 +313,7 @@ pub fn seed(world: &mut World, p: Personality) {
             .store
             .insert(STATUSES, r.as_object().cloned().unwrap_or_default());
     }
-    let incident = world
-        .store
-        .find_by(ISSUE_TYPES, "name", "Incident")
-        .map(id_of);
+    let incident = world.store.find_id_by(ISSUE_TYPES, "name", "Incident");
     for name in ["Hardware", "Software", "Network"] {
         let r = json!({"name": name, "issueTypeId": incident, "isActive": true});
         world

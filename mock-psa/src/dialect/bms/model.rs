@@ -121,10 +121,19 @@ pub struct Entity {
 }
 
 impl Entity {
-    pub fn get<'s>(&self, store: &'s Store, id: i64) -> R<&'s Record> {
+    /// A decoded copy of row `id`, or the not-found error.
+    pub fn get(&self, store: &Store, id: i64) -> R<Record> {
         store
             .get(self.table, id)
             .ok_or_else(|| ApiErr::not_found(self.label, id))
+    }
+
+    /// Row `id` is stored, else the not-found error.
+    pub fn exists(&self, store: &Store, id: i64) -> R<()> {
+        match store.contains(self.table, id) {
+            true => Ok(()),
+            false => Err(ApiErr::not_found(self.label, id)),
+        }
     }
 }
 
@@ -194,7 +203,7 @@ pub fn is_true(r: &Record, k: &str) -> bool {
 }
 
 pub fn lookup_exists(store: &Store, table: &str, id: Option<i64>) -> bool {
-    id.is_none_or(|i| store.get(table, i).is_some())
+    id.is_none_or(|i| store.contains(table, i))
 }
 
 /// The `name` of lookup row `id`, or null.
@@ -206,18 +215,17 @@ pub fn name_of(store: &Store, table: &str, id: Option<&Value>) -> Value {
 
 /// The row flagged `isDefault`, else the first.
 pub fn default_lookup(store: &Store, table: &str) -> Option<i64> {
-    store
-        .rows(table)
-        .find(|r| is_true(r, "isDefault"))
-        .or_else(|| store.rows(table).next())
-        .map(id_of)
+    let flagged = store.ids_where(table, "isDefault", &Value::Bool(true));
+    flagged
+        .first()
+        .copied()
+        .or_else(|| store.table(table)?.ids().next())
 }
 
 fn tenant_member(store: &Store, k: &str) -> Value {
-    store
-        .rows(TENANT)
-        .next()
-        .map(|r| member(r, k))
+    let tenant = store.table(TENANT).and_then(|t| t.ids().next());
+    tenant
+        .and_then(|id| store.value_at(TENANT, id, k))
         .unwrap_or(Value::Null)
 }
 
@@ -258,15 +266,14 @@ pub fn save(world: &mut World, table: &str, id: i64, mut rec: Record) {
     if rec.contains_key(NULLS_LEFT_OUT) {
         rec.retain(|_, v| !v.is_null());
     }
-    if let Some(slot) = world.store.table_mut(table).get_mut(id) {
+    if let Some(mut slot) = world.store.table_mut(table).get_mut(id) {
         *slot = rec;
     }
 }
 
 /// A member of the row `id` of `table`, or null (names shown beside ids).
 pub fn ref_member(store: &Store, table: &str, id: Option<i64>, k: &str) -> Value {
-    id.and_then(|i| store.get(table, i))
-        .map(|r| member(r, k))
+    id.and_then(|i| store.value_at(table, i, k))
         .unwrap_or(Value::Null)
 }
 
@@ -281,7 +288,7 @@ pub fn location_name(store: &Store, id: Option<i64>) -> Value {
 /// "First Last" of a contact, or null.
 pub fn contact_name(store: &Store, id: Option<i64>) -> Value {
     id.and_then(|i| store.get(CONTACTS, i))
-        .map(|c| json!(full_name(c)))
+        .map(|c| json!(full_name(&c)))
         .unwrap_or(Value::Null)
 }
 

@@ -36,7 +36,7 @@ fn location_by_name(store: &Store, account: i64, name: &str) -> Result<i64, Stri
                 .and_then(Value::as_str)
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
-        .map(id_of)
+        .map(|r| id_of(&r))
         .ok_or_else(|| format!("the company has no location named `{name}`"))
 }
 
@@ -174,7 +174,7 @@ pub fn view(store: &Store) -> NeutralView {
         (NeutralKind::Ticket, TICKETS, view_ticket),
     ];
     for (kind, table, f) in kinds {
-        view.insert(kind, store.rows(table).map(|r| f(store, r)).collect());
+        view.insert(kind, store.rows(table).map(|r| f(store, &r)).collect());
     }
     view
 }
@@ -210,7 +210,6 @@ fn company_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<
     let store = &world.store;
     let mut rec = store
         .get(ACCOUNTS, id)
-        .cloned()
         .ok_or_else(|| format!("no company {id}"))?;
     if f.contains_key("name") {
         rec.insert(
@@ -266,7 +265,7 @@ fn location_create(world: &mut World, f: &Map<String, Value>) -> Result<i64, Str
 }
 
 fn location_update(world: &mut World, id: i64, f: &Map<String, Value>) -> Result<(), String> {
-    if world.store.get(LOCATIONS, id).is_none() {
+    if !world.store.contains(LOCATIONS, id) {
         return Err(format!("no location {id}"));
     }
     let mut body = Map::new();
@@ -300,7 +299,6 @@ fn load_moved(
 ) -> Result<(Record, i64), String> {
     let mut rec = store
         .get(table, id)
-        .cloned()
         .ok_or_else(|| format!("no {what} {id}"))?;
     let mut account = int_of(&rec, "accountId").unwrap_or(0);
     if let Some(c) = text(f, "company") {

@@ -104,22 +104,24 @@ impl<'a> Ctx<'a> {
     pub fn show(&self, e: &Entity, id: i64) -> R<Response> {
         let mut guard = self.world();
         let w = &mut *guard;
-        let view = View::new(&w.store, e.get(&w.store, id)?, e.dto);
         if self.api == Api::V2 {
-            let bytes = view.cached_bytes(&mut w.renders, View::key(e.dto, e.table));
+            e.exists(&w.store, id)?;
+            let bytes = View::cached_bytes(&mut w.renders, &w.store, e.table, e.dto, id);
             drop(guard);
             return Ok(v2_envelope(bytes.len(), None, |out| {
                 out.extend_from_slice(&bytes)
             }));
         }
-        Ok(self.ok(view))
+        let rec = e.get(&w.store, id)?;
+        Ok(self.ok(View::new(&w.store, &rec, e.dto)))
     }
 
     /// Runs a write under the lock and answers with the saved record it names.
     pub fn write(&self, e: &Entity, f: impl FnOnce(&mut World) -> R<i64>) -> R<Response> {
         let mut w = self.world();
         let id = f(&mut w)?;
-        Ok(self.ok(View::new(&w.store, e.get(&w.store, id)?, e.dto)))
+        let rec = e.get(&w.store, id)?;
+        Ok(self.ok(View::new(&w.store, &rec, e.dto)))
     }
 
     /// V2 PUT of `e` at path id 0: the schema's members replace, then `validate`, then save.
@@ -132,7 +134,7 @@ impl<'a> Ctx<'a> {
         let id = self.id(0, e.label)?;
         let body = self.object()?;
         self.write(e, |w| {
-            let mut rec = e.get(&w.store, id)?.clone();
+            let mut rec = e.get(&w.store, id)?;
             let mut errs = Vec::new();
             let input = read_schema(&body, schema, "", &mut errs);
             check(errs)?;
@@ -154,7 +156,7 @@ impl<'a> Ctx<'a> {
         let id = self.id(0, e.label)?;
         let ops = self.ops()?;
         self.write(e, |w| {
-            let mut rec = e.get(&w.store, id)?.clone();
+            let mut rec = e.get(&w.store, id)?;
             apply_patch(&mut rec, &ops, schema, aliases)?;
             validate(&w.store, &rec)?;
             save(w, e.table, id, rec);
@@ -169,11 +171,12 @@ impl<'a> Ctx<'a> {
         let (rows, total) = v2_list(&w.store, spec, &self.query, &self.settings, scope)?;
         let total = paged.then_some(total);
         match rows {
-            Rows::Views(views) if self.api == Api::V2 => {
-                let key = View::key(spec.dto, spec.table);
-                let parts: Vec<Bytes> = views
+            Rows::Page { ids, .. } if self.api == Api::V2 => {
+                let parts: Vec<Bytes> = ids
                     .iter()
-                    .map(|v| v.cached_bytes(&mut w.renders, key))
+                    .map(|&id| {
+                        View::cached_bytes(&mut w.renders, &w.store, spec.table, spec.dto, id)
+                    })
                     .collect();
                 drop(guard);
                 Ok(v2_envelope(total_len(&parts), total, |out| {

@@ -125,13 +125,13 @@ pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
     check(errs)?;
     let mut errs = Vec::new();
     let account = int_of(rec, "accountId");
-    if account.and_then(|a| store.get(ACCOUNTS, a)).is_none() {
+    if !account.is_some_and(|a| store.contains(ACCOUNTS, a)) {
         errs.push(format!("AccountId {} does not exist", account.unwrap_or(0)));
     }
     if let Some(l) = int_of(rec, "locationId") {
         if store
             .get(LOCATIONS, l)
-            .is_none_or(|loc| int_of(loc, "accountId") != account)
+            .is_none_or(|loc| int_of(&loc, "accountId") != account)
         {
             errs.push(format!("LocationId {l} is not a location of the account"));
         }
@@ -139,7 +139,7 @@ pub(super) fn check_ticket(store: &Store, rec: &Record) -> R<()> {
     if let Some(k) = int_of(rec, "contactId") {
         if store
             .get(CONTACTS, k)
-            .is_none_or(|c| int_of(c, "accountId") != account)
+            .is_none_or(|c| int_of(&c, "accountId") != account)
         {
             errs.push(format!("ContactId {k} is not a contact of the account"));
         }
@@ -215,7 +215,7 @@ fn author_email(store: &Store, n: &Record) -> Value {
     store
         .rows(EMPLOYEES)
         .find(|e| e.get("name") == n.get("createdBy"))
-        .map(|e| member(e, "emailAddress"))
+        .map(|e| member(&e, "emailAddress"))
         .unwrap_or(Value::Null)
 }
 
@@ -223,12 +223,15 @@ fn notes(c: &Ctx<'_>) -> R<Response> {
     let id = c.id(0, TICKET.label)?;
     let w = c.world();
     TICKET.get(&w.store, id)?;
-    let rows = w
+    let notes: Vec<Record> = w
         .store
         .rows_where(TICKET_NOTES, "ticketId", &Value::from(id))
+        .collect();
+    let views: Vec<View<'_>> = notes
+        .iter()
         .map(|n| View::new(&w.store, n, NOTE_DTO))
-        .collect::<Vec<_>>();
-    Ok(c.ok(rows))
+        .collect();
+    Ok(c.ok(views))
 }
 
 /// `{Details, IsInternal}`; the answer is the saved note.
@@ -253,6 +256,6 @@ fn add_note(c: &Ctx<'_>) -> R<Response> {
     let now = w.clock.rfc3339();
     audit_new(&mut rec, &now);
     let nid = w.store.insert(TICKET_NOTES, rec);
-    let saved = w.store.get(TICKET_NOTES, nid).cloned().unwrap_or_default();
+    let saved = w.store.get(TICKET_NOTES, nid).unwrap_or_default();
     Ok(c.ok(View::new(&w.store, &saved, NOTE_DTO)))
 }

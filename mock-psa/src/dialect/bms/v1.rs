@@ -273,10 +273,10 @@ fn odata_list(
     let w = c.world();
     let mut rows = Vec::new();
     for r in w.store.rows(spec.table) {
-        if scope.is_some_and(|s| !s(r)) {
+        if scope.is_some_and(|s| !s(&r)) {
             continue;
         }
-        let v = View::new(&w.store, r, spec.dto).to_value();
+        let v = View::new(&w.store, &r, spec.dto).to_value();
         if let Some(f) = &filter {
             if !f.eval(&v)? {
                 continue;

@@ -57,7 +57,7 @@ pub enum Src {
     },
     /// The rows `rows` finds for this one (an account's locations), each shown as `item`.
     Rows {
-        rows: for<'s> fn(&'s Store, &Record) -> Vec<&'s Record>,
+        rows: fn(&Store, &Record) -> Vec<Record>,
         item: &'static Dto,
     },
     /// Every member of a schema under its own name, in schema order (several members).
@@ -127,15 +127,25 @@ impl<'a> View<'a> {
         ViewKey::new(dto, table)
     }
 
-    /// The DTO's wire bytes under `key` ([`View::key`]), kept while the store is unchanged.
-    pub fn cached_bytes(&self, renders: &mut RenderCache, key: ViewKey) -> Bytes {
-        renders.bytes(self.store, key, self.rec, || to_json(self))
+    /// The wire bytes of row `id` of `table` through `dto`, kept while the store is unchanged
+    /// (the row is read only when they are not).
+    pub fn cached_bytes(
+        renders: &mut RenderCache,
+        store: &Store,
+        table: &str,
+        dto: &'static Dto,
+        id: i64,
+    ) -> Bytes {
+        renders.bytes(store, Self::key(dto, table), id, || {
+            let rec = store.get(table, id).unwrap_or_default();
+            to_json(&View::new(store, &rec, dto))
+        })
     }
 }
 
 const NULL: Value = Value::Null;
 
-fn referenced<'s>(store: &'s Store, rec: &Record, by: &str, table: &str) -> Option<&'s Record> {
+fn referenced(store: &Store, rec: &Record, by: &str, table: &str) -> Option<Record> {
     store.get(table, rec.get(by)?.as_i64()?)
 }
 
@@ -197,16 +207,18 @@ fn members<M: SerializeMap>(map: &mut M, v: &View<'_>, dto: &'static Dto) -> Res
             Src::Null => map.serialize_entry(name, &NULL)?,
             Src::False => map.serialize_entry(name, &false)?,
             Src::Ref { by, table, field } => {
-                let value = referenced(store, rec, by, table).and_then(|r| r.get(field));
-                map.serialize_entry(name, value.unwrap_or(&NULL))?;
+                let id = rec.get(by).and_then(Value::as_i64);
+                let value = id.and_then(|id| store.value_at(table, id, field));
+                map.serialize_entry(name, value.as_ref().unwrap_or(&NULL))?;
             }
             Src::ContactName(by) => match referenced(store, rec, by, CONTACTS) {
-                Some(c) => map.serialize_entry(name, &crate::dialect::full_name(c))?,
+                Some(c) => map.serialize_entry(name, &crate::dialect::full_name(&c))?,
                 None => map.serialize_entry(name, &NULL)?,
             },
             Src::TenantName => {
-                let tenant = store.rows(TENANT).next().and_then(|t| t.get("name"));
-                map.serialize_entry(name, tenant.unwrap_or(&NULL))?;
+                let tenant = store.table(TENANT).and_then(|t| t.ids().next());
+                let name_ = tenant.and_then(|id| store.value_at(TENANT, id, "name"));
+                map.serialize_entry(name, name_.as_ref().unwrap_or(&NULL))?;
             }
             Src::DefaultItem { list, field } => {
                 let value = default_item(rec, list).and_then(|d| d.get(field));
@@ -216,10 +228,8 @@ fn members<M: SerializeMap>(map: &mut M, v: &View<'_>, dto: &'static Dto) -> Res
                 map.serialize_entry(name, &items(store, rec, list, item))?
             }
             Src::Rows { rows, item } => {
-                let views: Vec<View<'_>> = rows(store, rec)
-                    .into_iter()
-                    .map(|r| View::new(store, r, item))
-                    .collect();
+                let rows = rows(store, rec);
+                let views: Vec<View<'_>> = rows.iter().map(|r| View::new(store, r, item)).collect();
                 map.serialize_entry(name, &views)?;
             }
             Src::Schema(schema) => {

@@ -214,7 +214,6 @@ pub(super) fn comm_contact(world: &World, params: &Params) -> Result<(i64, Recor
     world
         .store
         .get("contacts", id)
-        .cloned()
         .map(|r| (id, r))
         .ok_or_else(|| not_found(&CONTACTS, &id.to_string()))
 }
@@ -247,12 +246,13 @@ pub(super) fn save_items(
 ) -> Response {
     keep_one_default(&world.store, &mut items, item_id);
     let now = world.clock.rfc3339();
-    let Some(rec) = world.store.table_mut("contacts").get_mut(contact) else {
+    let Some(mut rec) = world.store.table_mut("contacts").get_mut(contact) else {
         return not_found(&CONTACTS, &contact.to_string());
     };
     let old_info = rec.get("_info").cloned();
     rec.insert("communicationItems".into(), Value::Array(items.clone()));
-    stamp(rec, &now, old_info.as_ref());
+    stamp(&mut rec, &now, old_info.as_ref());
+    drop(rec);
     match items
         .iter()
         .find(|i| i.get("id").and_then(Value::as_i64) == Some(item_id))

@@ -433,13 +433,12 @@ pub(super) fn neutral_update(
     let mut rec = world
         .store
         .get(table, id)
-        .cloned()
         .ok_or_else(|| format!("no {} with id {id}", kind.plural()))?;
     apply_neutral(world, kind, &mut rec, fields, false)?;
     let now = world.clock.rfc3339();
     let old_info = rec.get("_info").cloned();
     stamp(&mut rec, &now, old_info.as_ref());
-    if let Some(slot) = world.store.table_mut(table).get_mut(id) {
+    if let Some(mut slot) = world.store.table_mut(table).get_mut(id) {
         *slot = rec;
     }
     Ok(())
@@ -460,9 +459,7 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
         r.get(member)
             .and_then(|v| v.get("id"))
             .and_then(Value::as_i64)
-            .and_then(|id| store.get(table, id))
-            .and_then(|t| t.get(label))
-            .cloned()
+            .and_then(|id| store.value_at(table, id, label))
             .unwrap_or(Value::Null)
     };
     let first_type = |r: &Record, member: &str, table: &str, label: &str| -> Value {
@@ -471,9 +468,7 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
             .and_then(|a| a.first())
             .and_then(|t| t.get("id"))
             .and_then(Value::as_i64)
-            .and_then(|id| store.get(table, id))
-            .and_then(|t| t.get(label))
-            .cloned()
+            .and_then(|id| store.value_at(table, id, label))
             .unwrap_or(Value::Null)
     };
     let companies = store.rows("companies").map(|r| {
@@ -484,9 +479,9 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
                 "short_name",
                 r.get("identifier").cloned().unwrap_or(Value::Null),
             ),
-            ("type", first_type(r, "types", "company_types", "name")),
-            ("status", name_of("company_statuses", r, "status", "name")),
-            ("parent", name_of("companies", r, "parentCompany", "name")),
+            ("type", first_type(&r, "types", "company_types", "name")),
+            ("status", name_of("company_statuses", &r, "status", "name")),
+            ("parent", name_of("companies", &r, "parentCompany", "name")),
             (
                 "phone",
                 r.get("phoneNumber").cloned().unwrap_or(Value::Null),
@@ -498,11 +493,11 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
     let locations = store.rows("company_sites").map(|r| {
         neutral(vec![
             ("id", r["id"].clone()),
-            ("company", name_of("companies", r, "company", "name")),
-            ("name", g(r, "name")),
-            ("address1", g(r, "addressLine1")),
-            ("address2", g(r, "addressLine2")),
-            ("city", g(r, "city")),
+            ("company", name_of("companies", &r, "company", "name")),
+            ("name", g(&r, "name")),
+            ("address1", g(&r, "addressLine1")),
+            ("address2", g(&r, "addressLine2")),
+            ("city", g(&r, "city")),
             (
                 "state",
                 r.get("stateReference")
@@ -510,54 +505,54 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
                     .cloned()
                     .unwrap_or(Value::Null),
             ),
-            ("zip", g(r, "zip")),
-            ("country", name_of("countries", r, "country", "name")),
-            ("phone", g(r, "phoneNumber")),
-            ("fax", g(r, "faxNumber")),
-            ("primary", g(r, "primaryAddressFlag")),
+            ("zip", g(&r, "zip")),
+            ("country", name_of("countries", &r, "country", "name")),
+            ("phone", g(&r, "phoneNumber")),
+            ("fax", g(&r, "faxNumber")),
+            ("primary", g(&r, "primaryAddressFlag")),
         ])
     });
     view.insert(NeutralKind::Location, locations.collect());
     let contacts = store.rows("contacts").map(|r| {
-        let (email, email_type) = communication(store, r, "emailFlag");
-        let (phone, phone_type) = communication(store, r, "phoneFlag");
+        let (email, email_type) = communication(store, &r, "emailFlag");
+        let (phone, phone_type) = communication(store, &r, "phoneFlag");
         neutral(vec![
             ("id", r["id"].clone()),
-            ("company", name_of("companies", r, "company", "name")),
-            ("first_name", g(r, "firstName")),
-            ("last_name", g(r, "lastName")),
-            ("title", g(r, "title")),
+            ("company", name_of("companies", &r, "company", "name")),
+            ("first_name", g(&r, "firstName")),
+            ("last_name", g(&r, "lastName")),
+            ("title", g(&r, "title")),
             (
                 "type",
-                first_type(r, "types", "contact_types", "description"),
+                first_type(&r, "types", "contact_types", "description"),
             ),
             ("email", email),
             ("email_type", email_type),
             ("phone", phone),
             ("phone_type", phone_type),
-            ("location", name_of("company_sites", r, "site", "name")),
+            ("location", name_of("company_sites", &r, "site", "name")),
         ])
     });
     view.insert(NeutralKind::Contact, contacts.collect());
     let configs = store.rows("configurations").map(|r| {
         neutral(vec![
             ("id", r["id"].clone()),
-            ("company", name_of("companies", r, "company", "name")),
-            ("name", g(r, "name")),
-            ("type", name_of("configuration_types", r, "type", "name")),
+            ("company", name_of("companies", &r, "company", "name")),
+            ("name", g(&r, "name")),
+            ("type", name_of("configuration_types", &r, "type", "name")),
             (
                 "status",
-                name_of("configuration_statuses", r, "status", "description"),
+                name_of("configuration_statuses", &r, "status", "description"),
             ),
-            ("serial_number", g(r, "serialNumber")),
-            ("mac_address", g(r, "macAddress")),
+            ("serial_number", g(&r, "serialNumber")),
+            ("mac_address", g(&r, "macAddress")),
             (
                 "manufacturer",
-                name_of("manufacturers", r, "manufacturer", "name"),
+                name_of("manufacturers", &r, "manufacturer", "name"),
             ),
-            ("model", g(r, "modelNumber")),
-            ("notes", g(r, "notes")),
-            ("location", name_of("company_sites", r, "site", "name")),
+            ("model", g(&r, "modelNumber")),
+            ("notes", g(&r, "notes")),
+            ("location", name_of("company_sites", &r, "site", "name")),
         ])
     });
     view.insert(NeutralKind::Configuration, configs.collect());
@@ -565,15 +560,15 @@ pub(super) fn neutral_view(store: &Store) -> NeutralView {
     let tickets = store.rows("tickets").map(|r| {
         ticket_view([
             r["id"].clone(),
-            name_of("companies", r, "company", "name"),
+            name_of("companies", &r, "company", "name"),
             json!(r["id"].to_string()),
-            g(r, "summary"),
-            name_of("boards", r, "board", "name"),
-            name_of("board_statuses", r, "status", "name"),
-            name_of("priorities", r, "priority", "name"),
-            g(r, "contactName"),
-            info(r, "dateEntered").unwrap_or(Value::Null),
-            info(r, "lastUpdated").unwrap_or(Value::Null),
+            g(&r, "summary"),
+            name_of("boards", &r, "board", "name"),
+            name_of("board_statuses", &r, "status", "name"),
+            name_of("priorities", &r, "priority", "name"),
+            g(&r, "contactName"),
+            info(&r, "dateEntered").unwrap_or(Value::Null),
+            info(&r, "lastUpdated").unwrap_or(Value::Null),
         ])
     });
     view.insert(NeutralKind::Ticket, tickets.collect());

@@ -272,7 +272,7 @@ pub(super) fn parent_exists(
     pid: Option<i64>,
 ) -> Result<(), Response> {
     match (res.parent, pid) {
-        (Some((_, parent)), Some(pid)) if store.get(parent.table, pid).is_none() => {
+        (Some((_, parent)), Some(pid)) if !store.contains(parent.table, pid) => {
             Err(not_found(parent, &pid.to_string()))
         }
         _ => Ok(()),
@@ -321,12 +321,27 @@ pub(super) fn list(
                 .as_ref()
                 .is_none_or(|f| f(&render(store, res, r, &ctx.api_base)))
     };
-    let needs_filter = filter.is_some() || pid.is_some();
+    // A child route's rows come from the parent's index entry, not a pass over the table.
+    let children: Option<Vec<i64>> = match (res.parent, pid, table) {
+        (Some((member, _)), Some(pid), Some(t)) => {
+            Some(t.ids_where(&format!("{member}.id"), &Value::from(pid)))
+        }
+        _ => None,
+    };
+    let needs_filter = filter.is_some() || (pid.is_some() && children.is_none());
+    // The candidate ids above `after`, in id order; rows are read only to be filtered.
+    let ids_after = |after: i64| -> Box<dyn Iterator<Item = i64> + '_> {
+        match (&children, table) {
+            (_, None) => Box::new(std::iter::empty()),
+            (Some(ids), _) => Box::new(ids.iter().copied().filter(move |&id| id > after)),
+            (None, Some(t)) => Box::new(t.ids_after(after)),
+        }
+    };
+    let row = |id: i64| table.and_then(|t| t.get(id));
+    let keep = |id: i64| !needs_filter || row(id).is_some_and(|r| rendered_match(&r));
 
     if count_only {
-        let n = table
-            .map(|t| t.iter().filter(|r| rendered_match(r)).count())
-            .unwrap_or(0);
+        let n = ids_after(i64::MIN).filter(|&id| keep(id)).count();
         return Json(json!({ "count": n })).into_response();
     }
 
@@ -346,7 +361,8 @@ pub(super) fn list(
         format!("{}{}?{pass}{sep}", ctx.api_base, path_for_link(&path))
     };
 
-    let rows: Vec<&Record>;
+    // The page's ids; each row is read again only when its rendered bytes are not kept.
+    let rows: Vec<i64>;
     let mut links = Vec::new();
     if forward_only {
         if q.get("orderby").is_some() {
@@ -356,17 +372,10 @@ pub(super) fn list(
             .get("pageid")
             .and_then(|p| p.parse::<i64>().ok())
             .unwrap_or(0);
-        let mut it = table
-            .into_iter()
-            .flat_map(|t| t.iter_after(after))
-            .filter(|r| !needs_filter || rendered_match(r));
+        let mut it = ids_after(after).filter(|&id| keep(id));
         rows = it.by_ref().take(page_size).collect();
         if it.next().is_some() {
-            if let Some(last) = rows
-                .last()
-                .and_then(|r| r.get("id"))
-                .and_then(Value::as_i64)
-            {
+            if let Some(last) = rows.last() {
                 links.push(format!(
                     "<{link_base}pageSize={page_size}&pageId={last}>; rel=\"next\""
                 ));
@@ -381,10 +390,9 @@ pub(super) fn list(
         let offset = (page - 1).saturating_mul(page_size);
         let total;
         if let Some(order) = q.get("orderby") {
-            let all: Vec<&Record> = table
-                .into_iter()
-                .flat_map(|t| t.iter())
-                .filter(|r| rendered_match(r))
+            let all: Vec<(i64, Record)> = ids_after(i64::MIN)
+                .filter_map(|id| Some((id, row(id)?)))
+                .filter(|(_, r)| rendered_match(r))
                 .collect();
             let keys: Vec<(String, bool)> = order
                 .split(',')
@@ -396,12 +404,12 @@ pub(super) fn list(
                 })
                 .collect();
             // Each record is rendered once for its sort keys, not once per comparison.
-            let mut keyed: Vec<(Vec<Value>, &Record)> = all
+            let mut keyed: Vec<(Vec<Value>, i64)> = all
                 .into_iter()
-                .map(|r| {
-                    let rendered = render(store, res, r, &ctx.api_base);
+                .map(|(id, r)| {
+                    let rendered = render(store, res, &r, &ctx.api_base);
                     let k = keys.iter().map(|(f, _)| sort_key(&rendered, f)).collect();
-                    (k, r)
+                    (k, id)
                 })
                 .collect();
             // A stable sort: equal keys keep id order.
@@ -424,16 +432,15 @@ pub(super) fn list(
                 .collect();
         } else if needs_filter {
             // One pass decides every row: the total and the page come from the same matches.
-            let matching: Vec<&Record> = table
-                .into_iter()
-                .flat_map(|t| t.iter())
-                .filter(|r| rendered_match(r))
-                .collect();
+            let matching: Vec<i64> = ids_after(i64::MIN).filter(|&id| keep(id)).collect();
             total = matching.len();
             rows = matching.into_iter().skip(offset).take(page_size).collect();
+        } else if let Some(ids) = &children {
+            total = ids.len();
+            rows = ids.iter().skip(offset).take(page_size).copied().collect();
         } else {
             total = table.map(|t| t.len()).unwrap_or(0);
-            rows = crate::store::page(table, None, offset, page_size).rows;
+            rows = table.map_or_else(Vec::new, |t| t.slice_ids(offset, page_size));
         }
         let last = total.div_ceil(page_size).max(1);
         links.push(format!(
@@ -460,7 +467,8 @@ pub(super) fn list(
         Some(f) => {
             let body: Vec<Value> = rows
                 .iter()
-                .map(|r| project(&render(store, res, r, &ctx.api_base), f))
+                .filter_map(|&id| store.get(res.table, id))
+                .map(|r| project(&render(store, res, &r, &ctx.api_base), f))
                 .collect();
             drop(guard);
             Json(Value::Array(body)).into_response()
@@ -470,7 +478,7 @@ pub(super) fn list(
             let view = ViewKey::new(res, &ctx.api_base);
             let parts: Vec<bytes::Bytes> = rows
                 .iter()
-                .map(|rec| rendered_bytes(renders, store, view, res, rec, &ctx.api_base))
+                .map(|&id| rendered_bytes(renders, store, view, res, id, &ctx.api_base))
                 .collect();
             drop(guard);
             let mut body = Vec::with_capacity(total_len(&parts));
@@ -513,36 +521,47 @@ pub(super) fn get_one(
     };
     let mut world = state.world();
     let w = &mut *world;
-    match w.store.get(res.table, id).filter(|r| belongs(r, res, pid)) {
-        Some(rec) => match ListQuery::parse(query).get("fields") {
-            Some(f) => Json(project(&render(&w.store, res, rec, &ctx.api_base), f)).into_response(),
+    let in_parent = match (res.parent, pid) {
+        (Some((member, _)), Some(pid)) => {
+            let parent = w.store.value_at(res.table, id, &format!("{member}.id"));
+            parent.and_then(|p| p.as_i64()) == Some(pid)
+        }
+        _ => w.store.contains(res.table, id),
+    };
+    match in_parent {
+        true => match ListQuery::parse(query).get("fields") {
+            Some(f) => {
+                let rec = w.store.get(res.table, id).unwrap_or_default();
+                Json(project(&render(&w.store, res, &rec, &ctx.api_base), f)).into_response()
+            }
             None => {
                 let view = ViewKey::new(res, &ctx.api_base);
-                let bytes = rendered_bytes(&mut w.renders, &w.store, view, res, rec, &ctx.api_base);
+                let bytes = rendered_bytes(&mut w.renders, &w.store, view, res, id, &ctx.api_base);
                 drop(world);
                 // The kept bytes themselves, shared, not copied.
                 json_response(bytes)
             }
         },
-        None => not_found(res, &id.to_string()),
+        false => not_found(res, &id.to_string()),
     }
 }
 
-/// `rec`'s wire bytes under `view` (the resource and the API base), kept while the store is
-/// unchanged (`render_cache`).
+/// Row `id`'s wire bytes under `view` (the resource and the API base), kept while the store is
+/// unchanged (`render_cache`); the row is read only when they are not.
 fn rendered_bytes(
     renders: &mut RenderCache,
     store: &Store,
     view: ViewKey,
     res: &'static Resource,
-    rec: &Record,
+    id: i64,
     api_base: &str,
 ) -> bytes::Bytes {
-    renders.bytes(store, view, rec, || {
+    renders.bytes(store, view, id, || {
+        let rec = store.get(res.table, id).unwrap_or_default();
         to_json(&Rendered {
             store,
             res,
-            rec,
+            rec: &rec,
             api_base,
         })
     })
@@ -597,14 +616,14 @@ pub(super) fn create(
             .unwrap_or("Main")
             .to_string();
         let site_id = insert_site(world, id, name, true);
-        if let Some(c) = world.store.table_mut("companies").get_mut(id) {
+        if let Some(mut c) = world.store.table_mut("companies").get_mut(id) {
             c.insert("site".into(), json!({ "id": site_id }));
         }
     }
     let v = render(
         &world.store,
         res,
-        world.store.get(res.table, id).expect("just inserted"),
+        &world.store.get(res.table, id).expect("just inserted"),
         &ctx.api_base,
     );
     (StatusCode::CREATED, Json(v)).into_response()
@@ -637,7 +656,6 @@ pub(super) fn existing(world: &World, params: &Params, res: &Resource) -> Result
         .store
         .get(res.table, id)
         .filter(|r| belongs(r, res, pid))
-        .cloned()
         .ok_or_else(|| not_found(res, &id.to_string()))
 }
 
@@ -679,13 +697,13 @@ pub(super) fn save(
     let now = world.clock.rfc3339();
     stamp(&mut rec, &now, old.get("_info"));
     rec.retain(|_, v| !v.is_null());
-    if let Some(slot) = world.store.table_mut(res.table).get_mut(id) {
+    if let Some(mut slot) = world.store.table_mut(res.table).get_mut(id) {
         *slot = rec;
     }
     let v = render(
         &world.store,
         res,
-        world.store.get(res.table, id).expect("exists"),
+        &world.store.get(res.table, id).expect("exists"),
         &ctx.api_base,
     );
     Json(v).into_response()

@@ -22,28 +22,29 @@ pub(super) fn first_where(
 // ---------------------------------------------------------------------------------------------
 // Rendering: stored records hold references as `{id}`; responses carry labels and hrefs.
 
-/// Fills an href template: `{id}` is `id`, any other `{member}` the id `target` holds there.
-pub(super) fn href(api_base: &str, template: &str, id: i64, target: Option<&Record>) -> String {
+/// Fills an href template: `{id}` is `id`, any other `{member}` the id the target holds
+/// there (`member_id(member)`).
+pub(super) fn href(
+    api_base: &str,
+    template: &str,
+    id: i64,
+    member_id: impl Fn(&str) -> Option<i64>,
+) -> String {
     let mut path = template.replace("{id}", &id.to_string());
     while let Some((start, len)) = path
         .find('{')
         .and_then(|s| path[s..].find('}').map(|e| (s, e + 1)))
     {
         let member = &path[start + 1..start + len - 1];
-        let parent = target
-            .and_then(|t| t.get(member))
-            .and_then(|p| p.get("id"))
-            .and_then(Value::as_i64)
-            .map(|p| p.to_string())
-            .unwrap_or_default();
+        let parent = member_id(member).map(|p| p.to_string()).unwrap_or_default();
         path.replace_range(start..start + len, &parent);
     }
     format!("{api_base}{path}")
 }
 
 /// A stored reference `{id}` as the wire shows it: `{id, <label>, _info: {<href_key>: href}}`,
-/// serialized straight from the target row (nothing copied). A reference without an id is
-/// returned as stored.
+/// with the few members it shows read from the target row's bytes (the row is not decoded).
+/// A reference without an id is returned as stored.
 pub(super) struct RefView<'a> {
     pub(super) store: &'a Store,
     pub(super) spec: &'a RefSpec,
@@ -64,43 +65,48 @@ impl serde::Serialize for RefView<'_> {
         let Some(id) = Self::id(self.raw) else {
             return self.raw.serialize(ser);
         };
-        let target = self.store.get(&self.spec.table, id);
+        let table = self.spec.table.as_str();
+        let member = |k: &str| self.store.value_at(table, id, k);
         let mut map = ser.serialize_map(None)?;
         map.serialize_entry("id", &id)?;
-        let present = |k: &str| target.and_then(|t| t.get(k)).filter(|v| !v.is_null());
+        let present = |k: &str| member(k).filter(|v| !v.is_null());
         match self.spec.label {
             Label::IdentifierName => {
                 if let Some(v) = present("identifier") {
-                    map.serialize_entry("identifier", v)?;
+                    map.serialize_entry("identifier", &v)?;
                 }
                 if let Some(v) = present("name") {
-                    map.serialize_entry("name", v)?;
+                    map.serialize_entry("name", &v)?;
                 }
             }
             Label::Name => {
-                if let Some(v) = target.and_then(|t| t.get("name")) {
+                if let Some(v) = member("name") {
                     if !v.is_null() {
-                        map.serialize_entry("name", v)?;
+                        map.serialize_entry("name", &v)?;
                     }
-                } else if let Some(t) = target {
+                } else if self.store.contains(table, id) {
                     // Contacts are labelled "First Last".
-                    let part = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("");
+                    let part = |k: &str| match member(k) {
+                        Some(Value::String(s)) => s,
+                        _ => String::new(),
+                    };
                     let full = format!("{} {}", part("firstName"), part("lastName"));
                     let full = full.trim();
                     if !full.is_empty() {
                         map.serialize_entry("name", full)?;
                     } else if let Some(v) = present("description") {
-                        map.serialize_entry("name", v)?;
+                        map.serialize_entry("name", &v)?;
                     }
                 }
             }
             Label::Description => {
                 if let Some(v) = present("description") {
-                    map.serialize_entry("name", v)?;
+                    map.serialize_entry("name", &v)?;
                 }
             }
         }
-        let link = href(self.api_base, &self.spec.href, id, target);
+        let member_id = |m: &str| member(&format!("{m}.id")).and_then(|v| v.as_i64());
+        let link = href(self.api_base, &self.spec.href, id, member_id);
         map.serialize_entry("_info", &OneMember(&self.spec.href_key, &link))?;
         map.end()
     }
@@ -131,7 +137,7 @@ pub(super) fn resolve_ref(
 ) -> Result<Value, String> {
     let table = spec.table.as_str();
     if let Some(id) = o.get("id").and_then(Value::as_i64) {
-        return if store.get(table, id).is_some() {
+        return if store.contains(table, id) {
             Ok(json!({ "id": id }))
         } else {
             Err(format!("{member} (id={id}) was not found"))

@@ -42,7 +42,7 @@ pub(super) fn ticket_fill(store: &Store, rec: &mut Record) -> Result<(), (&'stat
     let board = ref_id(rec, "board");
     let on_board = |s: &Record| ref_id(s, "board") == board;
     let status = match ref_id(rec, "status").and_then(|id| store.get("board_statuses", id)) {
-        Some(s) if on_board(s) => s.get("id").and_then(Value::as_i64),
+        Some(s) if on_board(&s) => s.get("id").and_then(Value::as_i64),
         Some(s) => {
             let name = s.get("name").cloned();
             Some(
@@ -67,7 +67,7 @@ pub(super) fn ticket_fill(store: &Store, rec: &mut Record) -> Result<(), (&'stat
         rec.insert("status".into(), json!({ "id": id }));
         let closed = store
             .get("board_statuses", id)
-            .is_some_and(|s| flag(s, "closedStatus"));
+            .is_some_and(|s| flag(&s, "closedStatus"));
         rec.insert("closedFlag".into(), json!(closed));
     }
     if ref_id(rec, "priority").is_none() {
@@ -78,13 +78,13 @@ pub(super) fn ticket_fill(store: &Store, rec: &mut Record) -> Result<(), (&'stat
     rec.entry("recordType").or_insert(json!("ServiceTicket"));
     rec.remove("contactName");
     if let Some(contact) = ref_id(rec, "contact").and_then(|c| store.get("contacts", c)) {
-        if ref_id(contact, "company") != ref_id(rec, "company") {
+        if ref_id(&contact, "company") != ref_id(rec, "company") {
             return Err((
                 "contact",
                 "The contact must belong to the ticket's company.".into(),
             ));
         }
-        rec.insert("contactName".into(), json!(full_name(contact)));
+        rec.insert("contactName".into(), json!(full_name(&contact)));
     }
     Ok(())
 }
