@@ -893,6 +893,23 @@ async fn contacts_create_patch_search(#[values("bms", "pulseway", "vorex")] psa:
         .await;
     assert_eq!(rows[0]["name"], "Bob Lee");
     assert_eq!(rows[0]["emailAddress"], "bob@acme.test");
+    // Unfiltered, an account's lookup holds its own contacts and no one else's.
+    let names = |rows: &Value| -> Vec<String> {
+        let rows = rows.as_array().expect("rows");
+        rows.iter()
+            .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let path = |a: &Value| format!("/v2/crm/accounts/{}/contacts/lookup", a["id"]);
+    assert_eq!(
+        names(&c.ok("GET", &path(&other), None).await),
+        ["Cat Stone"]
+    );
+    let own = names(&c.ok("GET", &path(&acc), None).await);
+    assert!(
+        own.contains(&"Bob Lee".to_string()) && !own.contains(&"Cat Stone".to_string()),
+        "{own:?}"
+    );
 
     // DELETE: 200 with no body, then 404.
     let r = c

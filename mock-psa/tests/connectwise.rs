@@ -372,6 +372,64 @@ async fn forward_only_paging_returns_ids_after_page_id() {
 }
 
 #[tokio::test]
+async fn a_company_s_sites_page_and_count_on_their_own() {
+    let cw = Cw::start().await;
+    let a = cw.create_company("A", "A Inc").await;
+    let b = cw.create_company("B", "B Inc").await;
+    // Interleaved, so a's sites are not a run of the table.
+    let mut own = Vec::new();
+    for i in 0..5 {
+        for (company, name) in [(a, format!("A{i}")), (b, format!("B{i}"))] {
+            let path = format!("company/companies/{company}/sites");
+            let r = cw
+                .call(Method::POST, &path, Some(json!({ "name": name })))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            if company == a {
+                own.push(r.body["id"].as_i64().unwrap());
+            }
+        }
+    }
+    let sites = format!("company/companies/{a}/sites");
+    let page = cw.get_q(&sites, &[("pageSize", "2"), ("page", "2")]).await;
+    assert_eq!(ids(&page.body), own[2..4].to_vec());
+    let link = page.headers.get("link").expect("link").to_str().unwrap();
+    assert!(
+        link_part(link, "last").expect("last").contains("page=3"),
+        "{link}"
+    );
+    let count = cw.call(Method::GET, &format!("{sites}/count"), None).await;
+    assert_eq!(count.body, json!({"count": 5}));
+    let desc = cw.get_q(&sites, &[("orderBy", "name desc")]).await;
+    let names: Vec<&str> = desc
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["A4", "A3", "A2", "A1", "A0"]);
+    let after = own[1].to_string();
+    let fwd = Cw::send(
+        cw.req(Method::GET, &sites)
+            .header("pagination-type", "forward-only")
+            .query(&[("pageSize", "2"), ("pageId", after.as_str())]),
+    )
+    .await;
+    assert_eq!(ids(&fwd.body), own[2..4].to_vec());
+    let named = cw.get_q(&sites, &[("conditions", "name = \"A3\"")]).await;
+    assert_eq!(ids(&named.body), vec![own[3]]);
+    // The route names the parent: a PATCH cannot move a site to another company, a DELETE
+    // takes it off the list.
+    let patch = json!([{"op": "replace", "path": "company", "value": {"id": b}}]);
+    let site0 = format!("{sites}/{}", own[0]);
+    cw.call(Method::PATCH, &site0, Some(patch)).await;
+    assert_eq!(ids(&cw.get_q(&sites, &[]).await.body), own);
+    assert_eq!(cw.call(Method::DELETE, &site0, None).await.status, 204);
+    assert_eq!(ids(&cw.get_q(&sites, &[]).await.body), own[1..].to_vec());
+}
+
+#[tokio::test]
 async fn page_size_is_capped_at_1000() {
     let cw = Cw::start().await;
     cw.seed_companies(3).await;

@@ -375,6 +375,23 @@ mod tests {
                 );
                 for (k, v) in &rec {
                     assert_eq!(member(&names, &row, k).as_ref(), Some(v), "member {k:?}");
+                    if k.contains('.') {
+                        continue;
+                    }
+                    assert_eq!(at_path(&names, &row, k).as_ref(), Some(v), "path {k:?}");
+                    for (sk, sv) in v.as_object().into_iter().flatten() {
+                        let path = format!("{k}.{sk}");
+                        if !sk.contains('.') {
+                            assert_eq!(at_path(&names, &row, &path).as_ref(), Some(sv), "{path}");
+                        }
+                    }
+                    // Each element's member, as the sub-record indexes read them.
+                    let items = v.as_array().into_iter().flatten();
+                    let first_key = items.clone().find_map(|i| i.as_object()?.keys().next());
+                    if let Some(m) = first_key {
+                        let want: Vec<Value> = items.filter_map(|i| i.get(m)).cloned().collect();
+                        assert_eq!(nested(&names, &row, k, m), want, "{k}[].{m}");
+                    }
                 }
                 Ok(())
             })
@@ -411,7 +428,7 @@ mod tests {
     }
 
     #[test]
-    fn an_encoded_row_is_a_fraction_of_the_map() {
+    fn an_encoded_row_is_under_half_its_json_text() {
         let mut names = Names::default();
         let rec = json!({"name":"Company 1","identifier":"Company1","types":[{"id":1}],
             "status":{"id":1},"deletedFlag":false,"leadFlag":false,"unsubscribeFlag":false,

@@ -3,7 +3,7 @@
 //! DELETE, and the e-mail/phone operation lists.
 
 use super::accounts::summary_of;
-use super::listing::{f, How, ListSpec, AUDITED};
+use super::listing::{f, How, ListSpec, Scope, AUDITED};
 use super::model::*;
 use super::routes::{route, Ctx, Route};
 use super::schema::{dto, schema_of};
@@ -196,11 +196,13 @@ fn get_summary(c: &Ctx<'_>) -> R<Response> {
 
 fn account_lookup(c: &Ctx<'_>) -> R<Response> {
     let account = c.id(0, "Account")?;
-    c.world()
-        .store
-        .get(ACCOUNTS, account)
-        .ok_or_else(|| ApiErr::not_found("Account", account))?;
-    let scope = Box::new(move |r: &Record| int_of(r, "accountId") == Some(account));
+    if !c.world().store.contains(ACCOUNTS, account) {
+        return Err(ApiErr::not_found("Account", account));
+    }
+    let scope = Scope {
+        member: "accountId",
+        id: account,
+    };
     c.list(&ACCOUNT_LOOKUP, false, Some(scope))
 }
 

@@ -66,6 +66,13 @@ pub const AUDITED: &[Filter] = &[
 /// A predicate over stored rows (a compiled filter, or a route's scope).
 pub type Pred = Box<dyn Fn(&Record) -> bool>;
 
+/// A list limited to the rows whose integer `member` is `id` (an account's contacts).
+#[derive(Clone, Copy)]
+pub struct Scope {
+    pub member: &'static str,
+    pub id: i64,
+}
+
 fn text_of(r: &Record, members: &[&str]) -> String {
     members
         .iter()
@@ -388,11 +395,10 @@ pub fn v2_list<'a>(
     spec: &ListSpec,
     q: &Query,
     settings: &Settings,
-    scope: Option<Pred>,
+    scope: Option<Scope>,
 ) -> R<(Rows<'a>, usize)> {
     let win = Window::v2(q, settings)?;
-    let mut preds = compile(store, q, spec.filters)?;
-    preds.extend(scope);
+    let preds = compile(store, q, spec.filters)?;
     let keys = parse_sort("Sort", q.get("Sort"))?;
     let page = |ids| Rows::Page {
         store,
@@ -400,18 +406,31 @@ pub fn v2_list<'a>(
         dto: spec.dto,
         ids,
     };
+    let Some(table) = store.table(spec.table) else {
+        return Ok((page(Vec::new()), 0));
+    };
+    // A scope's rows come from the table's index, not a pass over the table.
+    let scoped = scope.map(|s| table.ids_where(s.member, &Value::from(s.id)));
+    let candidates = || -> Box<dyn Iterator<Item = i64> + '_> {
+        match &scoped {
+            Some(ids) => Box::new(ids.iter().copied()),
+            None => Box::new(table.ids()),
+        }
+    };
     let matching = || {
-        store
-            .rows(spec.table)
+        candidates()
+            .filter_map(|id| table.get(id))
             .filter(|r| preds.iter().all(|p| p(r)))
     };
     if keys.is_empty() {
         if preds.is_empty() {
-            let Some(table) = store.table(spec.table) else {
-                return Ok((page(Vec::new()), 0));
-            };
-            let ids = table.slice_ids(win.offset, win.size);
-            return Ok((page(ids), table.len()));
+            return Ok(match &scoped {
+                Some(ids) => {
+                    let window = ids.iter().skip(win.offset).take(win.size);
+                    (page(window.copied().collect()), ids.len())
+                }
+                None => (page(table.slice_ids(win.offset, win.size)), table.len()),
+            });
         }
         let mut total = 0;
         let mut ids = Vec::new();

@@ -2,7 +2,7 @@
 //! template and the error format; handlers share [`Ctx`] helpers for the usual shapes
 //! (read an id, read a body, write under the lock, answer with the saved record).
 
-use super::listing::{v2_list, ListSpec, Pred, Rows};
+use super::listing::{v2_list, ListSpec, Rows, Scope};
 use super::model::{save, Entity};
 use super::view::View;
 use super::wire::{
@@ -165,7 +165,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A V2 list: `paged` lists carry `totalRecords`, the lookups and searches do not.
-    pub fn list(&self, spec: &ListSpec, paged: bool, scope: Option<Pred>) -> R<Response> {
+    pub fn list(&self, spec: &ListSpec, paged: bool, scope: Option<Scope>) -> R<Response> {
         let mut guard = self.world();
         let w = &mut *guard;
         let (rows, total) = v2_list(&w.store, spec, &self.query, &self.settings, scope)?;
