@@ -18,6 +18,7 @@ mod row;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,6 +92,30 @@ impl std::fmt::Debug for Table {
             .field("rows", &self.rows.len())
             .field("next_id", &self.next_id)
             .finish()
+    }
+}
+
+/// What a filter reads a row's members through: a decoded record, or a stored row read member
+/// by member without decoding the rest ([`StoredRow`]).
+pub trait Fields {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>>;
+}
+
+impl Fields for Record {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed)
+    }
+}
+
+/// Row `id` of `table`, as stored: each member read on its own ([`Table::member`]).
+pub struct StoredRow<'a> {
+    pub table: &'a Table,
+    pub id: i64,
+}
+
+impl Fields for StoredRow<'_> {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.table.member(self.id, name).map(Cow::Owned)
     }
 }
 

@@ -4,8 +4,7 @@ use super::super::*;
 use super::schema::*;
 use super::values::*;
 use crate::clock::parse_rfc3339;
-use crate::store::Table;
-use std::borrow::Cow;
+use crate::store::Fields;
 use std::cmp::Ordering;
 
 // ---------------------------------------------------------------------------------------------
@@ -183,30 +182,6 @@ pub(super) fn test(ty: Ty, op: Op, rv: Option<&Value>, values: &[Value]) -> bool
         Op::In => values.iter().any(eq),
         Op::NotIn => !values.iter().any(eq),
         Op::Exist | Op::NotExist => false,
-    }
-}
-
-/// What a filter reads a row's members through: a decoded record, or a stored row read member
-/// by member without decoding the rest ([`Stored`]).
-pub(super) trait Fields {
-    fn field(&self, name: &str) -> Option<Cow<'_, Value>>;
-}
-
-impl Fields for Record {
-    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
-        self.get(name).map(Cow::Borrowed)
-    }
-}
-
-/// Row `id` of a table, as stored.
-pub(super) struct Stored<'a> {
-    pub(super) table: &'a Table,
-    pub(super) id: i64,
-}
-
-impl Fields for Stored<'_> {
-    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
-        self.table.member(self.id, name).map(Cow::Owned)
     }
 }
 

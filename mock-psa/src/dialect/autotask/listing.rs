@@ -1,10 +1,11 @@
 //! Rendering records and id-ordered paging with `nextPageUrl` links.
 
 use super::super::*;
-use super::filter::{QuerySpec, Stored};
+use super::filter::QuerySpec;
 use super::schema::*;
 use super::wire::enc;
 use crate::render_cache::{json_response, push_array, to_json, total_len, RenderCache, ViewKey};
+use crate::store::StoredRow;
 use bytes::Bytes;
 use serde_json::json;
 
@@ -152,7 +153,7 @@ pub(super) fn query_page(
     let mut next = None;
     if let Some(table) = world.store.table(e.table) {
         for id in table.ids_after(start.saturating_sub(1)) {
-            if !spec.matches(&Stored { table, id }) {
+            if !spec.matches(&StoredRow { table, id }) {
                 continue;
             }
             if rows.len() == spec.max {

@@ -8,6 +8,7 @@ use super::schema::*;
 use super::values::*;
 use super::wire::*;
 use super::writes::*;
+use crate::store::StoredRow;
 use http::Method;
 use serde_json::json;
 
@@ -114,7 +115,7 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
                         .into_iter()
                         .flat_map(|t| t.ids().map(move |id| (t, id)));
                     let n = ids
-                        .filter(|&(table, id)| spec.matches(&Stored { table, id }))
+                        .filter(|&(table, id)| spec.matches(&StoredRow { table, id }))
                         .count();
                     return ok(json!({"queryCount": n}));
                 }

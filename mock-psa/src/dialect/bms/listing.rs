@@ -2,13 +2,12 @@
 //! `$filter` for V1), a sort (`Sort` / `$orderby`), and a page (`PageNumber`/`PageSize` or
 //! `$skip`/`$top`) with the configured default and cap.
 
-use super::model::id_of;
 use super::view::{Dto, View};
 use super::wire::{ApiErr, Query, R};
 use crate::clock::parse_rfc3339;
 use crate::dialect::get_ci;
 use crate::state::Settings;
-use crate::store::{Record, Store};
+use crate::store::{Fields, Store, StoredRow};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -63,8 +62,12 @@ pub const AUDITED: &[Filter] = &[
     f("IsActive", How::Bool("isActive")),
 ];
 
-/// A predicate over stored rows (a compiled filter, or a route's scope).
-pub type Pred = Box<dyn Fn(&Record) -> bool>;
+/// A predicate over a row's members (a compiled filter), read from the stored bytes.
+pub type Pred = Box<dyn Fn(&dyn Fields) -> bool>;
+
+fn int_field(r: &dyn Fields, m: &str) -> Option<i64> {
+    r.field(m).and_then(|v| v.as_i64())
+}
 
 /// A list limited to the rows whose integer `member` is `id` (an account's contacts).
 #[derive(Clone, Copy)]
@@ -73,13 +76,10 @@ pub struct Scope {
     pub id: i64,
 }
 
-fn text_of(r: &Record, members: &[&str]) -> String {
-    members
-        .iter()
-        .filter_map(|m| r.get(*m).and_then(Value::as_str))
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+fn text_of(r: &dyn Fields, members: &[&str]) -> String {
+    let values: Vec<_> = members.iter().filter_map(|m| r.field(m)).collect();
+    let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+    texts.join(" ").to_lowercase()
 }
 
 fn time_param(name: &str, v: &str, end_of_day: bool) -> R<i64> {
@@ -93,8 +93,9 @@ fn time_param(name: &str, v: &str, end_of_day: bool) -> R<i64> {
     })
 }
 
-fn time_of(r: &Record, member: &str) -> Option<i64> {
-    r.get(member)
+fn time_of(r: &dyn Fields, member: &str) -> Option<i64> {
+    r.field(member)
+        .as_deref()
         .and_then(Value::as_str)
         .and_then(parse_rfc3339)
 }
@@ -106,7 +107,9 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
         let name = format!("Filter.{}", fl.param);
         if let How::InactiveUnless(m) = fl.how {
             if q.boolean(&name)? != Some(true) {
-                preds.push(Box::new(move |r| r.get(m) != Some(&Value::Bool(false))));
+                preds.push(Box::new(move |r| {
+                    r.field(m).as_deref() != Some(&Value::Bool(false))
+                }));
             }
             continue;
         }
@@ -114,9 +117,7 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
             let ids = q.ints(&name)?;
             if !ids.is_empty() {
                 preds.push(Box::new(move |r| {
-                    r.get(m)
-                        .and_then(Value::as_i64)
-                        .is_some_and(|v| ids.contains(&v))
+                    int_field(r, m).is_some_and(|v| ids.contains(&v))
                 }));
             }
             continue;
@@ -127,15 +128,15 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
             How::Text(ms) => Box::new(move |r| text_of(r, ms).contains(&needle)),
             How::Int(m) => {
                 let want = q.int(&name)?;
-                Box::new(move |r| r.get(m).and_then(Value::as_i64) == want)
+                Box::new(move |r| int_field(r, m) == want)
             }
             How::NotId => {
                 let not = q.int(&name)?;
-                Box::new(move |r| r.get("id").and_then(Value::as_i64) != not)
+                Box::new(move |r| int_field(r, "id") != not)
             }
             How::Bool(m) => {
                 let want = q.boolean(&name)?.unwrap_or(false);
-                Box::new(move |r| r.get(m).and_then(Value::as_bool).unwrap_or(false) == want)
+                Box::new(move |r| r.field(m).and_then(|v| v.as_bool()).unwrap_or(false) == want)
             }
             How::IgnoredBool => {
                 q.boolean(&name)?;
@@ -146,14 +147,14 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
                     continue;
                 }
                 let hidden = store.find_id_by(table, "name", row_name);
-                Box::new(move |r| hidden.is_none() || r.get(m).and_then(Value::as_i64) != hidden)
+                Box::new(move |r| hidden.is_none() || int_field(r, m) != hidden)
             }
             How::IdOrName(m, table) => {
                 let want = match raw.trim().parse::<i64>() {
                     Ok(i) => Some(i),
                     Err(_) => store.find_id_by(table, "name", raw.trim()),
                 };
-                Box::new(move |r| want.is_some() && r.get(m).and_then(Value::as_i64) == want)
+                Box::new(move |r| want.is_some() && int_field(r, m) == want)
             }
             How::From(m) => {
                 let t = time_param(&name, raw, false)?;
@@ -166,20 +167,24 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
             How::AnyText(list, inner) | How::AnyExact(list, inner) => {
                 let exact = matches!(fl.how, How::AnyExact(..));
                 Box::new(move |r| {
-                    r.get(list).and_then(Value::as_array).is_some_and(|items| {
-                        items.iter().any(|it| {
-                            let v = it
-                                .get(inner)
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_lowercase();
-                            if exact {
-                                v == needle
-                            } else {
-                                v.contains(&needle)
-                            }
+                    let items = r.field(list);
+                    items
+                        .as_deref()
+                        .and_then(Value::as_array)
+                        .is_some_and(|items| {
+                            items.iter().any(|it| {
+                                let v = it
+                                    .get(inner)
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_lowercase();
+                                if exact {
+                                    v == needle
+                                } else {
+                                    v.contains(&needle)
+                                }
+                            })
                         })
-                    })
                 })
             }
             How::RefText(m, table, names) => {
@@ -189,11 +194,7 @@ fn compile(store: &Store, q: &Query, filters: &[&[Filter]]) -> R<Vec<Pred>> {
                     .filter(|t| text_of(t, names).contains(&needle))
                     .filter_map(|t| t.get("id").and_then(Value::as_i64))
                     .collect();
-                Box::new(move |r| {
-                    r.get(m)
-                        .and_then(Value::as_i64)
-                        .is_some_and(|v| ids.contains(&v))
-                })
+                Box::new(move |r| int_field(r, m).is_some_and(|v| ids.contains(&v)))
             }
             How::InactiveUnless(_) | How::Ids(_) => continue,
         };
@@ -417,10 +418,13 @@ pub fn v2_list<'a>(
             None => Box::new(table.ids()),
         }
     };
+    // Filters read the members they test from the stored bytes; only a page's rows (or, when
+    // sorted, the matching ones) are decoded.
     let matching = || {
-        candidates()
-            .filter_map(|id| table.get(id))
-            .filter(|r| preds.iter().all(|p| p(r)))
+        candidates().filter(|&id| {
+            let row = StoredRow { table, id };
+            preds.iter().all(|p| p(&row))
+        })
     };
     if keys.is_empty() {
         if preds.is_empty() {
@@ -434,15 +438,16 @@ pub fn v2_list<'a>(
         }
         let mut total = 0;
         let mut ids = Vec::new();
-        for r in matching() {
+        for id in matching() {
             if total >= win.offset && ids.len() < win.size {
-                ids.push(id_of(&r));
+                ids.push(id);
             }
             total += 1;
         }
         return Ok((page(ids), total));
     }
     let all: Vec<Value> = matching()
+        .filter_map(|id| table.get(id))
         .map(|r| View::new(store, &r, spec.dto).to_value())
         .collect();
     let total = all.len();
