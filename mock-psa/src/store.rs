@@ -204,7 +204,7 @@ impl Extract {
                 }
             }
             Extract::Numbered { member } => {
-                if let Some(k) = row::at_path(names, r, member)
+                if let Some(k) = row::member(names, r, member)
                     .as_ref()
                     .and_then(Value::as_str)
                     .and_then(Key::numbered)

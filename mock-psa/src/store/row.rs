@@ -118,18 +118,28 @@ fn write(names: &mut Names, v: &Value, out: &mut Vec<u8>) {
 fn sized(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     body(out);
-    let mut len = Vec::with_capacity(4);
-    varint(&mut len, (out.len() - start) as u64);
+    let mut len = [0u8; 10];
+    let n = varint_into(&mut len, (out.len() - start) as u64);
     // Rows are small: moving the body up by a few bytes costs less than a buffer per level.
-    out.splice(start..start, len);
+    out.splice(start..start, len[..n].iter().copied());
 }
 
-fn varint(out: &mut Vec<u8>, mut n: u64) {
+fn varint(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 10];
+    let len = varint_into(&mut buf, n);
+    out.extend_from_slice(&buf[..len]);
+}
+
+/// Writes `n` as a varint (seven bits a byte, low first) into `buf`; returns its length.
+fn varint_into(buf: &mut [u8; 10], mut n: u64) -> usize {
+    let mut i = 0;
     while n >= 0x80 {
-        out.push((n as u8) | 0x80);
+        buf[i] = (n as u8) | 0x80;
         n >>= 7;
+        i += 1;
     }
-    out.push(n as u8);
+    buf[i] = n as u8;
+    i + 1
 }
 
 /// Reads encoded bytes; only ever given bytes [`encode`] wrote, so running short is a bug

@@ -110,13 +110,12 @@ pub(super) fn entity_route(call: &Call<'_>, e: &'static Entity, rest: &[&str]) -
             let mut world = state.world();
             let page = match rest {
                 ["query", "count"] => {
-                    let table = world.store.table(e.table);
-                    let ids = table
-                        .into_iter()
-                        .flat_map(|t| t.ids().map(move |id| (t, id)));
-                    let n = ids
-                        .filter(|&(table, id)| spec.matches(&StoredRow { table, id }))
-                        .count();
+                    let n = world.store.table(e.table).map_or(0, |table| {
+                        let matching = table
+                            .ids()
+                            .filter(|&id| spec.matches(&StoredRow { table, id }));
+                        matching.count()
+                    });
                     return ok(json!({"queryCount": n}));
                 }
                 ["query", "next"] => {

@@ -503,14 +503,18 @@ pub fn account_locations(store: &Store, acc: &Record) -> Vec<Record> {
 }
 
 pub fn main_location(store: &Store, acc: &Record) -> Option<Record> {
-    let mut locs = account_locations(store, acc);
-    let main = locs.iter().position(|l| is_true(l, "isMain")).unwrap_or(0);
-    (main < locs.len()).then(|| locs.swap_remove(main))
+    let id = main_of(store, acc.get("locationIds")?)?;
+    store.get(LOCATIONS, id)
 }
 
-/// The main location of account `id` (as [`main_location`] finds it, read member by member).
+/// The main location of account `id`.
 pub fn main_location_id(store: &Store, id: i64) -> Option<i64> {
-    let ids = store.value_at(ACCOUNTS, id, "locationIds")?;
+    main_of(store, &store.value_at(ACCOUNTS, id, "locationIds")?)
+}
+
+/// Among an account's `locationIds`, the stored one flagged `isMain`, else the first stored;
+/// read member by member.
+fn main_of(store: &Store, ids: &Value) -> Option<i64> {
     let stored: Vec<i64> = ids
         .as_array()?
         .iter()

@@ -197,7 +197,10 @@ fn add(c: &Ctx<'_>) -> R<Response> {
     }
     let is_default = is_true(&input, "isDefault");
     if is_default {
-        let ids: Vec<i64> = w.store.rows(l.table).map(|r| id_of(&r)).collect();
+        let ids: Vec<i64> = w
+            .store
+            .table(l.table)
+            .map_or_else(Vec::new, |t| t.ids().collect());
         for id in ids {
             if let Some(mut r) = w.store.table_mut(l.table).get_mut(id) {
                 r.insert("isDefault".into(), json!(false));

@@ -279,6 +279,18 @@ pub(super) fn parent_exists(
     }
 }
 
+/// Whether stored row `id` exists and belongs to the parent in the path ([`belongs`], read
+/// from the stored bytes).
+fn stored_in_parent(store: &Store, res: &Resource, id: i64, pid: Option<i64>) -> bool {
+    match (res.parent.map(|(m, _)| m), pid) {
+        (Some(m), Some(pid)) => {
+            let parent = store.value_at(res.table, id, &format!("{m}.id"));
+            parent.and_then(|p| p.as_i64()) == Some(pid)
+        }
+        _ => store.contains(res.table, id),
+    }
+}
+
 pub(super) fn belongs(rec: &Record, res: &Resource, pid: Option<i64>) -> bool {
     match (res.parent.map(|(m, _)| m), pid) {
         (Some(m), Some(pid)) => {
@@ -328,7 +340,8 @@ pub(super) fn list(
         }
         _ => None,
     };
-    let needs_filter = filter.is_some() || (pid.is_some() && children.is_none());
+    // A child route's rows all belong to the parent already: only a filter needs the rows.
+    let needs_filter = filter.is_some();
     // The candidate ids above `after`, in id order; rows are read only to be filtered.
     let ids_after = |after: i64| -> Box<dyn Iterator<Item = i64> + '_> {
         match (&children, table) {
@@ -521,14 +534,7 @@ pub(super) fn get_one(
     };
     let mut world = state.world();
     let w = &mut *world;
-    let in_parent = match (res.parent, pid) {
-        (Some((member, _)), Some(pid)) => {
-            let parent = w.store.value_at(res.table, id, &format!("{member}.id"));
-            parent.and_then(|p| p.as_i64()) == Some(pid)
-        }
-        _ => w.store.contains(res.table, id),
-    };
-    match in_parent {
+    match stored_in_parent(&w.store, res, id, pid) {
         true => match ListQuery::parse(query).get("fields") {
             Some(f) => {
                 let rec = w.store.get(res.table, id).unwrap_or_default();
