@@ -186,13 +186,7 @@ async fn a_refused_seed_or_record_changes_nothing_on_any_personality() {
         let admin = server.admin_url();
         let before = snapshot(&http, &server).await;
         let bad_seed = "companies:\n  - {name: First, type: Customer}\n  - {name: Second, type: Customer}\ncontacts:\n  - {company: Nobody, first_name: A, last_name: B}\n";
-        let resp = http
-            .post(format!("{admin}/seed"))
-            .body(bad_seed)
-            .send()
-            .await
-            .expect("seed");
-        let (status, body) = support::reply(resp).await;
+        let (status, body) = support::seed(&http, &server, bad_seed).await;
         assert_eq!(status, 400, "{psa}: {body}");
         assert!(
             body["error"].as_str().unwrap_or("").contains("contacts[0]"),

@@ -64,14 +64,8 @@ async fn world() -> At {
          "phone": "555-0300", "city": "Capital City", "assetValue": 99999.99, "createDate": "2024-05-01T00:00:00Z",
          "userDefinedFields": [{"name": "Region", "value": "North"}]}
     ]}});
-    let resp = at
-        .http
-        .post(format!("{}/seed", at.server.admin_url()))
-        .json(&seed)
-        .send()
-        .await
-        .expect("seed");
-    assert!(resp.status().is_success());
+    let (status, body) = support::seed(&at.http, &at.server, seed.to_string()).await;
+    assert!((200..300).contains(&status), "seed: {body}");
     at
 }
 

@@ -68,20 +68,13 @@ async fn ok(kit: &Kit, method: &str, path: &str, body: &Value) -> Value {
     }
 }
 
-/// The admin snapshot of every table.
 /// Applies a seed document through the admin API; it must be taken whole.
 async fn seed_with(kit: &Kit, doc: &Value) {
-    let resp = kit
-        .http
-        .post(format!("{}/seed", kit.server.admin_url()))
-        .json(doc)
-        .send()
-        .await
-        .expect("seed");
-    let (status, body) = support::reply(resp).await;
+    let (status, body) = support::seed(&kit.http, &kit.server, doc.to_string()).await;
     assert_eq!(status, 200, "seed: {body}");
 }
 
+/// The admin snapshot of every table.
 async fn snapshot(kit: &Kit) -> Value {
     let resp = kit
         .http

@@ -67,6 +67,16 @@ impl Cw {
         Cw::send(self.req(Method::GET, path).query(query)).await
     }
 
+    /// A forward-only page of `size` rows after id `after`.
+    async fn forward_only(&self, path: &str, size: usize, after: i64) -> Reply {
+        let query = [
+            ("pageSize", size.to_string()),
+            ("pageId", after.to_string()),
+        ];
+        let req = self.req(Method::GET, path).query(&query);
+        Cw::send(req.header("pagination-type", "forward-only")).await
+    }
+
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut r = self
             .http
@@ -109,6 +119,15 @@ fn ids(body: &Value) -> Vec<i64> {
         .expect("array body")
         .iter()
         .map(|v| v["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// The `name` of every element of an array body.
+fn names(body: &Value) -> Vec<&str> {
+    body.as_array()
+        .expect("array body")
+        .iter()
+        .map(|v| v["name"].as_str().expect("name"))
         .collect()
 }
 
@@ -355,13 +374,7 @@ async fn forward_only_paging_returns_ids_after_page_id() {
     assert_eq!(all_ids.len(), 60);
     let pivot = all_ids[10];
 
-    let pivot_s = pivot.to_string();
-    let r = Cw::send(
-        cw.req(Method::GET, "company/companies")
-            .header("pagination-type", "forward-only")
-            .query(&[("pageSize", "5"), ("pageId", pivot_s.as_str())]),
-    )
-    .await;
+    let r = cw.forward_only("company/companies", 5, pivot).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let got = ids(&r.body);
     assert_eq!(got, all_ids[11..16].to_vec());
@@ -401,21 +414,8 @@ async fn a_company_s_sites_page_and_count_on_their_own() {
     let count = cw.call(Method::GET, &format!("{sites}/count"), None).await;
     assert_eq!(count.body, json!({"count": 5}));
     let desc = cw.get_q(&sites, &[("orderBy", "name desc")]).await;
-    let names: Vec<&str> = desc
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["A4", "A3", "A2", "A1", "A0"]);
-    let after = own[1].to_string();
-    let fwd = Cw::send(
-        cw.req(Method::GET, &sites)
-            .header("pagination-type", "forward-only")
-            .query(&[("pageSize", "2"), ("pageId", after.as_str())]),
-    )
-    .await;
+    assert_eq!(names(&desc.body), ["A4", "A3", "A2", "A1", "A0"]);
+    let fwd = cw.forward_only(&sites, 2, own[1]).await;
     assert_eq!(ids(&fwd.body), own[2..4].to_vec());
     let named = cw.get_q(&sites, &[("conditions", "name = \"A3\"")]).await;
     assert_eq!(ids(&named.body), vec![own[3]]);
@@ -555,8 +555,10 @@ async fn order_by_and_fields_projection() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let arr = r.body.as_array().unwrap();
-    let names: Vec<&str> = arr.iter().map(|v| v["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["Co 005", "Co 004", "Co 003", "Co 002", "Co 001"]);
+    assert_eq!(
+        names(&r.body),
+        ["Co 005", "Co 004", "Co 003", "Co 002", "Co 001"]
+    );
     for v in arr {
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 2, "{v}");
@@ -1120,14 +1122,7 @@ async fn seed_tickets(cw: &Cw) {
 async fn boards_statuses_and_priorities_are_seeded_lookups() {
     let cw = Cw::start().await;
     let boards = cw.call(Method::GET, "service/boards", None).await;
-    let names: Vec<&str> = boards
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Service Desk", "Projects"]);
+    assert_eq!(names(&boards.body), ["Service Desk", "Projects"]);
     let statuses = cw
         .call(Method::GET, "service/boards/2/statuses", None)
         .await;

@@ -427,14 +427,7 @@ async fn the_body_limit_is_the_setting_alone() {
             "# {}\ncompanies: [{{name: Seeded Big}}]\n",
             "x".repeat(3 << 20)
         );
-        let resp = kit
-            .http
-            .post(format!("{}/seed", kit.server.admin_url()))
-            .body(seed)
-            .send()
-            .await
-            .expect("seed");
-        let (status, reply) = support::reply(resp).await;
+        let (status, reply) = support::seed(&kit.http, &kit.server, seed).await;
         assert_eq!(status, 200, "{psa}: a 3 MB seed: {reply}");
         let records = kit.records().await.to_string();
         assert!(records.contains("Seeded Big"), "{psa}: {records}");

@@ -12,14 +12,7 @@ use support::kit::Kit;
 const CW: &str = "/v4_6_release/apis/3.0";
 
 async fn seed(kit: &Kit, yaml: &str) -> (u16, Value) {
-    let resp = kit
-        .http
-        .post(format!("{}/seed", kit.server.admin_url()))
-        .body(yaml.to_string())
-        .send()
-        .await
-        .expect("seed");
-    support::reply(resp).await
+    support::seed(&kit.http, &kit.server, yaml).await
 }
 
 async fn cw(kit: &Kit, method: &str, path: &str, body: Value) -> (u16, Value) {

@@ -32,6 +32,13 @@ pub async fn reply(resp: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Posts a seed document (YAML or JSON text) to the admin API; the status and the reply.
+pub async fn seed(http: &Client, server: &MockServer, doc: impl Into<String>) -> (u16, Value) {
+    let url = format!("{}/seed", server.admin_url());
+    let resp = http.post(url).body(doc.into()).send().await.expect("seed");
+    reply(resp).await
+}
+
 /// `sent` is contained in `got`: objects member by member (ignoring the case of keys the server
 /// spells its way), arrays element by element, numbers by value.
 pub fn within(sent: &Value, got: &Value) -> bool {
