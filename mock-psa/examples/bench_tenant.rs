@@ -85,8 +85,9 @@ fn companies(n: usize, prefix: &str) -> SeedDocument {
     SeedDocument::parse(&doc.to_string()).expect("company seed")
 }
 
-/// 100k neutral rows of `kind`, row n belonging to "Company n".
-fn rows_of(kind: NeutralKind) -> Vec<serde_json::Map<String, Value>> {
+/// A seed of 100k neutral rows of `kind`, written once with `repeat`, row n belonging to
+/// "Company n".
+fn seed_of(kind: NeutralKind) -> SeedDocument {
     let row = match kind {
         NeutralKind::Company => {
             json!({"name": "Company {n}", "type": "Customer", "status": "Active"})
@@ -102,21 +103,8 @@ fn rows_of(kind: NeutralKind) -> Vec<serde_json::Map<String, Value>> {
     };
     let mut row = row.as_object().cloned().expect("object");
     row.insert("repeat".into(), json!(SEEDED));
-    let mut doc = SeedDocument::default();
-    match kind {
-        NeutralKind::Company => doc.companies = vec![row],
-        NeutralKind::Location => doc.locations = vec![row],
-        NeutralKind::Contact => doc.contacts = vec![row],
-        _ => doc.configurations = vec![row],
-    }
-    let doc = doc.expanded().expect("expanded");
-    [
-        doc.companies,
-        doc.locations,
-        doc.contacts,
-        doc.configurations,
-    ]
-    .concat()
+    let doc = json!({ kind.plural(): [row] });
+    SeedDocument::parse(&doc.to_string()).expect("seed")
 }
 
 /// Child: seeds 100k of each kind through the dialect's seed path; one JSON line.
@@ -133,23 +121,22 @@ fn seed_child(psa: Personality) -> anyhow::Result<()> {
         NeutralKind::Contact,
         NeutralKind::Configuration,
     ] {
-        let rows = rows_of(kind);
+        let seed = seed_of(kind);
         let before = live_mib();
         let started = Instant::now();
         {
-            // What `/__admin/seed` does per row, under one hold of the world lock.
+            // What `/__admin/seed` does per row, under one hold of the world lock: each row
+            // made from its template as it is read.
             let mut world = server.state().world();
-            for (i, fields) in rows.iter().enumerate() {
-                check_neutral_fields(kind, fields).map_err(anyhow::Error::msg)?;
-                api.neutral_create(&mut world, kind, fields)
+            for (i, fields) in seed.rows(kind).enumerate() {
+                check_neutral_fields(kind, &fields).map_err(anyhow::Error::msg)?;
+                api.neutral_create(&mut world, kind, &fields)
                     .map_err(|e| anyhow::anyhow!("{}[{i}]: {e}", kind.plural()))?;
             }
         }
         let secs = started.elapsed().as_secs_f64();
-        // Taken while the input rows are still live, as they were at `before`: the difference
-        // is what the store kept.
+        // The difference is what the store kept (the seed holds one template row).
         let after = live_mib();
-        drop(rows);
         total += secs;
         kinds.push(
             json!({"kind": kind.plural(), "secs": secs, "rss": proc_mib("VmRSS:"),

@@ -111,20 +111,14 @@ fn seed_into(state: &MockState, world: &mut World, seed: &SeedDocument) -> Resul
     }
     let mut laid = Vec::new();
     let mut created = Map::new();
-    let groups = [
-        (NeutralKind::Company, &seed.companies),
-        (NeutralKind::Location, &seed.locations),
-        (NeutralKind::Contact, &seed.contacts),
-        (NeutralKind::Configuration, &seed.configurations),
-        (NeutralKind::Ticket, &seed.tickets),
-    ];
-    for (kind, rows) in groups {
+    for kind in NeutralKind::ALL {
         let mut ids = Vec::new();
-        for (i, fields) in rows.iter().enumerate() {
-            check_neutral_fields(kind, fields)
+        // Repeated rows are made one at a time as they are read (`SeedDocument::rows`).
+        for (i, fields) in seed.rows(kind).enumerate() {
+            check_neutral_fields(kind, &fields)
                 .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
             let id = api
-                .neutral_create(world, kind, fields)
+                .neutral_create(world, kind, &fields)
                 .map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
             ids.push(Value::from(id));
             let anchor = fields.get("id").and_then(Value::as_i64);

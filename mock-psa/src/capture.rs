@@ -13,7 +13,7 @@
 
 use crate::admin::{apply_seed, self_made};
 use crate::dialect::{check_neutral_fields, NeutralKind};
-use crate::overlay::{kind_table, rows_of, stored_form};
+use crate::overlay::{kind_table, stored_form};
 use crate::seed::NativeRows;
 use crate::seed::SeedDocument;
 use crate::server::{MockServer, ServerOptions};
@@ -411,8 +411,8 @@ async fn add_native(
     let mut anchors: BTreeMap<NeutralKind, Vec<(i64, i64)>> = BTreeMap::new();
     for kind in NeutralKind::ALL {
         let made = created["created"][kind.plural()].as_array();
-        let pairs = rows_of(seed, kind)
-            .iter()
+        let pairs = seed
+            .rows(kind)
             .zip(made.into_iter().flatten())
             .filter_map(|(row, made)| Some((row.get("id")?.as_i64()?, made.as_i64()?)))
             .collect();

@@ -33,17 +33,6 @@ pub fn kind_table(dialect: Dialect, kind: NeutralKind) -> &'static str {
     }
 }
 
-/// The rows of one kind of a seed.
-pub fn rows_of(seed: &SeedDocument, kind: NeutralKind) -> &[Map<String, Value>] {
-    match kind {
-        NeutralKind::Company => &seed.companies,
-        NeutralKind::Location => &seed.locations,
-        NeutralKind::Contact => &seed.contacts,
-        NeutralKind::Configuration => &seed.configurations,
-        NeutralKind::Ticket => &seed.tickets,
-    }
-}
-
 /// Overlays by (kind, neutral row id).
 pub type Overlays<'a> = BTreeMap<(NeutralKind, i64), &'a Record>;
 
@@ -55,7 +44,9 @@ pub fn split(seed: &SeedDocument, p: Personality) -> Result<(Inserted<'_>, Overl
     let d = p.dialect();
     let mut anchors: BTreeMap<&str, (NeutralKind, BTreeSet<i64>)> = BTreeMap::new();
     for kind in NeutralKind::ALL {
-        let ids = rows_of(seed, kind)
+        // A repeated row's copies share its `id`: the rows as written carry every anchor.
+        let ids = seed
+            .written(kind)
             .iter()
             .filter_map(|r| r.get("id")?.as_i64())
             .collect();

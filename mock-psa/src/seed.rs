@@ -1,11 +1,13 @@
 //! Seed documents: the starting state of a PSA in the neutral vocabulary (plus raw native
 //! records for anything the neutral one does not cover), as YAML or JSON.
 
+use crate::dialect::NeutralKind;
 use crate::limits::{check_json_depth, check_yaml_depth, Limits};
 use crate::personality::Personality;
 use crate::store::Record;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -98,57 +100,95 @@ impl SeedDocument {
         for psa in Personality::ALL {
             doc.native_for(psa)?;
         }
-        doc.expanded()
+        doc.check_repeats()?;
+        Ok(doc)
     }
 
-    /// Expands rows written once with `repeat: N` into N rows, replacing `{n}` in their text
-    /// values with 1..=N, zero-padded to N's width: a thousand companies in one line.
-    pub fn expanded(mut self) -> Result<SeedDocument, String> {
-        for (group, rows) in [
-            ("companies", &mut self.companies),
-            ("locations", &mut self.locations),
-            ("contacts", &mut self.contacts),
-            ("configurations", &mut self.configurations),
-            ("tickets", &mut self.tickets),
-        ] {
-            let mut out = Vec::with_capacity(rows.len());
-            for (i, row) in rows.drain(..).enumerate() {
-                let Some(repeat) = row.get("repeat") else {
-                    out.push(row);
-                    continue;
-                };
-                let n = repeat
-                    .as_u64()
-                    .filter(|n| (1..=100_000).contains(n))
-                    .ok_or_else(|| {
-                        format!("{group}[{i}]: repeat must be a whole number from 1 to 100000")
-                    })?;
-                let width = n.to_string().len();
-                for k in 1..=n {
-                    let index = format!("{k:0width$}");
-                    let copy: Map<String, Value> = row
-                        .iter()
-                        .filter(|(key, _)| key.as_str() != "repeat")
-                        .map(|(key, v)| {
-                            let v = match v {
-                                Value::String(t) => Value::String(t.replace("{n}", &index)),
-                                other => other.clone(),
-                            };
-                            (key.clone(), v)
-                        })
-                        .collect();
-                    out.push(copy);
-                }
-            }
-            *rows = out;
+    /// The rows of one kind as written: a row with `repeat: N` stands for N rows ([`Self::rows`]).
+    pub fn written(&self, kind: NeutralKind) -> &[Map<String, Value>] {
+        match kind {
+            NeutralKind::Company => &self.companies,
+            NeutralKind::Location => &self.locations,
+            NeutralKind::Contact => &self.contacts,
+            NeutralKind::Configuration => &self.configurations,
+            NeutralKind::Ticket => &self.tickets,
         }
-        Ok(self)
     }
+
+    /// The rows of one kind, a row written once with `repeat: N` made into N rows as they are
+    /// read, `{n}` in its text values replaced with 1..=N zero-padded to N's width: a thousand
+    /// companies in one line, and seeding 100,000 holds one of them at a time, not all.
+    /// A `repeat` that is not a whole number from 1 to [`MAX_REPEAT`] leaves its row as
+    /// written (the seed refuses its unknown member; [`Self::parse`] refuses it first).
+    pub fn rows(&self, kind: NeutralKind) -> impl Iterator<Item = Cow<'_, Map<String, Value>>> {
+        self.written(kind).iter().flat_map(|row| {
+            let copies = repeat_of(row).ok().flatten();
+            let width = copies.map_or(0, |n| n.to_string().len());
+            let plain = copies.is_none().then_some(Cow::Borrowed(row));
+            let made = (1..=copies.unwrap_or(0)).map(move |k| Cow::Owned(copy(row, k, width)));
+            plain.into_iter().chain(made)
+        })
+    }
+
+    /// Every kind's rows made whole: what [`Self::rows`] reads, written out.
+    pub fn expanded(mut self) -> SeedDocument {
+        let groups = NeutralKind::ALL.map(|kind| self.rows(kind).map(Cow::into_owned).collect());
+        [
+            self.companies,
+            self.locations,
+            self.contacts,
+            self.configurations,
+            self.tickets,
+        ] = groups;
+        self
+    }
+
+    /// Every `repeat` is a whole number from 1 to [`MAX_REPEAT`]; the error names the row.
+    fn check_repeats(&self) -> Result<(), String> {
+        for kind in NeutralKind::ALL {
+            for (i, row) in self.written(kind).iter().enumerate() {
+                repeat_of(row).map_err(|e| format!("{}[{i}]: {e}", kind.plural()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Most rows one `repeat` makes.
+pub const MAX_REPEAT: u64 = 100_000;
+
+/// A row's `repeat`, if it has one.
+fn repeat_of(row: &Map<String, Value>) -> Result<Option<u64>, String> {
+    let Some(repeat) = row.get("repeat") else {
+        return Ok(None);
+    };
+    match repeat.as_u64().filter(|n| (1..=MAX_REPEAT).contains(n)) {
+        Some(n) => Ok(Some(n)),
+        None => Err(format!(
+            "repeat must be a whole number from 1 to {MAX_REPEAT}"
+        )),
+    }
+}
+
+/// Copy `k` of a repeated row: `repeat` left out, `{n}` in text values made `k`, padded.
+fn copy(row: &Map<String, Value>, k: u64, width: usize) -> Map<String, Value> {
+    let index = format!("{k:0width$}");
+    row.iter()
+        .filter(|(key, _)| key.as_str() != "repeat")
+        .map(|(key, v)| {
+            let v = match v {
+                Value::String(t) => Value::String(t.replace("{n}", &index)),
+                other => other.clone(),
+            };
+            (key.clone(), v)
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::SeedDocument;
+    use crate::dialect::NeutralKind;
 
     #[test]
     fn repeat_expands_rows_with_padded_indexes() {
@@ -156,10 +196,22 @@ mod tests {
             "companies:\n  - {name: Acme, type: Customer}\n  - {name: 'P {n}', type: Prospect, repeat: 12}\n",
         )
         .unwrap();
-        assert_eq!(seed.companies.len(), 13);
-        assert_eq!(seed.companies[1]["name"], "P 01");
-        assert_eq!(seed.companies[12]["name"], "P 12");
-        assert!(seed.companies.iter().all(|c| !c.contains_key("repeat")));
+        // Kept as written; read (and written out) as the rows it stands for.
+        assert_eq!(seed.companies.len(), 2);
+        let rows: Vec<_> = seed.rows(NeutralKind::Company).collect();
+        assert_eq!(rows.len(), 13);
+        assert_eq!(rows[0]["name"], "Acme");
+        assert_eq!(rows[1]["name"], "P 01");
+        assert_eq!(rows[12]["name"], "P 12");
+        assert!(rows.iter().all(|c| !c.contains_key("repeat")));
+        let whole = seed.clone().expanded();
+        assert_eq!(
+            whole.companies,
+            rows.iter()
+                .map(|r| r.clone().into_owned())
+                .collect::<Vec<_>>()
+        );
+        assert!(whole.contacts.is_empty());
     }
 
     #[test]

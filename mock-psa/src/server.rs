@@ -19,9 +19,10 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -69,8 +70,8 @@ pub struct ServerOptions {
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     /// A connection must deliver a complete request head within this time of opening or of
-    /// its previous response, or it is closed: this is both the header-read timeout and the
-    /// keep-alive idle timeout (hyper starts one timer for both).
+    /// its previous answer, or it is closed (within a quarter more): this is both the
+    /// header-read timeout and the keep-alive idle timeout.
     pub header_timeout: Duration,
     /// A request body must arrive whole within this time of its head (else 408, then close).
     pub body_timeout: Duration,
@@ -309,6 +310,43 @@ async fn accept_loop(
     }
 }
 
+/// What a connection's watchdog reads: requests begun (their head read) and answered. hyper
+/// serves one request at a time on a connection, so they differ by one while one is served.
+#[derive(Default)]
+struct Activity {
+    begun: AtomicU64,
+    answered: AtomicU64,
+}
+
+/// Quarters of the header timeout a connection may sit idle: it is closed between one and
+/// one and a quarter header timeouts after its last activity.
+const IDLE_TICKS: u32 = 4;
+
+/// Returns once the connection has gone a header timeout with no request begun and none in
+/// hand: no head completed since it opened or since its last answer, the header-read and
+/// keep-alive idle timeout in one. One timer a connection, ticking a quarter of the timeout,
+/// instead of hyper's own, which arms a timer for every request (5-7% of a GET by id, measured
+/// with bench_wire; docs/decisions.md, "Connection timeouts").
+async fn idle_out(activity: &Activity, timeout: Duration) {
+    let mut ticks = tokio::time::interval((timeout / IDLE_TICKS).max(Duration::from_millis(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let (mut seen, mut idle) = (u64::MAX, 0);
+    loop {
+        ticks.tick().await;
+        let begun = activity.begun.load(Ordering::Relaxed);
+        let busy = begun != activity.answered.load(Ordering::Relaxed);
+        if busy || begun != seen {
+            (seen, idle) = (begun, 0);
+        } else {
+            idle += 1;
+            if idle >= IDLE_TICKS {
+                return;
+            }
+        }
+    }
+}
+
 async fn serve_connection<S>(io: S, app: Arc<App>, scheme: &'static str, conns: ConnectionLimits)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -318,17 +356,24 @@ where
         scheme,
         kill: kill.clone(),
     };
+    let activity = Arc::new(Activity::default());
+    let seen = activity.clone();
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let (app, conn) = (app.clone(), conn.clone());
-        async move { Ok::<_, std::convert::Infallible>(app.serve(req.map(Body::new), &conn).await) }
+        let (app, conn, activity) = (app.clone(), conn.clone(), seen.clone());
+        activity.begun.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let resp = app.serve(req.map(Body::new), &conn).await;
+            activity.answered.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     // `Date` comes from the virtual clock (set in the pipeline), not the wall clock.
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .keep_alive(true)
         .auto_date_header(false)
-        .timer(TokioTimer::new())
-        .header_read_timeout(conns.header_timeout)
+        // The header timeout is `idle_out`'s, one timer a connection.
+        .header_read_timeout(None)
         .max_buf_size(conns.head_buffer_bytes.max(8192))
         // A client may finish sending and wait for the answer (a truncated body is then
         // answered 400 instead of the connection being dropped).
@@ -343,6 +388,7 @@ where
         _ = conn => {}
         // Dropping the connection future closes the socket without a response.
         _ = kill.notified() => {}
+        _ = idle_out(&activity, conns.header_timeout) => {}
     }
 }
 
@@ -516,7 +562,7 @@ async fn handle_psa(
         }
         if action.landed {
             // The PSA does the work and keeps it; only the reply is lost or replaced.
-            dispatch(app, conn, parts.clone(), body_bytes.clone()).await;
+            dispatch(app, conn, parts.clone(), body_bytes.clone(), &settings).await;
         }
         if action.drop {
             record(
@@ -541,7 +587,7 @@ async fn handle_psa(
                 }
             }
             // No status: the request goes on to the PSA, with any latency and Retry-After.
-            None => dispatch(app, conn, parts, body_bytes.clone()).await,
+            None => dispatch(app, conn, parts, body_bytes.clone(), &settings).await,
         };
         if let Some(secs) = action.retry_after {
             resp.headers_mut()
@@ -549,7 +595,7 @@ async fn handle_psa(
         }
         resp
     } else {
-        dispatch(app, conn, parts, body_bytes.clone()).await
+        dispatch(app, conn, parts, body_bytes.clone(), &settings).await
     };
 
     if method == http::Method::HEAD {
@@ -568,11 +614,7 @@ async fn handle_psa(
     // this is one buffer, not a copy); otherwise the response goes out as it is.
     let (mut resp_parts, resp_body) = response.into_parts();
     let (resp_body, resp_bytes) = if keeps {
-        let bytes = resp_body
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .unwrap_or_default();
+        let bytes = gather(resp_body).await;
         (Body::from(bytes.clone()), bytes)
     } else {
         (resp_body, Bytes::new())
@@ -593,10 +635,35 @@ async fn handle_psa(
     Response::from_parts(resp_parts, resp_body)
 }
 
+/// A whole response body as one buffer: a handler's one frame as it is (no list of frames
+/// gathered around it), several joined.
+async fn gather(mut body: Body) -> Bytes {
+    let mut first = match body.frame().await {
+        Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+        _ => return Bytes::new(),
+    };
+    if hyper::body::Body::is_end_stream(&body) {
+        return first;
+    }
+    let mut all = bytes::BytesMut::from(std::mem::take(&mut first));
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            all.extend_from_slice(&data);
+        }
+    }
+    all.freeze()
+}
+
 /// Routes a request through the dialect: its path read once by the dialect's route rules, the
 /// credentials checked, and the request (its parts untouched, the routed path beside them)
 /// handed to the dialect's handler.
-async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Bytes) -> Response {
+async fn dispatch(
+    app: &App,
+    conn: &Conn,
+    parts: http::request::Parts,
+    body: Bytes,
+    settings: &Arc<Settings>,
+) -> Response {
     let state = &app.state;
     let api = api_for(state.personality.dialect());
     let scheme = conn.scheme;
@@ -616,7 +683,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
         );
     };
     if !routed.public {
-        if let Err(resp) = api.authenticate(state, &parts, &routed) {
+        if let Err(resp) = api.authenticate(state, settings, &parts, &routed) {
             return resp;
         }
     }
@@ -627,6 +694,7 @@ async fn dispatch(app: &App, conn: &Conn, parts: http::request::Parts, body: Byt
         ctx: RequestCtx {
             origin,
             api_base: routed.api_base,
+            settings: settings.clone(),
         },
     };
     match AssertUnwindSafe(api.handle(state.clone(), req))
@@ -669,6 +737,17 @@ fn record(
 
 #[cfg(test)]
 mod tests {
+    use super::{gather, Body};
+
+    #[tokio::test]
+    async fn a_body_is_gathered_whole_from_one_frame_or_many() {
+        assert_eq!(gather(Body::from("one frame")).await, "one frame");
+        assert_eq!(gather(Body::empty()).await, "");
+        let chunks = ["a", "", "bc", "def"].map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c)));
+        let streamed = Body::from_stream(futures_util::stream::iter(chunks));
+        assert_eq!(gather(streamed).await, "abcdef");
+    }
+
     #[test]
     fn the_date_header_follows_the_virtual_second() {
         // Again, on, and back: a kept value is reused only for its own second.

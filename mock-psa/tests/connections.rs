@@ -59,6 +59,71 @@ async fn half_sent_heads_and_idle_connections_are_closed() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 }
 
+/// Reads one whole answer (head and `content-length` body) off a keep-alive connection.
+async fn read_answer(s: &mut TcpStream) -> String {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).await.expect("read");
+        assert!(
+            n > 0,
+            "closed before a whole answer: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_in_use_is_kept_however_long_it_lives() {
+    let timeout = Duration::from_millis(400);
+    let server = start(ConnectionLimits {
+        header_timeout: timeout,
+        ..Default::default()
+    })
+    .await;
+    // Requests a little more often than the timeout, for four timeouts.
+    let mut s = TcpStream::connect(server.addr()).await.unwrap();
+    for _ in 0..8 {
+        s.write_all(HEALTH.as_bytes()).await.unwrap();
+        let text = read_answer(&mut s).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        tokio::time::sleep(timeout / 2).await;
+    }
+    // An answer that takes longer than the timeout is waited for, not cut off (here the
+    // dialect's 401, after a second's injected latency).
+    let fault = serde_json::json!({"path": "/v4_6_release/apis/3.0/system/info",
+        "latency_ms": 1_000});
+    server.add_fault(fault).unwrap();
+    let slow = "GET /v4_6_release/apis/3.0/system/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    s.write_all(slow.as_bytes()).await.unwrap();
+    let text = read_answer(&mut s).await;
+    assert!(
+        text.starts_with("HTTP/1.1 401") && text.contains("UserNotAuthenticated"),
+        "{text}"
+    );
+    // Then left idle, it is closed.
+    assert!(
+        read_until_closed(&mut s).await.is_some(),
+        "an idle connection was kept open"
+    );
+}
+
 #[tokio::test]
 async fn a_stalled_body_gets_408_in_the_dialect_shape() {
     let server = start(ConnectionLimits {

@@ -38,12 +38,64 @@ pub fn format_rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
+    let (hh, mm, ss) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+    }
+    // Digit by digit: stored rows and the journal format a time on every read.
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut n: i64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, i64::from(m));
+    put(8, 2, i64::from(d));
+    put(11, 2, hh);
+    put(14, 2, mm);
+    put(17, 2, ss);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// The Unix seconds of a text that is exactly what [`format_rfc3339`] writes (a real date and
+/// time, `YYYY-MM-DDTHH:MM:SSZ`), so formatting them gives the very text back.
+pub fn parse_exact_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 {
+        return None;
+    }
+    let num = |at: usize, width: usize| -> Option<i64> {
+        b[at..at + width].iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let marks = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ];
+    if marks.iter().any(|&(at, c)| b[at] != c) {
+        return None;
+    }
+    let (y, m, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hh, mm, ss) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]` or `YYYY-MM-DD` into Unix seconds (UTC only).
@@ -109,6 +161,38 @@ mod tests {
         }
         assert_eq!(parse_rfc3339("2024-01-01"), Some(DEFAULT_EPOCH));
         assert_eq!(parse_rfc3339("2024-13-01"), None);
+    }
+
+    #[test]
+    fn exact_times_are_the_formatter_s_own_texts() {
+        // Every day of 1999-2001 (a leap year between two that are not) at a spread of times,
+        // and the edges of the four-digit years.
+        let days = (10_592..11_688).map(|d| d * 86_400 + (d * 7_919) % 86_400);
+        for t in days.chain([0, 86_399, -62_167_219_200, 253_402_300_799]) {
+            let text = format_rfc3339(t);
+            assert_eq!(parse_exact_rfc3339(&text), Some(t), "{text}");
+            assert_eq!(parse_rfc3339(&text), Some(t), "{text}");
+        }
+        for near in [
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-00-10T00:00:00Z",
+            "2024-01-00T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:60Z",
+            "2024-01-01T00:00:00z",
+            "2024-01-01 00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00.5Z",
+            "+024-01-01T00:00:00Z",
+            "2024-1-01T00:00:00ZZ",
+            "２024-01-01T00:00:0Z",
+        ] {
+            assert_eq!(parse_exact_rfc3339(near), None, "{near}");
+        }
+        assert_eq!(format_rfc3339(-62_167_219_201), "-001-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339(253_402_300_800), "10000-01-01T00:00:00Z");
     }
 
     #[test]

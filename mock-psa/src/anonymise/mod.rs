@@ -176,11 +176,16 @@ impl Mapping {
 /// With the personality the seed is for, the names of records its mock makes by itself (the
 /// location a new company gets, named after it) follow their company's replacement, so the
 /// references to them resolve in the anonymised world too.
+///
+/// Rows written with `repeat` come out as the rows they stand for: a template's `{n}` would
+/// not survive a replacement.
 pub fn anonymise(
     seed: &SeedDocument,
     salt: &str,
     personality: Option<Personality>,
 ) -> (SeedDocument, Mapping) {
+    let whole = seed.clone().expanded();
+    let seed = &whole;
     let mut a = Anonymiser::new(salt, seed);
     let mut out = seed.clone();
     // A ticket's `contact` is "First Last" of a contact: replaced as the two names are.
@@ -609,6 +614,35 @@ mod tests {
 
     fn seed(v: Value) -> SeedDocument {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn repeated_rows_come_out_as_the_rows_they_stand_for() {
+        let s = SeedDocument::parse(
+            "companies:\n  - {name: 'Client {n}', type: Customer, repeat: 3}\ncontacts:\n  - {company: 'Client {n}', first_name: 'P{n}', repeat: 3}\n",
+        )
+        .unwrap();
+        let (out, _) = anonymise(&s, "salt", None);
+        let names: Vec<&str> = out
+            .companies
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.contains("{n}") && !n.starts_with("Client")),
+            "{names:?}"
+        );
+        assert!(names[0] != names[1] && names[1] != names[2], "{names:?}");
+        assert!(out.companies.iter().all(|c| !c.contains_key("repeat")));
+        // Each contact still names its own (replaced) company.
+        let companies: Vec<&Value> = out.contacts.iter().map(|c| &c["company"]).collect();
+        assert_eq!(
+            companies,
+            out.companies.iter().map(|c| &c["name"]).collect::<Vec<_>>()
+        );
     }
 
     #[test]

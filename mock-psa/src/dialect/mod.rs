@@ -6,7 +6,7 @@ pub mod bms;
 pub mod connectwise;
 
 use crate::personality::{Dialect, Personality};
-use crate::state::{AppState, MockState, World};
+use crate::state::{AppState, MockState, Settings, World};
 use crate::store::{Record, Store};
 use axum::response::Response;
 use http::request::Parts;
@@ -94,11 +94,13 @@ pub struct PsaRequest {
 /// A dialect's answer to one request, still to be awaited (a handler may sleep on latency).
 pub type Reply = futures_util::future::BoxFuture<'static, Response>;
 
-/// Per-request context: where the client reached the mock, for links in answers.
+/// Per-request context: where the client reached the mock, for links in answers, and the
+/// settings the request is served under (read once by the pipeline, shared, not cloned).
 #[derive(Debug, Clone)]
 pub struct RequestCtx {
     pub origin: String,
     pub api_base: String,
+    pub settings: std::sync::Arc<Settings>,
 }
 
 /// What a dialect provides. One implementation per dialect serves all its personalities.
@@ -114,6 +116,7 @@ pub trait DialectApi: Send + Sync {
     fn authenticate(
         &self,
         state: &MockState,
+        settings: &Settings,
         parts: &Parts,
         routed: &Routed,
     ) -> Result<(), Response>;

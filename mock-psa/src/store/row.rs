@@ -1,5 +1,5 @@
 //! Rows at rest: each record as one byte string, member names as numbers into its table's own
-//! list of names.
+//! list of names, and text values that recur as numbers into its list of shared texts.
 //!
 //! A `serde_json::Map` costs about 120 bytes a member before its contents (an 80-byte `Value`,
 //! the entry around it, its hash slot, the name on the heap), and every nested object its own
@@ -13,6 +13,12 @@
 //! varint length and UTF-8 (a string); a varint length in bytes, a varint count and the items
 //! (an array; an object's items are a varint name number and a value each). Decoding gives
 //! back the very `Value` encoded: members in their order, numbers of the same kind and bits.
+//!
+//! Two kinds of text take less: a `YYYY-MM-DDTHH:MM:SSZ` time is its Unix seconds as a zigzag
+//! varint (6 bytes for 22), and a text that a member held twice running (the `createdBy` of
+//! every record, a city, a model, a status) is shared: a varint number into the table's list,
+//! which only grows, holds texts of at most [`MAX_SHARED_LEN`] bytes and at most
+//! [`MAX_SHARED`] of them. Both decode to the very text encoded.
 
 use super::Record;
 use serde_json::{Map, Number, Value};
@@ -27,15 +33,58 @@ const FLOAT: u8 = 5;
 const STRING: u8 = 6;
 const ARRAY: u8 = 7;
 const OBJECT: u8 = 8;
+const TIME: u8 = 9;
+const SHARED: u8 = 10;
 
-/// The member names one table's rows use, each numbered once.
+/// Longest text shared; a longer one is rarely the same in many rows.
+pub(super) const MAX_SHARED_LEN: usize = 64;
+/// Most texts a table shares (a bound on what values that never recur could take).
+pub(super) const MAX_SHARED: usize = 65_536;
+/// Shorter texts are written as they are: a number would save next to nothing.
+const MIN_SHARED_LEN: usize = 4;
+
+/// The member names one table's rows use, each numbered once, and the texts they share.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Names {
     list: Vec<Box<str>>,
     numbers: HashMap<Box<str>, u32>,
+    texts: Vec<Box<str>>,
+    text_numbers: HashMap<Box<str>, u32>,
+    /// The last text each member (by number) was written with: a text seen twice running is
+    /// shared from then on.
+    last: Vec<String>,
 }
 
 impl Names {
+    /// The shared number of text `s` written under member `member`, when it is (or from now
+    /// on becomes) shared.
+    fn shared(&mut self, member: u32, s: &str) -> Option<u32> {
+        if !(MIN_SHARED_LEN..=MAX_SHARED_LEN).contains(&s.len()) {
+            return None;
+        }
+        if let Some(&n) = self.text_numbers.get(s) {
+            return Some(n);
+        }
+        let at = member as usize;
+        if self.last.len() <= at {
+            self.last.resize_with(at + 1, String::new);
+        }
+        let last = &mut self.last[at];
+        if last == s && self.texts.len() < MAX_SHARED {
+            let n = self.texts.len() as u32;
+            self.texts.push(s.into());
+            self.text_numbers.insert(s.into(), n);
+            return Some(n);
+        }
+        last.clear();
+        last.push_str(s);
+        None
+    }
+
+    fn text(&self, n: u64) -> &str {
+        self.texts.get(n as usize).map_or("", |s| s)
+    }
+
     fn number(&mut self, name: &str) -> u32 {
         if let Some(&n) = self.numbers.get(name) {
             return n;
@@ -63,14 +112,16 @@ pub(super) fn encode(names: &mut Names, record: &Record) -> Box<[u8]> {
     sized(&mut out, |out| {
         varint(out, record.len() as u64);
         for (k, v) in record {
-            varint(out, u64::from(names.number(k)));
-            write(names, v, out);
+            let member = names.number(k);
+            varint(out, u64::from(member));
+            write(names, member, v, out);
         }
     });
     out.into_boxed_slice()
 }
 
-fn write(names: &mut Names, v: &Value, out: &mut Vec<u8>) {
+/// Writes `v`, the value of member number `member` (or an item of it).
+fn write(names: &mut Names, member: u32, v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.push(NULL),
         Value::Bool(false) => out.push(FALSE),
@@ -78,7 +129,7 @@ fn write(names: &mut Names, v: &Value, out: &mut Vec<u8>) {
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 out.push(INT);
-                varint(out, ((i << 1) ^ (i >> 63)) as u64);
+                varint(out, zigzag(i));
             } else if let Some(u) = n.as_u64() {
                 out.push(UINT);
                 varint(out, u);
@@ -88,16 +139,25 @@ fn write(names: &mut Names, v: &Value, out: &mut Vec<u8>) {
             }
         }
         Value::String(s) => {
-            out.push(STRING);
-            varint(out, s.len() as u64);
-            out.extend_from_slice(s.as_bytes());
+            // Only a time the clock writes exactly as given, so decoding gives the same text.
+            if let Some(t) = psa_core::clock::parse_exact_rfc3339(s) {
+                out.push(TIME);
+                varint(out, zigzag(t));
+            } else if let Some(n) = names.shared(member, s) {
+                out.push(SHARED);
+                varint(out, u64::from(n));
+            } else {
+                out.push(STRING);
+                varint(out, s.len() as u64);
+                out.extend_from_slice(s.as_bytes());
+            }
         }
         Value::Array(items) => {
             out.push(ARRAY);
             sized(out, |out| {
                 varint(out, items.len() as u64);
                 for item in items {
-                    write(names, item, out);
+                    write(names, member, item, out);
                 }
             });
         }
@@ -106,12 +166,21 @@ fn write(names: &mut Names, v: &Value, out: &mut Vec<u8>) {
             sized(out, |out| {
                 varint(out, m.len() as u64);
                 for (k, v) in m {
-                    varint(out, u64::from(names.number(k)));
-                    write(names, v, out);
+                    let member = names.number(k);
+                    varint(out, u64::from(member));
+                    write(names, member, v, out);
                 }
             });
         }
     }
+}
+
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
+}
+
+fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
 }
 
 /// Writes what `body` writes, preceded by its length in bytes.
@@ -178,7 +247,7 @@ impl<'a> Reader<'a> {
     /// Passes over one value.
     fn skip(&mut self) {
         match self.byte() {
-            INT | UINT => {
+            INT | UINT | TIME | SHARED => {
                 self.varint();
             }
             FLOAT => self.at += 8,
@@ -194,10 +263,7 @@ impl<'a> Reader<'a> {
         match self.byte() {
             FALSE => Value::Bool(false),
             TRUE => Value::Bool(true),
-            INT => {
-                let z = self.varint();
-                Value::from(((z >> 1) as i64) ^ -((z & 1) as i64))
-            }
+            INT => Value::from(unzigzag(self.varint())),
             UINT => Value::from(self.varint()),
             FLOAT => {
                 let bits = self.take(8).try_into().unwrap_or([0; 8]);
@@ -207,6 +273,8 @@ impl<'a> Reader<'a> {
                 let len = self.varint() as usize;
                 Value::String(String::from_utf8_lossy(self.take(len)).into_owned())
             }
+            TIME => Value::String(psa_core::clock::format_rfc3339(unzigzag(self.varint()))),
+            SHARED => Value::String(names.text(self.varint()).to_string()),
             ARRAY => {
                 self.varint();
                 let count = self.varint() as usize;
@@ -339,6 +407,9 @@ mod tests {
         round_trip(Value::Object(many));
     }
 
+    /// A recurring text too long to be shared.
+    const LONG_TEXT: &str = "a text of sixty-five bytes, one more than a shared text may hold.";
+
     /// Any JSON value: every number kind, strings of any characters, nesting to a few levels.
     fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
@@ -351,6 +422,12 @@ mod tests {
                 .prop_filter_map("finite", Number::from_f64)
                 .prop_map(Value::Number),
             ".{0,40}".prop_map(Value::String),
+            // Texts that are times, or nearly: only exact ones take the short form.
+            "[12][0-9]{3}-[01][0-9]-[0-3][0-9][T ][0-2][0-9]:[0-6][0-9]:[0-6][0-9][Zz]?"
+                .prop_map(Value::String),
+            // Texts that recur, so the shared form is taken.
+            prop::sample::select(vec!["API Employee", "Springfield", "abc", LONG_TEXT])
+                .prop_map(|s| Value::String(s.to_string())),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
@@ -377,12 +454,15 @@ mod tests {
         runner
             .run(&records, |rec| {
                 let mut names = Names::default();
+                // Encoded twice into one table: the second sees the first's texts as shared.
+                let first = encode(&mut names, &rec);
                 let row = encode(&mut names, &rec);
-                let back = decode(&names, &row);
-                assert_eq!(
-                    serde_json::to_string(&back).unwrap(),
-                    serde_json::to_string(&rec).unwrap()
-                );
+                for encoded in [&first, &row] {
+                    assert_eq!(
+                        serde_json::to_string(&decode(&names, encoded)).unwrap(),
+                        serde_json::to_string(&rec).unwrap()
+                    );
+                }
                 for (k, v) in &rec {
                     assert_eq!(member(&names, &row, k).as_ref(), Some(v), "member {k:?}");
                     if k.contains('.') {
@@ -435,6 +515,71 @@ mod tests {
         );
         assert!(nested(&names, &row, "name", "id").is_empty());
         assert!(nested(&names, &row, "company", "id").is_empty());
+    }
+
+    #[test]
+    fn times_and_recurring_texts_take_their_short_forms_and_come_back_exact() {
+        let mut names = Names::default();
+        let rec = |n: u32| {
+            json!({"name": format!("Company {n}"), "createdBy": "API Employee",
+                "createdOn": "2024-01-01T00:00:00Z", "city": "Springfield",
+                "notTimes": ["2024-02-30T00:00:00Z", "2024-01-01T00:00:60Z",
+                    "2024-01-01T00:00:00z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00.5Z"],
+                "modifiedOn": format!("2024-01-01T00:00:{:02}Z", n % 60)})
+        };
+        let sizes: Vec<usize> = (0..3)
+            .map(|n| {
+                let r = rec(n);
+                let row = encode(&mut names, r.as_object().unwrap());
+                assert_eq!(Value::Object(decode(&names, &row)), r);
+                assert_eq!(
+                    member(&names, &row, "createdBy"),
+                    Some(r["createdBy"].clone())
+                );
+                assert_eq!(
+                    member(&names, &row, "modifiedOn"),
+                    Some(r["modifiedOn"].clone())
+                );
+                assert_eq!(
+                    member(&names, &row, "notTimes"),
+                    Some(r["notTimes"].clone())
+                );
+                row.len()
+            })
+            .collect();
+        // From the second row on, "API Employee" and "Springfield" are numbers (14 and 13
+        // bytes each become two); the unique name and the near-times never are.
+        assert_eq!(sizes[0] - sizes[1], 12 + 11, "{sizes:?}");
+        assert_eq!(sizes[1], sizes[2]);
+        assert_eq!(
+            names.texts,
+            ["API Employee".into(), "Springfield".into()] as [Box<str>; 2]
+        );
+        // A time is its seconds: the row is under the size of its texts.
+        let times = json!({"a": "2024-01-01T00:00:00Z", "b": "1999-12-31T23:59:59Z"});
+        let row = encode(&mut names, times.as_object().unwrap());
+        assert!(row.len() < 20, "{} bytes", row.len());
+        assert_eq!(Value::Object(decode(&names, &row)), times);
+    }
+
+    #[test]
+    fn a_table_shares_at_most_its_bound_of_texts() {
+        let mut names = Names::default();
+        for n in 0..MAX_SHARED + 10 {
+            let r = json!({"v": format!("text {n}")});
+            // Twice running: shared while there is room.
+            for _ in 0..2 {
+                let row = encode(&mut names, r.as_object().unwrap());
+                assert_eq!(Value::Object(decode(&names, &row)), r);
+            }
+        }
+        assert_eq!(names.texts.len(), MAX_SHARED);
+        let long = json!({"v": "y".repeat(MAX_SHARED_LEN + 1)});
+        for _ in 0..2 {
+            let row = encode(&mut names, long.as_object().unwrap());
+            assert_eq!(Value::Object(decode(&names, &row)), long);
+        }
+        assert_eq!(names.texts.len(), MAX_SHARED);
     }
 
     #[test]

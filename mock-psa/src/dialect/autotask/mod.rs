@@ -87,10 +87,10 @@ impl DialectApi for Autotask {
     fn authenticate(
         &self,
         state: &MockState,
+        settings: &Settings,
         parts: &Parts,
         _routed: &Routed,
     ) -> Result<(), Response> {
-        let settings = state.settings();
         let creds = &settings.credentials;
         let header = |name: &str| {
             parts
@@ -109,7 +109,7 @@ impl DialectApi for Autotask {
         if header("secret") != creds.secret {
             return Err(self.error(StatusCode::UNAUTHORIZED, "Authentication failed"));
         }
-        wire::throttle(state)
+        wire::throttle(state, settings)
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {

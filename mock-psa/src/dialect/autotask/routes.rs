@@ -26,15 +26,15 @@ pub(super) async fn handle(state: AppState, req: PsaRequest) -> Response {
     };
     let path = path.as_str();
     let query = parts.uri.query().unwrap_or("");
-    if let Some(delay) = threshold_latency(&state, path) {
+    if let Some(delay) = threshold_latency(&state, &ctx.settings, path) {
         tokio::time::sleep(delay).await;
     }
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
-        ["zoneinformation"] if method == Method::GET => zone(&state, &ctx, query),
+        ["zoneinformation"] if method == Method::GET => zone(&ctx, query),
         ["versioninformation"] if method == Method::GET => ok(json!({"apiVersions": ["V1.0"]})),
         ["thresholdinformation"] if method == Method::GET => {
-            let limit = state.settings().at_hourly_request_limit;
+            let limit = ctx.settings.at_hourly_request_limit;
             let world = state.world();
             let n = requests_in_window(&world, world.clock.now());
             ok(

@@ -31,8 +31,11 @@ pub(super) const AT_RATE_KEY: &str = "autotask:requests";
 
 /// The delay the live API adds as the hour's threshold fills (when switched on); lookups of
 /// zone and version are exempt, as they are from the count.
-pub(super) fn threshold_latency(state: &MockState, path: &str) -> Option<std::time::Duration> {
-    let settings = state.settings();
+pub(super) fn threshold_latency(
+    state: &MockState,
+    settings: &Settings,
+    path: &str,
+) -> Option<std::time::Duration> {
     let limit = settings.at_hourly_request_limit;
     if !settings.at_threshold_latency || limit == 0 {
         return None;
@@ -55,8 +58,7 @@ pub(super) fn threshold_latency(state: &MockState, path: &str) -> Option<std::ti
 
 /// Counts one authenticated call; past the hourly threshold (when enforced), 429 with
 /// Retry-After until the oldest counted minute leaves the window.
-pub(super) fn throttle(state: &MockState) -> Result<(), Response> {
-    let settings = state.settings();
+pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Response> {
     let mut world = state.world();
     let now = world.clock.now();
     let minute = now.div_euclid(60);
@@ -144,9 +146,8 @@ pub(super) fn body_json(body: &[u8]) -> Result<Value, String> {
     parse_json(body).map_err(|e| format!("Unable to parse the request body: {e}"))
 }
 
-pub(super) fn zone(state: &MockState, ctx: &RequestCtx, query: &str) -> Response {
-    let settings = state.settings();
-    let creds = &settings.credentials;
+pub(super) fn zone(ctx: &RequestCtx, query: &str) -> Response {
+    let creds = &ctx.settings.credentials;
     match query_param(query, "user") {
         Some(u) if u.eq_ignore_ascii_case(&creds.user) => ok(json!({
             "zoneName": "Mock Zone",

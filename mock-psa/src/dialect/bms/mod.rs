@@ -29,7 +29,7 @@ mod wire;
 
 use super::{DialectApi, NeutralKind, NeutralView, PsaRequest, Reply, Routed};
 use crate::personality::Personality;
-use crate::state::{AppState, MockState, World};
+use crate::state::{AppState, MockState, Settings, World};
 use crate::store::{Record, Store};
 use axum::response::Response;
 use http::request::Parts;
@@ -86,6 +86,7 @@ impl DialectApi for BmsV2 {
     fn authenticate(
         &self,
         state: &MockState,
+        _settings: &Settings,
         parts: &Parts,
         routed: &Routed,
     ) -> Result<(), Response> {

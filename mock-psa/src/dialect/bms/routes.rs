@@ -216,7 +216,10 @@ fn matches<'p>(pattern: &str, segs: &[&'p str]) -> Option<Vec<&'p str>> {
 /// The dialect's one handler: paths are already lower case and trimmed by `route()`.
 pub async fn handle(state: AppState, req: PsaRequest) -> Response {
     let PsaRequest {
-        parts, path, body, ..
+        parts,
+        path,
+        body,
+        ctx,
     } = req;
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let path = path.as_str();
@@ -249,7 +252,7 @@ pub async fn handle(state: AppState, req: PsaRequest) -> Response {
         };
         return api.error(&e);
     };
-    let settings = state.settings();
+    let settings = ctx.settings;
     if api == Api::V2 {
         if let Some(resp) = quota(&state, &settings, method, route.pattern) {
             return resp;

@@ -58,10 +58,11 @@ impl DialectApi for ConnectWise {
     fn authenticate(
         &self,
         state: &MockState,
+        settings: &Settings,
         parts: &Parts,
         routed: &Routed,
     ) -> Result<(), Response> {
-        wire::authenticate(state, parts, routed)
+        wire::authenticate(state, settings, parts, routed)
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {

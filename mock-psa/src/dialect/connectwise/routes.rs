@@ -213,7 +213,7 @@ pub(super) fn handle(state: AppState, req: PsaRequest) -> Response {
         Handler::SystemInfo => system_info().into_response(),
         Handler::CompanyInfo => {
             let company = p.get("company").cloned().unwrap_or_default();
-            company_info(s, c, company)
+            company_info(c, company)
         }
         Handler::Records(route, res, form) => match (form, method.as_str()) {
             (Form::Count, _) => list(s, c, p, &parts.headers, query, res, true, route),

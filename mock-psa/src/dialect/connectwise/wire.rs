@@ -122,9 +122,8 @@ pub(super) fn system_info() -> Json<Value> {
     }))
 }
 
-pub(super) fn company_info(state: AppState, ctx: RequestCtx, company: String) -> Response {
-    let settings = state.settings();
-    let creds = &settings.credentials;
+pub(super) fn company_info(ctx: RequestCtx, company: String) -> Response {
+    let creds = &ctx.settings.credentials;
     if !company.eq_ignore_ascii_case(&creds.company) {
         return envelope(
             StatusCode::NOT_FOUND,
@@ -148,8 +147,8 @@ pub(super) fn company_info(state: AppState, ctx: RequestCtx, company: String) ->
 /// The optional rate setting: calls per virtual minute (fixed windows on the virtual clock, so
 /// a run is deterministic); past it, 429 with the documented body and the seconds left in the
 /// minute as Retry-After.
-pub(super) fn throttle(state: &MockState) -> Result<(), Response> {
-    let limit = state.settings().cw_requests_per_minute;
+pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Response> {
+    let limit = settings.cw_requests_per_minute;
     if limit == 0 {
         return Ok(());
     }
@@ -186,10 +185,10 @@ pub(super) const CW_RATE_KEY: &str = "connectwise:rate";
 
 pub(super) fn authenticate(
     state: &MockState,
+    settings: &Settings,
     parts: &Parts,
     _routed: &Routed,
 ) -> Result<(), Response> {
-    let settings = state.settings();
     let creds = &settings.credentials;
     let unauthenticated = || {
         envelope(
@@ -235,7 +234,7 @@ pub(super) fn authenticate(
             Value::Null,
         ));
     }
-    throttle(state)
+    throttle(state, settings)
 }
 
 pub(super) fn error(status: StatusCode, message: &str) -> Response {
