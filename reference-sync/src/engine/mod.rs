@@ -327,26 +327,18 @@ impl Engine {
     }
 
     fn label(&self, r: &DocRecord) -> String {
-        match r.kind {
-            Kind::Contact => format!(
-                "{} {}",
-                r.fields
-                    .get("first_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-                r.fields
-                    .get("last_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-            )
-            .trim()
-            .to_string(),
-            _ => r
-                .fields
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
+        self.label_fields(r.kind, &r.fields)
+    }
+
+    /// How the log names a record of `kind` with these fields: a contact by its full name,
+    /// anything else by its name.
+    pub(super) fn label_fields(&self, kind: Kind, fields: &Fields) -> String {
+        let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
+        match kind {
+            Kind::Contact => format!("{} {}", text("first_name"), text("last_name"))
+                .trim()
                 .to_string(),
+            _ => text("name").to_string(),
         }
     }
 

@@ -79,19 +79,16 @@ impl Engine {
         &mut self,
         kind: Kind,
         listed: Option<&[PsaRecord]>,
-        syncing: &[PsaRecord],
+        syncing: &[&PsaRecord],
         synced_orgs: &BTreeMap<String, u64>,
         sweep: &Sweep,
     ) {
-        let org_of = |row: &PsaRecord| {
-            row.fields
-                .get("org")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+        fn org_of(row: &PsaRecord) -> Option<&str> {
+            row.fields.get("org").and_then(Value::as_str)
+        }
         let reached: BTreeSet<&str> = syncing
             .iter()
-            .filter(|r| org_of(r).is_some_and(|o| synced_orgs.contains_key(&o)))
+            .filter(|r| org_of(r).is_some_and(|o| synced_orgs.contains_key(o)))
             .map(|r| r.id.as_str())
             .collect();
         let meets: BTreeSet<&str> = syncing.iter().map(|r| r.id.as_str()).collect();
@@ -118,12 +115,9 @@ impl Engine {
                 Some(rows) => match rows.get(psa_id.as_str()) {
                     Some(row) => {
                         let psa_org = org_of(row);
-                        if psa_org
-                            .as_ref()
-                            .is_some_and(|o| sweep.unknown_orgs.contains(o))
-                        {
+                        if psa_org.is_some_and(|o| sweep.unknown_orgs.contains(o)) {
                             None
-                        } else if !psa_org.is_some_and(|o| synced_orgs.contains_key(&o)) {
+                        } else if !psa_org.is_some_and(|o| synced_orgs.contains_key(o)) {
                             Some(Orphan::OrganizationStoppedSyncing)
                         } else if !meets.contains(psa_id.as_str()) {
                             Some(Orphan::NoLongerMeetsSyncSettings)

@@ -3,7 +3,7 @@
 use super::orphans::Sweep;
 use super::{Defect, Engine};
 
-use crate::model::{DocRecord, Source};
+use crate::model::Source;
 use crate::psa::{index_key, same_record, Fields, Kind, Loosened, PsaError, PsaRecord};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -39,7 +39,7 @@ impl Engine {
         self.ensure_connected().await?;
         let orgs = self.pull_list(Kind::Organization).await?;
         let orgs = self.without_disconnected(Kind::Organization, orgs);
-        let synced_orgs = self.pull_organizations(orgs.clone());
+        let synced_orgs = self.pull_organizations(&orgs);
         let sweep = self.orphan_organizations(&orgs, &synced_orgs).await;
         let scope = self.child_scope(&synced_orgs);
         self.client.scope_children(&scope);
@@ -88,12 +88,12 @@ impl Engine {
             return;
         };
         let rows = self.without_disconnected(kind, rows);
-        let syncing: Vec<PsaRecord> = rows
+        // The rows themselves, not copies: 50,000 contacts would be copied whole here.
+        let syncing: Vec<&PsaRecord> = rows
             .iter()
             .filter(|r| self.meets_settings(kind, r))
-            .cloned()
             .collect();
-        self.pull_children(kind, syncing.clone(), synced_orgs);
+        self.pull_children(kind, &syncing, synced_orgs);
         self.orphan_children(kind, Some(&rows), &syncing, synced_orgs, sweep)
             .await;
     }
@@ -112,18 +112,18 @@ impl Engine {
     }
 
     /// Pulls companies that meet the type and status filters; returns PSA id -> doc id.
-    pub(super) fn pull_organizations(&mut self, orgs: Vec<PsaRecord>) -> BTreeMap<String, u64> {
+    pub(super) fn pull_organizations(&mut self, orgs: &[PsaRecord]) -> BTreeMap<String, u64> {
         let s = self.settings.clone();
         let mut linked = BTreeMap::new();
-        let syncing: Vec<PsaRecord> = orgs
-            .into_iter()
+        let syncing: Vec<&PsaRecord> = orgs
+            .iter()
             .filter(|o| {
                 Self::in_list(&s.org_types, o.fields.get("type"))
                     && Self::in_list(&s.org_statuses, o.fields.get("status"))
             })
             .collect();
         let mut index = self.pull_index(Kind::Organization, true);
-        for org in &syncing {
+        for &org in &syncing {
             let doc_id = self.link_or_create(org, &mut index);
             linked.insert(org.id.clone(), doc_id);
         }
@@ -148,7 +148,7 @@ impl Engine {
     pub(super) fn pull_children(
         &mut self,
         kind: Kind,
-        rows: Vec<PsaRecord>,
+        rows: &[&PsaRecord],
         orgs: &BTreeMap<String, u64>,
     ) {
         let locations: BTreeMap<String, u64> = self
@@ -158,7 +158,7 @@ impl Engine {
             .filter_map(|r| Some((r.psa_id.clone()?, r.id)))
             .collect();
         let mut index = self.pull_index(kind, true);
-        for row in rows {
+        for &row in rows {
             // Records of companies that do not sync are ignored (R12).
             let Some(org) = row
                 .fields
@@ -169,7 +169,8 @@ impl Engine {
             else {
                 continue;
             };
-            let mut row = row;
+            // One row copied at a time, to carry the doc side's ids.
+            let mut row = row.clone();
             row.fields.insert("org".into(), json!(org));
             match row
                 .fields
@@ -272,19 +273,5 @@ impl Engine {
             }
         }
         id
-    }
-
-    pub(super) fn label_fields(&self, kind: Kind, fields: &Fields) -> String {
-        self.label(&DocRecord {
-            id: 0,
-            kind,
-            fields: fields.clone(),
-            source: Source::Psa,
-            psa_id: None,
-            orphaned: None,
-            error: None,
-            hold: None,
-            disconnected_from: None,
-        })
     }
 }
