@@ -132,7 +132,8 @@ pub fn v2_envelope(
     total: Option<usize>,
     result: impl FnOnce(&mut Vec<u8>),
 ) -> Response {
-    let mut body = Vec::with_capacity(capacity + 64);
+    // The envelope's own bytes: 38 before the result, 16 and up to 20 digits for the total, 1.
+    let mut body = Vec::with_capacity(capacity + 75);
     body.extend_from_slice(br#"{"success":true,"error":null,"result":"#);
     result(&mut body);
     if let Some(t) = total {
