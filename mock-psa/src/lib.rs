@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod alloc;
 pub mod anonymise;
+pub mod calls;
 #[cfg(feature = "capture")]
 pub mod capture;
 pub mod dialect;

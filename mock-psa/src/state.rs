@@ -101,8 +101,8 @@ pub struct World {
     pub sessions: BTreeMap<String, Session>,
     /// Issues deterministic tokens and other opaque values.
     pub serial: u64,
-    /// Per-endpoint call counts in the current virtual hour: (hour, endpoint) -> calls.
-    pub quota: BTreeMap<(i64, String), u64>,
+    /// Calls counted for the PSA's rate limits, per window of the virtual clock and key.
+    pub quota: crate::calls::CallCounts,
     /// Records' rendered bytes, valid while `store` is unchanged.
     pub renders: RenderCache,
 }

@@ -583,6 +583,15 @@ async fn threshold_information_counts_a_rolling_virtual_hour_and_the_limit_answe
         t["currentTimeframeRequestCount"], 5,
         "4 from the second half hour + this one"
     );
+    // Full again: the wait runs to when the oldest counted minute (00:30) leaves, not to the
+    // minute that has just left (00:00, which would make it at once).
+    let resp = at
+        .req(Method::GET, &at.url("Companies/0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1800");
     // With enforcement off, calls are only counted.
     let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
     settings["at_enforce_request_limit"] = json!(false);

@@ -13,18 +13,7 @@ use serde_json::json;
 /// minutes (a rolling hour at minute granularity, deterministic on the virtual clock).
 pub(super) fn requests_in_window(world: &World, now: i64) -> u64 {
     let minute = now.div_euclid(60);
-    world
-        .quota
-        .range(minutes(minute - 59, minute))
-        .filter(|((_, k), _)| k == AT_RATE_KEY)
-        .map(|(_, n)| *n)
-        .sum()
-}
-
-/// The quota keys of minutes `first..=last`: bounds with empty names, which sort before every
-/// name of their minute, so no key need be built to look the window up.
-fn minutes(first: i64, last: i64) -> std::ops::Range<(i64, String)> {
-    (first, String::new())..(last + 1, String::new())
+    world.quota.sum(minute - 59..=minute, AT_RATE_KEY)
 }
 
 pub(super) const AT_RATE_KEY: &str = "autotask:requests";
@@ -62,27 +51,12 @@ pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Res
     let mut world = state.world();
     let now = world.clock.now();
     let minute = now.div_euclid(60);
-    // Minutes that have left the window (none, but once a minute): the map is ordered by
-    // minute, so they are its start.
-    let stale: Vec<(i64, String)> = world
-        .quota
-        .range(minutes(i64::MIN, minute - 60))
-        .filter(|((_, k), _)| k == AT_RATE_KEY)
-        .map(|(k, _)| k.clone())
-        .collect();
-    for k in stale {
-        world.quota.remove(&k);
-    }
+    // Minutes that have left the window (none, but once a minute).
+    world.quota.forget_before(minute - 59);
     let used = requests_in_window(&world, now);
     let limit = settings.at_hourly_request_limit;
     if settings.at_enforce_request_limit && used >= limit {
-        let oldest = world
-            .quota
-            .keys()
-            .filter(|(_, k)| k == AT_RATE_KEY)
-            .map(|(m, _)| *m)
-            .min()
-            .unwrap_or(minute);
+        let oldest = world.quota.oldest(AT_RATE_KEY).unwrap_or(minute);
         let wait = ((oldest + 60) * 60 - now).max(1);
         let mut resp = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -94,16 +68,7 @@ pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Res
             .insert("retry-after", http::HeaderValue::from(wait));
         return Err(resp);
     }
-    let this_minute = world
-        .quota
-        .range_mut(minutes(minute, minute))
-        .find(|((_, k), _)| k == AT_RATE_KEY);
-    match this_minute {
-        Some((_, n)) => *n += 1,
-        None => {
-            world.quota.insert((minute, AT_RATE_KEY.to_string()), 1);
-        }
-    }
+    world.quota.count(minute, AT_RATE_KEY);
     Ok(())
 }
 

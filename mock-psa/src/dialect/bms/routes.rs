@@ -286,10 +286,8 @@ fn quota(
     let mut world = state.world();
     let now = world.clock.now();
     let hour = now.div_euclid(3600);
-    world.quota.retain(|(h, _), _| *h >= hour);
-    let n = world.quota.entry((hour, endpoint)).or_insert(0);
-    *n += 1;
-    if *n <= limit {
+    world.quota.forget_before(hour);
+    if world.quota.count(hour, &endpoint) <= limit {
         return None;
     }
     let e = ApiErr::new(

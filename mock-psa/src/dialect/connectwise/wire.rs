@@ -155,14 +155,8 @@ pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Res
     let mut world = state.world();
     let now = world.clock.now();
     let minute = now.div_euclid(60);
-    world
-        .quota
-        .retain(|(m, key), _| key != CW_RATE_KEY || *m >= minute);
-    let used = world
-        .quota
-        .entry((minute, CW_RATE_KEY.to_string()))
-        .or_insert(0);
-    if *used >= limit {
+    world.quota.forget_before(minute);
+    if world.quota.get(minute, CW_RATE_KEY) >= limit {
         let wait = 60 - now.rem_euclid(60);
         let mut resp = (
             StatusCode::TOO_MANY_REQUESTS,
@@ -176,11 +170,11 @@ pub(super) fn throttle(state: &MockState, settings: &Settings) -> Result<(), Res
             .insert("retry-after", http::HeaderValue::from(wait));
         return Err(resp);
     }
-    *used += 1;
+    world.quota.count(minute, CW_RATE_KEY);
     Ok(())
 }
 
-/// Key of the per-minute counts in `World::quota` (BMS keys are route templates).
+/// Key of the per-minute counts in `World::quota`.
 pub(super) const CW_RATE_KEY: &str = "connectwise:rate";
 
 pub(super) fn authenticate(
