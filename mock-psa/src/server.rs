@@ -331,13 +331,15 @@ async fn idle_out(activity: &Activity, timeout: Duration) {
     let mut ticks = tokio::time::interval((timeout / IDLE_TICKS).max(Duration::from_millis(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
-    let (mut seen, mut idle) = (u64::MAX, 0);
+    let (mut seen, mut idle) = (None, 0);
     loop {
         ticks.tick().await;
         let begun = activity.begun.load(Ordering::Relaxed);
-        let busy = begun != activity.answered.load(Ordering::Relaxed);
-        if busy || begun != seen {
-            (seen, idle) = (begun, 0);
+        let answered = activity.answered.load(Ordering::Relaxed);
+        // Idle is counted from the tick after the last head or answer, so a connection gets
+        // its whole timeout after either.
+        if begun != answered || seen != Some((begun, answered)) {
+            (seen, idle) = (Some((begun, answered)), 0);
         } else {
             idle += 1;
             if idle >= IDLE_TICKS {
@@ -737,7 +739,62 @@ fn record(
 
 #[cfg(test)]
 mod tests {
-    use super::{gather, Body};
+    use super::{gather, idle_out, Activity, Body};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// When `idle_out` gives up on a connection whose requests begin and end at the given
+    /// times (on tokio's paused clock, so the ticks fall exactly), with a 4 s timeout.
+    async fn closed_at(requests: &[(u64, Option<u64>)]) -> Option<Duration> {
+        let activity = Arc::new(Activity::default());
+        let start = tokio::time::Instant::now();
+        let watch = tokio::spawn({
+            let a = activity.clone();
+            async move {
+                idle_out(&a, Duration::from_secs(4)).await;
+                start.elapsed()
+            }
+        });
+        let mut events: Vec<(u64, bool)> = Vec::new();
+        for &(begun, answered) in requests {
+            events.push((begun, true));
+            events.extend(answered.map(|a| (a, false)));
+        }
+        events.sort();
+        for (at_ms, begins) in events {
+            tokio::time::sleep_until(start + Duration::from_millis(at_ms)).await;
+            let counter = if begins {
+                &activity.begun
+            } else {
+                &activity.answered
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        tokio::time::timeout(Duration::from_secs(100), watch)
+            .await
+            .ok()
+            .map(|r| r.unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_is_closed_a_whole_timeout_after_its_last_head_or_answer() {
+        let secs = |s: f64| Some(Duration::from_secs_f64(s));
+        // Nothing sent: ticks each second; closed at the fifth, 1.25 timeouts on.
+        assert_eq!(closed_at(&[]).await, secs(5.0));
+        // A request in hand across a tick (begun at 0.5 s, answered at 1.5 s): idle counts from
+        // the tick after the answer, so the close comes at least 4 s after it.
+        assert_eq!(closed_at(&[(500, Some(1_500))]).await, secs(6.0));
+        // One begun at 0.5 s and answered at once.
+        assert_eq!(closed_at(&[(500, Some(500))]).await, secs(5.0));
+        // Requests a second apart keep it open; the last answer at 7.2 s, closed at 12 s.
+        let steady: Vec<_> = (0..8)
+            .map(|i| (200 + i * 1_000, Some(200 + i * 1_000)))
+            .collect();
+        assert_eq!(closed_at(&steady).await, secs(12.0));
+        // A request never answered (a handler still working) is never cut off.
+        assert_eq!(closed_at(&[(500, None)]).await, None);
+    }
 
     #[tokio::test]
     async fn a_body_is_gathered_whole_from_one_frame_or_many() {
