@@ -526,6 +526,18 @@ impl At {
     }
 }
 
+/// A call the threshold refuses: its `Retry-After` and body.
+async fn refused(at: &At) -> (String, Value) {
+    let resp = at
+        .req(Method::GET, &at.url("Companies/0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let wait = resp.headers()["retry-after"].to_str().unwrap().to_string();
+    (wait, resp.json().await.unwrap())
+}
+
 #[tokio::test]
 async fn threshold_information_counts_a_rolling_virtual_hour_and_the_limit_answers_429() {
     let at = At::start().await;
@@ -551,14 +563,8 @@ async fn threshold_information_counts_a_rolling_virtual_hour_and_the_limit_answe
     assert_eq!(t["currentTimeframeRequestCount"], 5);
     // Over the limit: 429 with the errors body and Retry-After until the first call's minute
     // leaves the window (at 01:00:00, 30 minutes on).
-    let resp = at
-        .req(Method::GET, &at.url("Companies/0"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 429);
-    assert_eq!(resp.headers()["retry-after"], "1800");
-    let body: Value = resp.json().await.unwrap();
+    let (retry_after, body) = refused(&at).await;
+    assert_eq!(retry_after, "1800");
     assert!(
         body["errors"][0]
             .as_str()
@@ -585,13 +591,7 @@ async fn threshold_information_counts_a_rolling_virtual_hour_and_the_limit_answe
     );
     // Full again: the wait runs to when the oldest counted minute (00:30) leaves, not to the
     // minute that has just left (00:00, which would make it at once).
-    let resp = at
-        .req(Method::GET, &at.url("Companies/0"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 429);
-    assert_eq!(resp.headers()["retry-after"], "1800");
+    assert_eq!(refused(&at).await.0, "1800");
     // With enforcement off, calls are only counted.
     let (_, mut settings) = at.admin(Method::GET, "settings", None).await;
     settings["at_enforce_request_limit"] = json!(false);
