@@ -319,11 +319,11 @@ struct Activity {
 }
 
 /// Quarters of the header timeout a connection may sit idle: it is closed between one and
-/// one and a quarter header timeouts after its last activity.
+/// one and a quarter header timeouts after its last head or answer.
 const IDLE_TICKS: u32 = 4;
 
-/// Returns once the connection has gone a header timeout with no request begun and none in
-/// hand: no head completed since it opened or since its last answer, the header-read and
+/// Returns once the connection has gone a header timeout with no request in hand and no head
+/// read or answer given (since it opened, or since its last answer): the header-read and
 /// keep-alive idle timeout in one. One timer a connection, ticking a quarter of the timeout,
 /// instead of hyper's own, which arms a timer for every request (5-7% of a GET by id, measured
 /// with bench_wire; docs/decisions.md, "Connection timeouts").
@@ -359,9 +359,9 @@ where
         kill: kill.clone(),
     };
     let activity = Arc::new(Activity::default());
-    let seen = activity.clone();
+    let counted = activity.clone();
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let (app, conn, activity) = (app.clone(), conn.clone(), seen.clone());
+        let (app, conn, activity) = (app.clone(), conn.clone(), counted.clone());
         activity.begun.fetch_add(1, Ordering::Relaxed);
         async move {
             let resp = app.serve(req.map(Body::new), &conn).await;

@@ -84,18 +84,13 @@ pub fn parse_exact_rfc3339(s: &str) -> Option<i64> {
     }
     let (y, m, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
     let (hh, mm, ss) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
         return None;
     }
-    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + hh * 3600 + mm * 60 + ss)
+    // A real date is one the calendar gives back as it was (30 February comes back as March).
+    let days = days_from_civil(y, m as u32, d as u32);
+    (civil_from_days(days) == (y, m as u32, d as u32))
+        .then_some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]` or `YYYY-MM-DD` into Unix seconds (UTC only).
