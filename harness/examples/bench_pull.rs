@@ -1,13 +1,18 @@
 //! The initial pull of a real-sized tenant, per dialect: `cargo run --release -p harness
 //! --example bench_pull [-- [SIZES...] [connectwise|autotask|bms...]]` (default 1000 3000 10000
 //! companies, each with 5 contacts and 1 configuration, on all three dialects). Prints, per
-//! dialect and size: the seeding time, the pull's time (the median of `BENCH_PULL_RUNS` pulls,
-//! default 3, at the largest size; smaller sizes take up to 5x as many; each pull in a process
-//! of its own, `pull_in_child`), the records pulled,
-//! the requests the sync made and the API's minimum for that tenant, and the growth of the
-//! pull's time from the smallest size. Built with the binaries'
-//! allocator, mimalloc; `--no-default-features` runs it with the system allocator. A benchmark,
-//! never a test: figures depend on the machine.
+//! dialect and size: the seeding time; the pull's time and its growth from the smallest size,
+//! twice: with the mock and the sync on one thread (the cost of the code) and on a
+//! multi-thread runtime (every request handed between threads, as the harness runs them); the
+//! records pulled, the requests the sync made, the API's minimum for that tenant, the virtual
+//! seconds waited and the peak resident memory. Each time is the median over
+//! `BENCH_PULL_RUNS` rounds (default 5); a round takes each size and both arrangements in
+//! turn, once at the largest size and up to 5 times at smaller ones, every pull in a process
+//! of its own (`run_in_child`); the growth is the median of the rounds' growths, each
+//! comparing pulls taken seconds apart, with their range. The last rows are the baseline:
+//! the same number of bare TCP round trips as companies, with no HTTP and no records, in each
+//! arrangement. Built with the binaries' allocator, mimalloc; `--no-default-features` runs it
+//! with the system allocator. A benchmark, never a test: figures depend on the machine.
 //!
 //! The API's minimum per dialect (README, "Benchmarks"):
 //! - every dialect: the requests of connecting (sign-in, lookups), measured on an empty tenant;
@@ -57,22 +62,38 @@ struct Run {
     pulled: [usize; 4],
     requests: u64,
     waited_secs: u64,
+    /// The child's peak resident memory (VmHWM), seeding and pull together.
+    peak_mib: u64,
 }
 
-/// One pull in a process of its own (this binary again, as `--child PSA COMPANIES`): every
-/// pull starts from the same allocator state, the first of its process, as a user's does. Run
-/// in one process, the small tenants' repeated pulls reused memory the earlier ones had
-/// faulted in while the large tenant's touched fresh pages (three times the page faults per
-/// record), and the growth figure measured that rather than the sync.
-fn pull_in_child(psa: Personality, companies: usize) -> Run {
+/// This process's peak resident memory in MiB, from /proc (0 where there is none).
+fn peak_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// One run in a process of its own (this binary again, as `--child SUBJECT SIZE THREADS`):
+/// every pull starts from the same allocator state, the first of its process, as a user's
+/// does. Run in one process, the small tenants' repeated pulls reused memory the earlier ones
+/// had faulted in while the large tenant's touched fresh pages (three times the page faults
+/// per record), and the growth figure measured that rather than the sync.
+fn run_in_child(subject: Subject, size: usize, threads: Threads) -> Run {
     let out = std::process::Command::new(std::env::current_exe().expect("this binary"))
-        .args(["--child", psa.key(), &companies.to_string()])
+        .args(["--child", subject.key(), &size.to_string(), threads.key()])
         .output()
-        .expect("child pull");
+        .expect("child run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{psa} {companies}: {}",
+        "{} {size} {}: {}",
+        subject.key(),
+        threads.key(),
         String::from_utf8_lossy(&out.stderr)
     );
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
@@ -116,6 +137,7 @@ async fn pull(psa: Personality, companies: usize) -> Run {
         pulled: Kind::ALL.map(count),
         requests,
         waited_secs: engine.retry_wait_secs(),
+        peak_mib: peak_mib(),
     }
 }
 
@@ -146,27 +168,76 @@ fn minimum(psa: Personality, n: u64, connect: u64, quota: u64) -> u64 {
         }
 }
 
-#[tokio::main]
-async fn main() {
+/// Where a child's mock and sync run: on one thread (a current-thread runtime: the cost of
+/// the code itself) or across the worker threads of a multi-thread runtime (as the harness
+/// runs them). On a virtual machine, every request handed between threads waits for a
+/// wake-up of tens of microseconds, and tokio's placement of the two tasks changes within
+/// the run (a bare TCP echo's first thousand round trips took a third of the time of each
+/// later thousand): the threaded figure measures that as much as the sync.
+#[derive(Clone, Copy, PartialEq)]
+enum Threads {
+    One,
+    Workers,
+}
+
+impl Threads {
+    fn key(self) -> &'static str {
+        match self {
+            Threads::One => "one-thread",
+            Threads::Workers => "threads",
+        }
+    }
+
+    fn runtime(self) -> tokio::runtime::Runtime {
+        match self {
+            Threads::One => tokio::runtime::Builder::new_current_thread(),
+            Threads::Workers => tokio::runtime::Builder::new_multi_thread(),
+        }
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+    }
+}
+
+/// What a child measures: a dialect's pull, or the baseline of bare round trips.
+#[derive(Clone, Copy, PartialEq)]
+enum Subject {
+    Pull(Personality),
+    Echo,
+}
+
+impl Subject {
+    fn key(self) -> &'static str {
+        match self {
+            Subject::Pull(psa) => psa.key(),
+            Subject::Echo => "tcp-echo",
+        }
+    }
+}
+
+fn main() {
     #[cfg(feature = "mimalloc")]
     mock_psa::alloc::without_transparent_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, psa, n] = args.as_slice() {
+    if let [flag, subject, n, threads] = args.as_slice() {
         if flag == "--child" {
-            let psa: Personality = psa.parse().expect("a PSA");
-            let run = pull(psa, n.parse().expect("a number of companies")).await;
+            let n = n.parse().expect("a size");
+            let threads = [Threads::One, Threads::Workers]
+                .into_iter()
+                .find(|t| t.key() == threads)
+                .expect("one-thread or threads");
+            let run = threads.runtime().block_on(async {
+                match subject.as_str() {
+                    "tcp-echo" => echo(n).await,
+                    psa => pull(psa.parse().expect("a PSA"), n).await,
+                }
+            });
             println!("{}", serde_json::to_string(&run).expect("run"));
             return;
         }
     }
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let only: Vec<Personality> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let only: Vec<Personality> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() {
         vec![1000, 3000, 10000]
     } else {
@@ -185,67 +256,164 @@ async fn main() {
                 std::process::exit(2);
             }
         },
-        Err(_) => 3,
+        Err(_) => 5,
     };
     let largest = sizes.iter().copied().max().unwrap_or(1).max(1);
     // Smaller tenants get more pulls (up to 5x), so each size's median rests on a similar
     // stretch of time: a 0.3 s pull moves by a third with one descheduling, and the growth
     // figure divides by it.
-    let runs_at = |n: usize| runs * (largest / n.max(1)).clamp(1, 5);
+    let runs_at = |n: usize| (largest / n.max(1)).clamp(1, 5);
     println!(
-        "global allocator: {allocator}; median of {runs} pulls (BENCH_PULL_RUNS) at the largest size, up to 5x as many at smaller ones"
+        "global allocator: {allocator}; {runs} rounds (BENCH_PULL_RUNS), each one pull at the largest size and up to 5 at smaller ones, sizes and arrangements taken in turn"
     );
+    println!("{:<28} | {:<26} | {:<26} |", "", "one thread", "threads");
     println!(
-        "{:<12} {:>7} {:>8} {:>8} {:>7} {:>26} {:>9} {:>9} {:>7} {:>9}",
+        "{:<12} {:>7} {:>7} | {:>7} {:>6} {:>11} | {:>7} {:>6} {:>11} | {:>26} {:>9} {:>9} {:>7} {:>8} {:>8}",
         "dialect",
         "size",
         "seed s",
         "pull s",
         "growth",
+        "(rounds)",
+        "pull s",
+        "growth",
+        "(rounds)",
         "pulled (org/loc/con/cfg)",
         "requests",
         "minimum",
         "ratio",
-        "waited s"
+        "waited s",
+        "peak MiB"
     );
-    for psa in [
+    let subjects = [
         Personality::Connectwise,
         Personality::Autotask,
         Personality::Bms,
     ]
     .into_iter()
     .filter(|p| only.is_empty() || only.contains(p))
-    {
-        let connect = pull_in_child(psa, 0).requests - empty_lists(psa);
-        let quota = mock_psa::Settings::for_personality(psa)
-            .bms_hourly_quota
-            .max(1);
-        let mut first: Option<f64> = None;
-        for &n in &sizes {
-            // The median of `runs` pulls: a single pull of the 1k tenant takes a few tenths of
-            // a second, where one descheduling shows in the growth.
-            let mut tries = Vec::new();
-            for _ in 0..runs_at(n) {
-                tries.push(pull_in_child(psa, n));
+    .map(Subject::Pull)
+    .chain([Subject::Echo]);
+    for subject in subjects {
+        let arrangements = [Threads::One, Threads::Workers];
+        // The sizes and both arrangements are taken in turn within each round, so a machine
+        // that slows down for a minute slows them alike, and each round's growth compares
+        // pulls taken within seconds of each other (measured one size after another, the
+        // figure moved with the machine by 20% between runs).
+        let mut tries: Vec<[Vec<Run>; 2]> = sizes.iter().map(|_| Default::default()).collect();
+        let mut round_medians: Vec<[Vec<f64>; 2]> =
+            sizes.iter().map(|_| Default::default()).collect();
+        for _ in 0..runs {
+            for (i, &n) in sizes.iter().enumerate() {
+                for (a, &threads) in arrangements.iter().enumerate() {
+                    let mut round: Vec<Run> = (0..runs_at(n))
+                        .map(|_| run_in_child(subject, n, threads))
+                        .collect();
+                    round_medians[i][a].push(median(round.iter().map(|r| r.pull_secs).collect()));
+                    tries[i][a].append(&mut round);
+                }
             }
-            tries.sort_by(|a, b| a.pull_secs.total_cmp(&b.pull_secs));
-            let r = tries.swap_remove(tries.len() / 2);
-            let min = minimum(psa, n as u64, connect, quota);
-            let growth = r.pull_secs / *first.get_or_insert(r.pull_secs);
+        }
+        let (connect, quota) = match subject {
+            Subject::Pull(psa) => (
+                run_in_child(subject, 0, Threads::One).requests - empty_lists(psa),
+                mock_psa::Settings::for_personality(psa)
+                    .bms_hourly_quota
+                    .max(1),
+            ),
+            Subject::Echo => (0, 1),
+        };
+        for (i, &n) in sizes.iter().enumerate() {
+            let figures = |a: usize| {
+                let mut runs: Vec<&Run> = tries[i][a].iter().collect();
+                runs.sort_by(|x, y| x.pull_secs.total_cmp(&y.pull_secs));
+                let r = runs[runs.len() / 2];
+                let growths: Vec<f64> = round_medians[i][a]
+                    .iter()
+                    .zip(&round_medians[0][a])
+                    .map(|(t, first)| t / first)
+                    .collect();
+                let range = match (
+                    growths.iter().copied().reduce(f64::min),
+                    growths.iter().copied().reduce(f64::max),
+                ) {
+                    (Some(lo), Some(hi)) if i > 0 => format!("{lo:.1}-{hi:.1}x"),
+                    _ => String::new(),
+                };
+                (r, median(growths), range)
+            };
+            let (r, growth, range) = figures(0);
+            let (threaded, threaded_growth, threaded_range) = figures(1);
+            let min = match subject {
+                Subject::Pull(psa) => minimum(psa, n as u64, connect, quota),
+                Subject::Echo => n as u64,
+            };
             let [o, l, c, g] = r.pulled;
             println!(
-                "{:<12} {:>7} {:>8.2} {:>8.2} {:>6.1}x {:>26} {:>9} {:>9} {:>6.3}x {:>9}",
-                psa.key(),
+                "{:<12} {:>7} {:>7.2} | {:>7.2} {:>5.1}x {:>11} | {:>7.2} {:>5.1}x {:>11} | {:>26} {:>9} {:>9} {:>6.3}x {:>8} {:>8}",
+                subject.key(),
                 n,
                 r.seed_secs,
                 r.pull_secs,
                 growth,
+                range,
+                threaded.pull_secs,
+                threaded_growth,
+                threaded_range,
                 format!("{o}/{l}/{c}/{g}"),
                 r.requests,
                 min,
                 r.requests as f64 / min as f64,
-                r.waited_secs
+                r.waited_secs,
+                r.peak_mib
             );
         }
     }
+}
+
+/// The baseline: `n` round trips of a short request over one loopback TCP connection to a
+/// bare echo task, no HTTP and no records, in the same runtime as a pull.
+async fn echo(n: usize) -> Run {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 256];
+        while let Ok(read @ 1..) = socket.read(&mut buf).await {
+            if socket.write_all(&buf[..read]).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    client.set_nodelay(true).expect("nodelay");
+    let request = b"GET /v2/x/1 HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n";
+    let mut buf = [0u8; 256];
+    let started = Instant::now();
+    for _ in 0..n {
+        client.write_all(request).await.expect("write");
+        let mut got = 0;
+        while got < request.len() {
+            got += client.read(&mut buf[got..]).await.expect("read");
+        }
+    }
+    let pull_secs = started.elapsed().as_secs_f64();
+    drop(client);
+    let _ = server.await;
+    Run {
+        seed_secs: 0.0,
+        pull_secs,
+        pulled: [0; 4],
+        requests: n as u64,
+        waited_secs: 0,
+        peak_mib: peak_mib(),
+    }
+}
+/// The median of `values` (the upper one of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }

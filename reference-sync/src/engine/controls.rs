@@ -210,7 +210,7 @@ impl Engine {
         let row = self.to_doc_refs(row);
         let had_parent = row.fields.contains_key("parent");
         let mut index = self.pull_index(kind, false);
-        self.link_or_create(&row, &mut index);
+        self.link_or_create(row, &mut index);
         if let Some(r) = self.records.get_mut(&id) {
             r.error = None;
             if kind == Kind::Organization && !had_parent {

@@ -16,6 +16,28 @@ pub(super) struct Sweep {
     unknown_orgs: BTreeSet<String>,
 }
 
+/// What the sweep needs of one listed PSA record, taken before the pull moves the rows into
+/// documentation records: its id, its company, and whether it meets the sync settings.
+pub(super) struct Listed {
+    id: String,
+    org: Option<String>,
+    pub(super) meets: bool,
+}
+
+impl Listed {
+    pub(super) fn of(row: &PsaRecord, meets: bool) -> Listed {
+        Listed {
+            id: row.id.clone(),
+            org: row
+                .fields
+                .get("org")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            meets,
+        }
+    }
+}
+
 /// A record missing from the PSA's list, read on its own.
 enum Missing {
     Gone,
@@ -74,25 +96,24 @@ impl Engine {
     }
 
     /// `listed` is every PSA record of the kind (`None` when the kind is not pulled at all, as
-    /// contacts with contacts sync off); `syncing` those that meet the sync settings.
+    /// contacts with contacts sync off).
     pub(super) async fn orphan_children(
         &mut self,
         kind: Kind,
-        listed: Option<&[PsaRecord]>,
-        syncing: &[&PsaRecord],
+        listed: Option<&[Listed]>,
         synced_orgs: &BTreeMap<String, u64>,
         sweep: &Sweep,
     ) {
-        fn org_of(row: &PsaRecord) -> Option<&str> {
-            row.fields.get("org").and_then(Value::as_str)
+        fn org_of(row: &Listed) -> Option<&str> {
+            row.org.as_deref()
         }
-        let reached: BTreeSet<&str> = syncing
-            .iter()
+        let syncing = || listed.into_iter().flatten().filter(|r| r.meets);
+        let reached: BTreeSet<&str> = syncing()
             .filter(|r| org_of(r).is_some_and(|o| synced_orgs.contains_key(o)))
             .map(|r| r.id.as_str())
             .collect();
-        let meets: BTreeSet<&str> = syncing.iter().map(|r| r.id.as_str()).collect();
-        let listed_rows: Option<BTreeMap<&str, &PsaRecord>> =
+        let meets: BTreeSet<&str> = syncing().map(|r| r.id.as_str()).collect();
+        let listed_rows: Option<BTreeMap<&str, &Listed>> =
             listed.map(|l| l.iter().map(|r| (r.id.as_str(), r)).collect());
         let candidates: Vec<(u64, String, Option<u64>)> = self
             .records

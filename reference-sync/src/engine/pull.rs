@@ -1,6 +1,6 @@
 //! Pull: type and status filters, exact matching, the PSA wins, parents and children.
 
-use super::orphans::Sweep;
+use super::orphans::{Listed, Sweep};
 use super::{Defect, Engine};
 
 use crate::model::Source;
@@ -83,18 +83,22 @@ impl Engine {
         sweep: &Sweep,
     ) {
         let Some(rows) = listed else {
-            self.orphan_children(kind, None, &[], synced_orgs, sweep)
-                .await;
+            self.orphan_children(kind, None, synced_orgs, sweep).await;
             return;
         };
         let rows = self.without_disconnected(kind, rows);
-        // The rows themselves, not copies: 50,000 contacts would be copied whole here.
-        let syncing: Vec<&PsaRecord> = rows
+        let listed: Vec<Listed> = rows
             .iter()
-            .filter(|r| self.meets_settings(kind, r))
+            .map(|r| Listed::of(r, self.meets_settings(kind, r)))
             .collect();
-        self.pull_children(kind, &syncing, synced_orgs);
-        self.orphan_children(kind, Some(&rows), &syncing, synced_orgs, sweep)
+        // The rows move into the documentation records: 50,000 contacts are not copied.
+        let syncing: Vec<PsaRecord> = rows
+            .into_iter()
+            .zip(&listed)
+            .filter_map(|(r, l)| l.meets.then_some(r))
+            .collect();
+        self.pull_children(kind, syncing, synced_orgs);
+        self.orphan_children(kind, Some(&listed), synced_orgs, sweep)
             .await;
     }
 
@@ -124,7 +128,7 @@ impl Engine {
             .collect();
         let mut index = self.pull_index(Kind::Organization, true);
         for &org in &syncing {
-            let doc_id = self.link_or_create(org, &mut index);
+            let doc_id = self.link_or_create(org.clone(), &mut index);
             linked.insert(org.id.clone(), doc_id);
         }
         // Parents after every organization exists (R31).
@@ -148,7 +152,7 @@ impl Engine {
     pub(super) fn pull_children(
         &mut self,
         kind: Kind,
-        rows: &[&PsaRecord],
+        rows: Vec<PsaRecord>,
         orgs: &BTreeMap<String, u64>,
     ) {
         let locations: BTreeMap<String, u64> = self
@@ -158,7 +162,7 @@ impl Engine {
             .filter_map(|r| Some((r.psa_id.clone()?, r.id)))
             .collect();
         let mut index = self.pull_index(kind, true);
-        for &row in rows {
+        for mut row in rows {
             // Records of companies that do not sync are ignored (R12).
             let Some(org) = row
                 .fields
@@ -169,8 +173,7 @@ impl Engine {
             else {
                 continue;
             };
-            // One row copied at a time, to carry the doc side's ids.
-            let mut row = row.clone();
+            // The doc side's ids in place of the PSA's.
             row.fields.insert("org".into(), json!(org));
             match row
                 .fields
@@ -181,7 +184,7 @@ impl Engine {
                 Some(loc) => row.fields.insert("location".into(), json!(*loc)),
                 None => row.fields.remove("location"),
             };
-            self.link_or_create(&row, &mut index);
+            self.link_or_create(row, &mut index);
         }
     }
 
@@ -218,7 +221,7 @@ impl Engine {
     /// Links a PSA record to the doc record already linked to it, else to an unlinked doc record
     /// that matches exactly (the first created, Q5), else creates a doc record. The PSA wins on
     /// every mapped field.
-    pub(super) fn link_or_create(&mut self, row: &PsaRecord, index: &mut PullIndex) -> u64 {
+    pub(super) fn link_or_create(&mut self, row: PsaRecord, index: &mut PullIndex) -> u64 {
         let kind = index.kind;
         let linked = |id: &u64| {
             let r = self.records.get(id);
@@ -258,18 +261,18 @@ impl Engine {
         // A member the PSA has emptied clears the linked record's value (the PSA wins, R29); a
         // record linked by this pull keeps what the PSA leaves empty (a match only fills in).
         let was_linked = rec.psa_id.as_deref() == Some(row.id.as_str());
-        rec.psa_id = Some(row.id.clone());
+        rec.psa_id = Some(row.id);
         rec.orphaned = None;
-        for (k, v) in &row.fields {
+        for (k, v) in row.fields {
             if keep_org && k == "org" && rec.fields.contains_key("org") {
                 continue;
             }
             if v.is_null() {
                 if was_linked {
-                    rec.fields.remove(k);
+                    rec.fields.remove(&k);
                 }
             } else {
-                rec.fields.insert(k.clone(), v.clone());
+                rec.fields.insert(k, v);
             }
         }
         id
